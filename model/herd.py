@@ -1,0 +1,73 @@
+"""Herd demography: births in spring and losses in winter (vectorised).
+
+Counts are integers. An expected count x becomes ``floor(x + u)`` with a
+uniform ``u`` drawn per household slot and species (unbiased stochastic
+rounding), so every process consumes the same random numbers whatever the
+state — the basis of common random numbers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def stochastic_round(expected: np.ndarray, u: np.ndarray, cap: np.ndarray | None = None) -> np.ndarray:
+    """floor(expected + u), clipped to [0, cap]; E[result] = expected when within bounds."""
+    out = np.floor(expected + u).astype(np.int64)
+    np.maximum(out, 0, out=out)
+    if cap is not None:
+        np.minimum(out, cap, out=out)
+    return out
+
+
+def births(
+    herd: np.ndarray,
+    birth_rate: np.ndarray,
+    *,
+    female_share: float,
+    young_survival: float,
+    winter_penalty: float,
+    last_winter_loss: np.ndarray,
+    density: np.ndarray,
+    u: np.ndarray,
+) -> np.ndarray:
+    """Surviving newborns per household and species (spring).
+
+    births_hs = herd_hs · f · b_s · y · max(0, 1 − π · m_h) · d_h
+
+    with f the breeding-female share, b_s the species birth rate (births per
+    breeding female per year, NSO 2019), y young survival, π the winter
+    penalty, m_h the household's last-winter mortality rate (SFU-weighted) and
+    d_h = min(1, (K/S)^θ) the soum's density factor.
+    """
+    condition = np.clip(1.0 - winter_penalty * last_winter_loss, 0.0, 1.0) * density
+    expected = herd * (female_share * young_survival * birth_rate) * condition[:, None]
+    return stochastic_round(expected, u)
+
+
+def winter_losses(
+    herd: np.ndarray,
+    soum_rate: np.ndarray,
+    multiplier: np.ndarray,
+    u: np.ndarray,
+    max_rate: float = 0.98,
+) -> np.ndarray:
+    """Adult deaths per household and species over the winter.
+
+    rate_hs = min(m_soum(h),s · w_h, max_rate), deaths = round(herd_hs · rate_hs)
+
+    ``soum_rate`` is the (N, 5) soum mortality of each household's soum;
+    ``multiplier`` w_h combines preparedness, density, training and the
+    household's own luck (see HerdtrapModel._winter).
+    """
+    rate = np.minimum(soum_rate * multiplier[:, None], max_rate)
+    return stochastic_round(herd * rate, u, cap=herd)
+
+
+def preparedness_multiplier(prep: np.ndarray, effect: float, reference: float) -> np.ndarray:
+    """Mortality multiplier of winter preparedness, 1 at the reference level.
+
+    w = (1 + κ (1 − p)) / (1 + κ (1 − p_ref)): an unprepared household (p = 0)
+    loses (1 + κ) times what a fully prepared one loses.
+    """
+    return (1.0 + effect * (1.0 - prep)) / (1.0 + effect * (1.0 - reference))

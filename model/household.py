@@ -1,0 +1,148 @@
+"""Households: Mesa agents over a columnar state.
+
+The numbers of all households live in :class:`HouseholdState`, one numpy
+array per variable and one row per household slot (Starsim's "people as a
+struct of arrays"). :class:`Household` is a ``mesa.Agent`` whose attributes
+are thin views onto its row, so that notebooks, Mesa's AgentSet tools and the
+app can inspect households one by one while the seasonal processes work on
+whole columns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from model.species import SFU, SPECIES
+
+if TYPE_CHECKING:
+    from model.model import HerdtrapModel
+
+#: Income sources tracked per household per year (kMNT).
+INCOME_SOURCES = (
+    "sales",  # planned and distress sales of live animals
+    "cashmere",
+    "dairy",
+    "offfarm",  # off-farm work (herding) or wages (after exit)
+    "pension",
+    "transfers",  # cash from social-protection programmes
+    "insurance",  # index-insurance payouts
+)
+
+
+@dataclass
+class HouseholdState:
+    """Struct of arrays: row i is household slot i. Money in kMNT."""
+
+    soum: np.ndarray  # int, index into the region's soums
+    aimag: np.ndarray  # int, index into the region's aimags
+    adults: np.ndarray  # int
+    children_0_5: np.ndarray  # int
+    children_6_17: np.ndarray  # int
+    elderly: np.ndarray  # int
+    herd: np.ndarray  # int64 (N, 5) head by species
+    cash: np.ndarray  # float
+    debt: np.ndarray  # float
+    herding: np.ndarray  # bool: still herding (False after exit)
+    exit_year: np.ndarray  # int, simulated year of exit, -1 if herding
+    prep: np.ndarray  # float in [0, 1], winter preparedness bought this autumn
+    last_winter_loss: np.ndarray  # float, SFU-weighted mortality of the household's last winter
+    meat_in_kind: np.ndarray  # float, value of own meat eaten per season (kMNT)
+    loss_factor: np.ndarray  # float, multiplier on winter mortality (training lowers it)
+    cashmere_factor: np.ndarray  # float, multiplier on cashmere income (training raises it)
+    insured: np.ndarray  # int64 (N, 5) head insured for the coming winter
+    consumption_year: np.ndarray  # float, consumption this year (kMNT), cash + in kind
+    destitute_seasons: np.ndarray  # int, seasons this year with consumption below the floor
+    income_year: np.ndarray  # float (N, len(INCOME_SOURCES))
+
+    @property
+    def n(self) -> int:
+        return self.soum.shape[0]
+
+    @property
+    def persons(self) -> np.ndarray:
+        return self.adults + self.children_0_5 + self.children_6_17 + self.elderly
+
+    @property
+    def herd_sfu(self) -> np.ndarray:
+        """Herd size in sheep forage units (float, per household)."""
+        return self.herd @ SFU
+
+    @property
+    def herd_head(self) -> np.ndarray:
+        return self.herd.sum(axis=1)
+
+    def copy(self) -> HouseholdState:
+        return HouseholdState(**{f.name: getattr(self, f.name).copy() for f in fields(self)})
+
+
+def income_index(source: str) -> int:
+    return INCOME_SOURCES.index(source)
+
+
+class Household(mesa.Agent):
+    """A herder household. Its numbers are a view onto ``model.households`` row ``row``."""
+
+    def __init__(self, model: HerdtrapModel, row: int) -> None:
+        super().__init__(model)
+        self.row = row
+
+    @property
+    def _s(self) -> HouseholdState:
+        return self.model.households
+
+    @property
+    def soum(self) -> str:
+        return self.model.region.soum_names[self._s.soum[self.row]]
+
+    @property
+    def aimag(self) -> str:
+        return self.model.region.aimags[self._s.aimag[self.row]]
+
+    @property
+    def herd(self) -> dict[str, int]:
+        return {sp: int(n) for sp, n in zip(SPECIES, self._s.herd[self.row], strict=True)}
+
+    @property
+    def herd_sfu(self) -> float:
+        return float(self._s.herd[self.row] @ SFU)
+
+    @property
+    def cash(self) -> float:
+        return float(self._s.cash[self.row])
+
+    @property
+    def debt(self) -> float:
+        return float(self._s.debt[self.row])
+
+    @property
+    def members(self) -> dict[str, int]:
+        s = self._s
+        return {
+            "adults": int(s.adults[self.row]),
+            "children_0_5": int(s.children_0_5[self.row]),
+            "children_6_17": int(s.children_6_17[self.row]),
+            "elderly": int(s.elderly[self.row]),
+        }
+
+    @property
+    def size(self) -> int:
+        return sum(self.members.values())
+
+    @property
+    def herding(self) -> bool:
+        return bool(self._s.herding[self.row])
+
+    @property
+    def insured(self) -> dict[str, int]:
+        return {sp: int(n) for sp, n in zip(SPECIES, self._s.insured[self.row], strict=True)}
+
+    def __repr__(self) -> str:
+        status = "herding" if self.herding else "exited"
+        return (
+            f"Household({self.unique_id}, {self.soum}/{self.aimag}, {status}, "
+            f"{self.herd_sfu:.0f} SFU, cash {self.cash:.0f} kMNT, debt {self.debt:.0f} kMNT)"
+        )

@@ -1,0 +1,44 @@
+"""Livestock markets: seasonal soum prices and the post-dzud price crash.
+
+Base prices are NSO 2021 soum monthly prices (thousand MNT per head),
+aggregated per aimag and season by experiments/calibrate.py. When many
+households in a soum sell animals at once to cover a shortfall (distress
+sales, typically after a dzud), the soum price falls:
+
+    price = base · season_multiplier · soum_factor · (1 + D_soum / S_soum)^(−ε)
+
+with D the sheep units offered in distress sales and S the soum's stock (SFU).
+Households then need to sell more head for the same cash: fire sales.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from model.herd import stochastic_round
+from model.species import SFU
+
+
+def crash_factor(
+    soum: np.ndarray, offered_sfu: np.ndarray, stock_sfu: np.ndarray, n_soums: int,
+    elasticity: float,
+) -> np.ndarray:
+    """Price multiplier per soum, (1 + offered/stock)^−ε; 1 where nothing is offered."""
+    offered = np.bincount(soum, weights=offered_sfu, minlength=n_soums)
+    stock = np.bincount(soum, weights=stock_sfu, minlength=n_soums)
+    share = np.divide(offered, stock, out=np.zeros(n_soums), where=stock > 0)
+    return (1.0 + share) ** (-elasticity)
+
+
+def sell_share(herd: np.ndarray, share: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Head sold when a household sells ``share`` of each species (stochastic rounding)."""
+    return stochastic_round(herd * share[:, None], u, cap=herd)
+
+
+def herd_value(herd: np.ndarray, price: np.ndarray) -> np.ndarray:
+    """Market value of each household's herd (kMNT)."""
+    return np.einsum("ij,ij->i", herd, price)
+
+
+def sfu_of(head: np.ndarray) -> np.ndarray:
+    return head @ SFU

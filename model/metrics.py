@@ -1,0 +1,102 @@
+"""Yearly metrics, computed at the end of each winter over whole columns.
+
+Poverty (Foster-Greer-Thorbecke): with y_h the household's consumption per
+person over the year (cash and own meat, kMNT) and z = 12 × poverty line,
+FGT_a = mean over households of ((z − y_h)/z)^a · 1[y_h < z], a = 0, 1, 2.
+All households count, including those that left herding (their consumption
+comes from wages and transfers), so exits do not flatter the poverty rate.
+
+Asset poverty: herd (SFU) per person below ``metrics.asset_poverty_line``.
+That line is a measurement only; no process reads it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from model.species import SFU, SPECIES
+
+if TYPE_CHECKING:
+    from model.model import HerdtrapModel
+
+
+def fgt(consumption_pc: np.ndarray, line: float) -> tuple[float, float, float]:
+    """FGT0, FGT1, FGT2 of per-person consumption against ``line``."""
+    gap = np.clip((line - consumption_pc) / line, 0.0, None)
+    poor = consumption_pc < line
+    return float(poor.mean()), float(gap.mean()), float((gap**2).mean())
+
+
+def gini(x: np.ndarray) -> float:
+    """Gini coefficient of a non-negative array (0 = equal)."""
+    x = np.sort(np.asarray(x, dtype=float))
+    n = x.size
+    total = x.sum()
+    if n == 0 or total <= 0:
+        return 0.0
+    ranks = np.arange(1, n + 1)
+    return float((2.0 * (ranks * x).sum()) / (n * total) - (n + 1.0) / n)
+
+
+def year_metrics(model: HerdtrapModel) -> dict[str, Any]:
+    hh = model.households
+    p = model.p
+    persons = np.maximum(hh.persons, 1)
+    line_year = 12.0 * model.line_month
+    cons_pc = hh.consumption_year / persons
+    fgt0, fgt1, fgt2 = fgt(cons_pc, line_year)
+    herding = hh.herding
+    herd_sfu = hh.herd_sfu
+    sfu_pc = herd_sfu / persons
+    row: dict[str, Any] = {
+        "year": model.year,
+        "calendar_year": model.calendar_year,
+        "households": hh.n,
+        "herding_share": float(herding.mean()),
+        "exits": model._exits_this_year,
+        "poverty_headcount": fgt0,
+        "poverty_gap": fgt1,
+        "poverty_severity": fgt2,
+        "poverty_headcount_herding": float((cons_pc[herding] < line_year).mean())
+        if herding.any() else float("nan"),
+        "asset_poverty": float((sfu_pc < p["metrics.asset_poverty_line"]).mean()),
+        "consumption_pc_mean": float(cons_pc.mean()),
+        "herd_sfu_mean": float(herd_sfu.mean()),
+        "herd_gini": gini(herd_sfu),
+        "cash_mean": float(hh.cash.mean()),
+        "debt_mean": float(hh.debt.mean()),
+        "indebted_share": float((hh.debt > 1e-9).mean()),
+        "prepared_mean": float(hh.prep[herding].mean()) if herding.any() else 0.0,
+        "destitute_share": float((hh.destitute_seasons > 0).mean()),
+        "distress_sales": float(model.flows_money["distress_sales"].sum()),
+    }
+    if herding.any():
+        q = np.quantile(herd_sfu[herding], [0.1, 0.25, 0.5, 0.75, 0.9])
+    else:
+        q = np.zeros(5)
+    for name, v in zip(("p10", "p25", "median", "p75", "p90"), q, strict=True):
+        row[f"herd_sfu_{name}"] = float(v)
+    stock = hh.herd.sum(axis=0)
+    for j, sp in enumerate(SPECIES):
+        row[f"stock_{sp}"] = int(stock[j])
+    row["stock_sfu"] = float(stock @ SFU)
+    for flow in ("births", "deaths", "sales", "slaughter", "received"):
+        row[f"{flow}_sfu"] = float(model.flows[flow].sum(axis=0) @ SFU)
+    before = model._winter_before @ SFU
+    died = model._winter_deaths @ SFU
+    for a, name in enumerate(model.region.aimags):
+        key = name.lower()
+        in_a = hh.aimag == a
+        b = before[in_a].sum()
+        row[f"mortality_sfu_{key}"] = float(died[in_a].sum() / b) if b > 0 else float("nan")
+        w = model.region.stock_2019[a] * SFU
+        row[f"mortality_index_{key}"] = float(model.winter.aimag_mortality[a] @ w / w.sum())
+        row[f"severity_{key}"] = float(model.winter.severity[a])
+        row[f"signal_{key}"] = float(model.winter.signal[a])
+    costs = model.ledger.fiscal_cost(model.year)
+    row["fiscal_cost"] = float(sum(costs.values()))
+    for account, value in sorted(costs.items()):
+        row[f"fiscal_cost_{account}"] = float(value)
+    return row

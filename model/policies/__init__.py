@@ -1,0 +1,126 @@
+"""Policies: social protection levers that act on households in their season.
+
+A policy is a class registered in :data:`REGISTRY` under the name used in
+scenario files (``[policies.<name>]``). It declares its levers (with types,
+defaults and allowed ranges, validated like parameters) and implements hooks
+that the model calls at fixed points of the seasonal cycle (see
+``HerdtrapModel.step`` for the order):
+
+* ``season(model, season)`` — every season, after income and before
+  consumption and coping (transfers, premiums, contributions, pensions);
+* ``after_winter(model)`` — in winter, right after the winter's losses are
+  known (insurance indices, ex-post triggers);
+* ``end_year(model)`` — after the year's metrics are computed.
+
+Policies move money only through ``model.pay`` / ``model.charge`` (which
+update household cash and the ledgers) and animals only through
+``model.give_animals``; they draw random numbers only from
+``model.draw(stream, shape)`` so that common random numbers hold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from model.parameters import Param, ParameterError
+
+if TYPE_CHECKING:
+    from model.model import HerdtrapModel
+
+
+class Policy:
+    """Base class: subclasses set ``name`` and ``levers`` and override hooks."""
+
+    name: ClassVar[str] = ""
+    #: lever name -> Param (default, range, unit, source, description, type)
+    levers: ClassVar[dict[str, Param]] = {}
+
+    def __init__(self, settings: Mapping[str, Any], model: HerdtrapModel) -> None:
+        self.settings = dict(settings)
+        self.model = model
+
+    def season(self, model: HerdtrapModel, season: int) -> None:  # pragma: no cover - default
+        return None
+
+    def after_winter(self, model: HerdtrapModel) -> None:  # pragma: no cover - default
+        return None
+
+    def end_year(self, model: HerdtrapModel) -> None:  # pragma: no cover - default
+        return None
+
+    @classmethod
+    def validate(cls, settings: Mapping[str, Any], where: str) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in settings.items():
+            if key not in cls.levers:
+                raise ParameterError(
+                    f"{where}: unknown key policies.{cls.name}.{key}; "
+                    f"allowed: {', '.join(sorted(cls.levers))}"
+                )
+            out[key] = cls.levers[key].validate(value, where)
+        for key, lever in cls.levers.items():
+            out.setdefault(key, lever.default)
+        return out
+
+
+REGISTRY: dict[str, type[Policy]] = {}
+
+
+def register(cls: type[Policy]) -> type[Policy]:
+    REGISTRY[cls.name] = cls
+    return cls
+
+
+def validate_policies(policies: Mapping[str, Any], where: str = "") -> dict[str, dict[str, Any]]:
+    """Validate the ``[policies.*]`` tables of a scenario; fill in lever defaults."""
+    _load_builtin()
+    out: dict[str, dict[str, Any]] = {}
+    for name, settings in policies.items():
+        if name not in REGISTRY:
+            raise ParameterError(
+                f"{where}: unknown policy {name!r}; available: {', '.join(sorted(REGISTRY)) or 'none'}"
+            )
+        if not isinstance(settings, Mapping):
+            raise ParameterError(f"{where}: policies.{name} must be a table")
+        out[name] = REGISTRY[name].validate(settings, where)
+    return out
+
+
+class PolicySet:
+    """The scenario's active policies, called by the model in a fixed order."""
+
+    def __init__(self, policies: Mapping[str, Mapping[str, Any]], model: HerdtrapModel) -> None:
+        _load_builtin()
+        self.active: list[Policy] = [
+            REGISTRY[name](settings, model)
+            for name, settings in sorted(policies.items(), key=lambda kv: _order(kv[0]))
+        ]
+
+    def season(self, model: HerdtrapModel, season: int) -> None:
+        for policy in self.active:
+            policy.season(model, season)
+
+    def after_winter(self, model: HerdtrapModel) -> None:
+        for policy in self.active:
+            policy.after_winter(model)
+
+    def end_year(self, model: HerdtrapModel) -> None:
+        for policy in self.active:
+            policy.end_year(model)
+
+
+def _order(name: str) -> tuple[int, str]:
+    names = list(REGISTRY)
+    return (names.index(name) if name in names else len(names), name)
+
+
+def _load_builtin() -> None:
+    """Import the built-in policy modules (they register themselves)."""
+    import importlib
+    import pkgutil
+
+    import model.policies as pkg
+
+    for info in pkgutil.iter_modules(pkg.__path__):
+        importlib.import_module(f"model.policies.{info.name}")

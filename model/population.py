@@ -1,0 +1,144 @@
+"""The initial population of households (t = 0, year-end 2019 conditions).
+
+* Households are spread over the region's soums in proportion to 2019 herder
+  households (NSO soum_profile_2019.csv), by the largest-remainder method.
+* Herd sizes (head) reproduce each aimag's 2019 herd-size classes of
+  households with livestock (NSO herd_size_classes_aimag_2019.csv) by quota:
+  every class gets its share of the aimag's households (largest remainder),
+  uniform within bounded classes, and a Pareto tail above 200 head whose shape
+  was fitted so that the aimag's total 2019 stock is matched (see
+  experiments/calibrate.py, docs/CALIBRATION.md).
+* Species mix: multinomial with the aimag's 2019 stock shares.
+* Members: adults 1 + Poisson, children and elderly Poisson; children 0-5 from
+  the soum's 2019 share of under-fives.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from model.household import INCOME_SOURCES, HouseholdState
+from model.region import Region
+from model.species import N_SPECIES
+
+#: Largest herd drawn from the Pareto tail (head); keeps a 1-in-10^4 draw finite.
+TOP_CLASS_CAP = 6000
+
+
+def largest_remainder(weights: np.ndarray, total: int) -> np.ndarray:
+    """Integer counts summing to ``total``, proportional to ``weights``."""
+    weights = np.asarray(weights, dtype=float)
+    if total == 0 or weights.sum() <= 0:
+        return np.zeros(len(weights), dtype=np.int64)
+    exact = weights / weights.sum() * total
+    counts = np.floor(exact).astype(np.int64)
+    rest = total - counts.sum()
+    order = np.argsort(-(exact - counts), kind="stable")
+    counts[order[:rest]] += 1
+    return counts
+
+
+def draw_herd_sizes(
+    rng: np.random.Generator,
+    n: int,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    households: np.ndarray,
+    pareto_alpha: float,
+) -> np.ndarray:
+    """Herd sizes (head) for ``n`` households matching the class shares exactly (quota).
+
+    Bounded class k: uniform integers in [lower_k, upper_k]. Top class (upper = inf):
+    Pareto with x_min = lower_k and shape ``pareto_alpha``, capped at TOP_CLASS_CAP.
+    """
+    quotas = largest_remainder(households, n)
+    cls = np.repeat(np.arange(len(quotas)), quotas)
+    rng.shuffle(cls)
+    u = rng.random(n)
+    lo = lower[cls].astype(float)
+    hi = upper[cls].astype(float)
+    bounded = np.isfinite(hi)
+    sizes = np.empty(n)
+    sizes[bounded] = np.floor(lo[bounded] + u[bounded] * (hi[bounded] - lo[bounded] + 1))
+    tail = ~bounded
+    sizes[tail] = np.minimum(
+        np.floor(lo[tail] * (1.0 - u[tail]) ** (-1.0 / pareto_alpha)), TOP_CLASS_CAP
+    )
+    return sizes.astype(np.int64)
+
+
+def initial_households(
+    rng: np.random.Generator, region: Region, params: dict[str, Any], n: int
+) -> HouseholdState:
+    """Draw the initial household table for ``n`` households."""
+    per_soum = largest_remainder(region.soum_herder_households, n)
+    soum = np.repeat(np.arange(len(per_soum)), per_soum)
+    aimag = region.soum_aimag[soum]
+
+    herd = np.zeros((n, N_SPECIES), dtype=np.int64)
+    for a in range(len(region.aimags)):
+        rows = np.flatnonzero(aimag == a)
+        if rows.size == 0:
+            continue
+        sizes = draw_herd_sizes(
+            rng,
+            rows.size,
+            np.asarray(region.herd_class_lower[a], dtype=float),
+            np.asarray(region.herd_class_upper[a], dtype=float),
+            np.asarray(region.herd_class_households[a], dtype=float),
+            float(region.top_class_pareto_alpha[a]),
+        )
+        shares = region.stock_2019[a] / region.stock_2019[a].sum()
+        herd[rows] = rng.multinomial(sizes, shares)
+
+    adults = 1 + rng.poisson(max(params["population.adults_mean"] - 1.0, 0.0), n)
+    children_6_17 = rng.poisson(params["population.children_6_17_mean"], n)
+    elderly = rng.poisson(params["population.elderly_mean"], n)
+    hh_size = (
+        params["population.adults_mean"]
+        + params["population.children_6_17_mean"]
+        + params["population.elderly_mean"]
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        u5_share = np.where(
+            region.soum_population > 0, region.soum_children_under5 / region.soum_population, 0.1
+        )
+    lam_u5 = u5_share[soum] * hh_size * params["population.children_0_5_scale"]
+    children_0_5 = rng.poisson(lam_u5)
+
+    persons = adults + children_6_17 + elderly + children_0_5
+    need_season = (
+        params["consumption.poverty_line"] * params["consumption.cpi_2018_to_2021"] * 3.0 * params["consumption.need_ratio"] * persons
+    )
+    cash = need_season * rng.exponential(params["population.initial_cash_seasons"], n) if (
+        params["population.initial_cash_seasons"] > 0
+    ) else np.zeros(n)
+    price = region.base_price_kmnt[aimag] * region.soum_price_factor[soum, None]
+    herd_value = (herd * price).sum(axis=1)
+    has_loan = rng.random(n) < params["population.loan_share"]
+    debt = np.where(has_loan, params["population.initial_debt_to_herd_value"] * herd_value, 0.0)
+
+    return HouseholdState(
+        soum=soum,
+        aimag=aimag,
+        adults=adults.astype(np.int64),
+        children_0_5=children_0_5.astype(np.int64),
+        children_6_17=children_6_17.astype(np.int64),
+        elderly=elderly.astype(np.int64),
+        herd=herd,
+        cash=np.asarray(cash, dtype=float),
+        debt=debt,
+        herding=np.ones(n, dtype=bool),
+        exit_year=np.full(n, -1, dtype=np.int64),
+        prep=np.full(n, params["prep.reference_share"]),
+        last_winter_loss=np.zeros(n),
+        meat_in_kind=np.zeros(n),
+        loss_factor=np.ones(n),
+        cashmere_factor=np.ones(n),
+        insured=np.zeros((n, N_SPECIES), dtype=np.int64),
+        consumption_year=np.zeros(n),
+        destitute_seasons=np.zeros(n, dtype=np.int64),
+        income_year=np.zeros((n, len(INCOME_SOURCES))),
+    )

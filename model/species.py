@@ -1,0 +1,32 @@
+"""The five livestock species and their sheep-unit (SFU) weights.
+
+Order is fixed everywhere in herdtrap: every per-species column has shape
+``(..., 5)`` in this order.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+SPECIES: tuple[str, ...] = ("sheep", "goat", "cattle", "horse", "camel")
+N_SPECIES = len(SPECIES)
+
+# Sheep forage units per head. Source: NSO (livestock_population_national_species.csv
+# README: horse 7, cattle 6, camel 5, sheep 1, goat 0.9).
+SFU = np.array([1.0, 0.9, 6.0, 7.0, 5.0])
+
+# Column names used by the NSO tables in shared/data/nso.
+NSO_MORTALITY_COLUMNS = {
+    "sheep": "Mort_sheep",
+    "goat": "Mort_goat",
+    "cattle": "Mort_cat",
+    "horse": "Mort_hor",
+    "camel": "Mort_cam",
+}
+NSO_POPULATION_NAMES = {
+    "sheep": "Sheep",
+    "goat": "Goat",
+    "cattle": "Cattle",
+    "horse": "Horse",
+    "camel": "Camel",
+}
