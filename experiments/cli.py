@@ -1,7 +1,7 @@
 """The `herdtrap` command line: one subcommand per task.
 
 Each subcommand lives in its own module with ``add_arguments(parser)`` and
-``main(args) -> int``; modules are imported only when their command runs, so
+``main(args) -> int``; a module is imported only when its command runs, so
 `herdtrap --help` is fast. Bad input (a missing or malformed scenario, an
 unknown key, an out-of-range value) ends with a one-line message and exit
 code 2, never a traceback.
@@ -11,58 +11,81 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import sys
 
 from model.parameters import ParameterError
 from model.scenario import ScenarioError
 
-#: command -> (module, one-line help)
+#: command -> (module, one-line help). Order is the order of `herdtrap --help`.
 COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("experiments.single", "run one simulation and write its results folder"),
+    "batch": ("experiments.batch", "run scenarios x replicates (paired seeds), resumable"),
+    "compare": ("experiments.compare", "compare a batch's scenarios with a baseline (CIs, costs)"),
+    "demo": ("experiments.demo", "the default policy comparison: batch + report"),
+    "sensitivity": ("experiments.sensitivity", "Sobol or Morris sensitivity analysis (SALib)"),
+    "discover": ("experiments.discovery", "scenario discovery with PRIM on a results folder"),
+    "brief": ("experiments.brief", "write a citable brief (HTML, Markdown, figures) for a batch"),
+    "hindcast": ("experiments.hindcast", "replay an aimag's history and compare with the census"),
+    "trap": ("experiments.trap", "estimate the poverty-trap threshold from a household panel"),
+    "validate": ("experiments.validate", "regenerate docs/VALIDATION.md"),
+    "app": ("experiments.app_cmd", "open the browser app (Solara) on localhost"),
     "params": ("experiments.params_cmd", "print the parameter table (or write docs/PARAMETERS.md)"),
     "calibrate": ("experiments.calibrate", "fit the dzud generator and regions from NSO files"),
 }
+#: commands whose module parses its own argv (argparse inside ``main(argv)``)
+RAW_ARGV = {"calibrate"}
 
 
 class UsageError(Exception):
     """Bad input from the user: printed as one line, exit code 2."""
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="herdtrap",
-        description="Poverty traps among Mongolian herder households: simulation and policy tools.",
-    )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, (module, help_text) in COMMANDS.items():
-        p = sub.add_parser(name, help=help_text, description=help_text)
-        p.set_defaults(_module=module)
-        if name == "calibrate":
-            p.add_argument("argv", nargs=argparse.REMAINDER, help="see `python -m experiments.calibrate --help`")
-            continue
-        importlib.import_module(module).add_arguments(p)
-    return parser
+def _available() -> dict[str, tuple[str, str]]:
+    return {
+        name: spec for name, spec in COMMANDS.items()
+        if importlib.util.find_spec(spec[0]) is not None
+    }
+
+
+def _top_help() -> str:
+    lines = [
+        "usage: herdtrap COMMAND [options]   (herdtrap COMMAND --help for a command's options)",
+        "",
+        "Poverty traps among Mongolian herder households: simulation and policy tools.",
+        "",
+        "commands:",
+    ]
+    for name, (_, text) in _available().items():
+        lines.append(f"  {name:12s} {text}")
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if argv and argv[0] == "calibrate":
-        from experiments import calibrate
-
-        return calibrate.main(argv[1:])
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "command", None):
-        parser.print_help()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        print(_top_help())
+        return 0 if argv else 2
+    command, rest = argv[0], argv[1:]
+    commands = _available()
+    if command not in commands:
+        print(f"herdtrap: error: unknown command {command!r}\n\n{_top_help()}", file=sys.stderr)
         return 2
-    module = importlib.import_module(args._module)
+    module = importlib.import_module(commands[command][0])
     try:
+        if command in RAW_ARGV:
+            return int(module.main(rest) or 0)
+        parser = argparse.ArgumentParser(prog=f"herdtrap {command}",
+                                         description=commands[command][1])
+        module.add_arguments(parser)
+        args = parser.parse_args(rest)
+        args.command = command
         return int(module.main(args) or 0)
     except (ScenarioError, ParameterError, UsageError) as exc:
-        print(f"herdtrap {args.command}: error: {exc}", file=sys.stderr)
+        print(f"herdtrap {command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"herdtrap {args.command}: interrupted", file=sys.stderr)
+        print(f"herdtrap {command}: interrupted", file=sys.stderr)
         return 130
 
 

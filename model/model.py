@@ -212,6 +212,22 @@ class HerdtrapModel(mesa.Model):
         self.flows["received"] += head
         self.ledger.add(self.year, programme, "animals", cost)
 
+    def rescale_stock(self, factor: np.ndarray) -> None:
+        """Scale every household's herd by ``factor[aimag, species]`` before the first step.
+
+        Used to start from another year's census (hindcasts): counts are rounded
+        stochastically (stream "population", key "rescale"), carrying capacity stays
+        at its 2019-based level.
+        """
+        if self._t != 0:
+            raise RuntimeError("rescale_stock must be called before the first step")
+        hh = self.households
+        u = self.streams.get("population", 0, "rescale").random(hh.herd.shape)
+        hh.herd = herd_process.stochastic_round(hh.herd * np.asarray(factor)[hh.aimag], u)
+        self.initial = hh.copy()
+        self._panel.clear()
+        self._record_panel(0)
+
     def prices(self, season: int | None = None) -> np.ndarray:
         """Current price per head (N, 5) in kMNT, including any soum price crash."""
         s = self.season if season is None else season
