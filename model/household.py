@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from model.species import SFU, SPECIES
+from model.species import SPECIES, to_sfu
 
 if TYPE_CHECKING:
     from model.model import HerdtrapModel
@@ -69,7 +69,7 @@ class HouseholdState:
     @property
     def herd_sfu(self) -> np.ndarray:
         """Herd size in sheep forage units (float, per household)."""
-        return self.herd @ SFU
+        return to_sfu(self.herd)
 
     @property
     def herd_head(self) -> np.ndarray:
@@ -108,7 +108,7 @@ class Household(mesa.Agent):
 
     @property
     def herd_sfu(self) -> float:
-        return float(self._s.herd[self.row] @ SFU)
+        return float(to_sfu(self._s.herd[self.row]))
 
     @property
     def cash(self) -> float:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from model.herd import stochastic_round
-from model.species import SFU
+from model.species import to_sfu
 
 
 def crash_factor(
@@ -41,4 +41,4 @@ def herd_value(herd: np.ndarray, price: np.ndarray) -> np.ndarray:
 
 
 def sfu_of(head: np.ndarray) -> np.ndarray:
-    return head @ SFU
+    return to_sfu(head)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from model.species import SFU, SPECIES
+from model.species import SFU, SPECIES, to_sfu
 
 if TYPE_CHECKING:
     from model.model import HerdtrapModel
@@ -81,11 +81,11 @@ def year_metrics(model: HerdtrapModel) -> dict[str, Any]:
     stock = hh.herd.sum(axis=0)
     for j, sp in enumerate(SPECIES):
         row[f"stock_{sp}"] = int(stock[j])
-    row["stock_sfu"] = float(stock @ SFU)
+    row["stock_sfu"] = float(to_sfu(stock))
     for flow in ("births", "deaths", "sales", "slaughter", "received"):
-        row[f"{flow}_sfu"] = float(model.flows[flow].sum(axis=0) @ SFU)
-    before = model._winter_before @ SFU
-    died = model._winter_deaths @ SFU
+        row[f"{flow}_sfu"] = float(to_sfu(model.flows[flow].sum(axis=0)))
+    before = to_sfu(model._winter_before)
+    died = to_sfu(model._winter_deaths)
     for a, name in enumerate(model.region.aimags):
         key = name.lower()
         in_a = hh.aimag == a

@@ -42,7 +42,7 @@ from model.policies import PolicySet
 from model.population import initial_households
 from model.region import Region, default_data_dir, load_region
 from model.scenario import Scenario, load_scenario
-from model.species import N_SPECIES, SFU, SPECIES
+from model.species import N_SPECIES, SFU, SPECIES, to_sfu
 from model.streams import Streams
 
 SEASONS = ("spring", "summer", "autumn", "winter")
@@ -108,11 +108,11 @@ class HerdtrapModel(mesa.Model):
             self.streams.get("population", 0), self.region, self.p, n
         )
         hh = self.households
-        # Prices per household slot and species (kMNT/head) before the season multiplier.
-        self._base_price = (
-            self.region.base_price_kmnt[hh.aimag] * self.region.soum_price_factor[hh.soum, None]
-        )
-        self._season_mult = self.region.season_price_multiplier[hh.aimag]  # (N, 4, 5)
+        # Prices per season, household slot and species (kMNT/head) before any crash.
+        base = self.region.base_price_kmnt[hh.aimag] * self.region.soum_price_factor[hh.soum, None]
+        self._season_price = [
+            base * self.region.season_price_multiplier[hh.aimag, s, :] for s in range(4)
+        ]
         self.n_soums = len(self.region.soum_codes)
         soum_sfu0 = np.bincount(hh.soum, weights=hh.herd_sfu, minlength=self.n_soums)
         #: Carrying capacity per soum (SFU, in simulated households' units).
@@ -124,6 +124,7 @@ class HerdtrapModel(mesa.Model):
         ]
         self._birth_rate = np.array([self.p[f"herd.birth_rate.{s}"] for s in SPECIES])
         self.soum_price_crash = np.ones(self.n_soums)
+        self._crash_active = False
         self.winter: Winter | None = None
         self.ledger = Ledger()
         self._reset_year_accumulators()
@@ -231,10 +232,9 @@ class HerdtrapModel(mesa.Model):
     def prices(self, season: int | None = None) -> np.ndarray:
         """Current price per head (N, 5) in kMNT, including any soum price crash."""
         s = self.season if season is None else season
-        return (
-            self._base_price * self._season_mult[:, s, :]
-            * self.soum_price_crash[self.households.soum, None]
-        )
+        if self._crash_active:
+            return self._season_price[s] * self.soum_price_crash[self.households.soum, None]
+        return self._season_price[s]
 
     def need_per_season(self) -> np.ndarray:
         """Consumption need per household for one season (kMNT)."""
@@ -249,6 +249,7 @@ class HerdtrapModel(mesa.Model):
         t0 = time.perf_counter()
         season = self.season
         self.soum_price_crash[:] = 1.0
+        self._crash_active = False
         if season == 0:
             self._spring()
         elif season == 1:
@@ -314,7 +315,7 @@ class HerdtrapModel(mesa.Model):
         self.winter = self._draw_winter()
         # Winter meat: slaughter from sheep and goats, eaten over the next four seasons.
         small = hh.herd[:, :2].astype(float)
-        small_sfu = small @ SFU[:2]
+        small_sfu = to_sfu(small)
         want = p["consumption.meat_sfu_per_person"] * hh.persons * hh.herding
         share = np.divide(want, small_sfu, out=np.zeros(hh.n), where=small_sfu > 0)
         share = np.minimum(share, 0.5)
@@ -324,9 +325,9 @@ class HerdtrapModel(mesa.Model):
         hh.herd -= slaughter
         self.flows["slaughter"] += slaughter
         price = self.prices(2)
-        hh.meat_in_kind = (slaughter * price).sum(axis=1) / 4.0
+        hh.meat_in_kind = np.einsum("ij,ij->i", slaughter, price) / 4.0
         # Planned sales: the offtake rate of the herd, less what was slaughtered.
-        planned_sfu = np.maximum(p["herd.offtake_rate"] * hh.herd_sfu - slaughter @ SFU, 0.0)
+        planned_sfu = np.maximum(p["herd.offtake_rate"] * hh.herd_sfu - to_sfu(slaughter), 0.0)
         herd_sfu = hh.herd_sfu
         frac = np.divide(planned_sfu, herd_sfu, out=np.zeros(hh.n), where=herd_sfu > 0)
         u2 = self.draw("offtake", (hh.n, N_SPECIES), key="planned")
@@ -340,15 +341,14 @@ class HerdtrapModel(mesa.Model):
             p["credit.loan_to_value"] * market.herd_value(hh.herd, price) - hh.debt, 0.0
         )
         from_cash = np.clip(hh.cash - reserve, 0.0, cost)
-        from_credit = np.minimum(cost - from_cash, credit_room)
-        spend = (from_cash + from_credit) * hh.herding
-        from_credit = from_credit * hh.herding
-        from_cash = spend - from_credit
-        hh.cash -= from_cash
+        from_credit = np.minimum(cost - from_cash, credit_room) * hh.herding
         hh.debt += from_credit
-        self._cash_out += from_cash
-        self.flows_money["prep"] += spend
+        hh.cash += from_credit
         self.flows_money["borrowed"] += from_credit
+        spend = (from_cash + from_credit) * hh.herding
+        hh.cash -= spend
+        self._cash_out += spend
+        self.flows_money["prep"] += spend
         hh.prep = np.where(hh.herding, spend / cost, 0.0)
 
     def _draw_winter(self) -> Winter:
@@ -399,9 +399,9 @@ class HerdtrapModel(mesa.Model):
         deaths[~hh.herding] = 0
         hh.herd -= deaths
         self.flows["deaths"] += deaths
-        before_sfu = before @ SFU
+        before_sfu = to_sfu(before)
         hh.last_winter_loss = np.divide(
-            deaths @ SFU, before_sfu, out=np.zeros(hh.n), where=before_sfu > 0
+            to_sfu(deaths), before_sfu, out=np.zeros(hh.n), where=before_sfu > 0
         )
         self._winter_before = before
         self._winter_deaths = deaths
@@ -464,8 +464,9 @@ class HerdtrapModel(mesa.Model):
             p["market.price_elasticity"],
         )
         self.soum_price_crash = crash
+        self._crash_active = bool((crash != 1.0).any())
         price = self.prices()
-        value = market.herd_value(hh.herd, price)
+        value = value * crash[hh.soum]  # the crash scales all species of a soum alike
         share = np.minimum(np.divide(shortfall, value, out=np.zeros(hh.n), where=value > 0), cap)
         u = self.draw("offtake", (hh.n, N_SPECIES), key="distress")
         sold = market.sell_share(hh.herd, share, u)
@@ -528,7 +529,7 @@ class HerdtrapModel(mesa.Model):
         hh = self.households
         hh.herd -= sold
         self.flows["sales"] += sold
-        revenue = (sold * price).sum(axis=1)
+        revenue = np.einsum("ij,ij->i", sold, price)
         self._income(_I_SALES, revenue)
         if distress:
             self.flows_money["distress_sales"] += revenue
@@ -579,8 +580,8 @@ class HerdtrapModel(mesa.Model):
 
     def _soum_rows(self) -> list[dict[str, Any]]:
         hh = self.households
-        before = np.bincount(hh.soum, weights=self._winter_before @ SFU, minlength=self.n_soums)
-        died = np.bincount(hh.soum, weights=self._winter_deaths @ SFU, minlength=self.n_soums)
+        before = np.bincount(hh.soum, weights=to_sfu(self._winter_before), minlength=self.n_soums)
+        died = np.bincount(hh.soum, weights=to_sfu(self._winter_deaths), minlength=self.n_soums)
         sim_rate = np.divide(died, before, out=np.full(self.n_soums, np.nan), where=before > 0)
         index = (self.winter.soum_mortality * self._soum_sfu_weights).sum(axis=1)
         return [
@@ -609,7 +610,7 @@ class HerdtrapModel(mesa.Model):
     @property
     def panel_herd_sfu(self) -> np.ndarray:
         """(years recorded, panel households) year-end herd in SFU; row 0 = initial."""
-        return np.array([rec["herd"] @ SFU for rec in self._panel])
+        return np.array([to_sfu(rec["herd"]) for rec in self._panel])
 
     @property
     def panel_herding(self) -> np.ndarray:
@@ -626,7 +627,7 @@ class HerdtrapModel(mesa.Model):
             d = {"year": np.full(k, rec["year"]), "household": r}
             for j, sp in enumerate(SPECIES):
                 d[sp] = rec["herd"][:, j]
-            d["herd_sfu"] = rec["herd"] @ SFU
+            d["herd_sfu"] = to_sfu(rec["herd"])
             d["cash_kmnt"] = rec["cash"]
             d["debt_kmnt"] = rec["debt"]
             d["herding"] = rec["herding"]

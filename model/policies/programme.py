@@ -1,0 +1,335 @@
+"""Shared machinery of the built-in policies: lever declaration, soum selection,
+targeting errors, scheduled payments and per-year accounting.
+
+Every built-in policy derives from :class:`Programme`, which
+
+* pays households through ``model.pay`` (so cash, household income and the
+  fiscal ledger move together) and remembers who was reached this year;
+* writes the year's unique counts to the ledger at ``end_year``
+  (``households`` = unique households reached, ``children_reached``);
+* exposes ``metrics(model)`` read by :func:`model.policies.metrics.policy_metrics`.
+
+Ledger counts: ``beneficiaries`` (written by ``model.pay``) counts household
+*payments* (a household paid in four seasons counts four times);
+``households`` counts unique households reached in the year.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from model.parameters import Param, ParameterError
+from model.policies import Policy
+from model.species import SFU, SPECIES
+
+if TYPE_CHECKING:
+    from model.model import HerdtrapModel
+    from model.region import Region
+
+
+def lever(
+    policy: str,
+    name: str,
+    default: Any,
+    low: float | None = None,
+    high: float | None = None,
+    *,
+    unit: str,
+    source: str,
+    description: str,
+    type: str = "float",  # noqa: A002 - mirrors Param.type
+) -> Param:
+    """A policy lever: a :class:`Param` named ``policies.<policy>.<name>``."""
+    return Param(
+        name=f"policies.{policy}.{name}",
+        default=default,
+        low=low,
+        high=high,
+        unit=unit,
+        source=source,
+        description=description,
+        type=type,
+        uncertain=False,
+    )
+
+
+@dataclass(frozen=True)
+class ChoiceParam(Param):
+    """A string lever restricted to a set of choices (``low``/``high`` unused)."""
+
+    choices: tuple[str, ...] = ()
+
+    def validate(self, value: Any, where: str = "") -> Any:
+        value = super().validate(value, where)
+        if value not in self.choices:
+            prefix = f"{where}: " if where else ""
+            raise ParameterError(
+                f"{prefix}{self.name} = {value!r}; allowed: {', '.join(self.choices)}"
+            )
+        return value
+
+
+def choice(policy: str, name: str, default: str, choices: tuple[str, ...], *, unit: str = "choice",
+           source: str, description: str) -> Param:
+    """A string lever with a fixed set of allowed values."""
+    return ChoiceParam(
+        name=f"policies.{policy}.{name}", default=default, low=None, high=None, unit=unit,
+        source=source, description=f"{description} ({' | '.join(choices)})", type="str",
+        uncertain=False, choices=tuple(choices),
+    )
+
+
+@dataclass(frozen=True)
+class ListParam(Param):
+    """A list lever: a TOML list or a comma-separated string, stored as a canonical
+    comma-separated string (so that every lever stays a plain str/number/bool)."""
+
+    item: str = "str"  # "str" or "int"
+
+    def validate(self, value: Any, where: str = "") -> Any:
+        prefix = f"{where}: " if where else ""
+        if isinstance(value, str):
+            items = [v.strip() for v in value.split(",") if v.strip()]
+        elif isinstance(value, list | tuple):
+            items = [v.strip() if isinstance(v, str) else v for v in value]
+        else:
+            raise ParameterError(
+                f"{prefix}{self.name} must be a list or a comma-separated string, got {value!r}"
+            )
+        out = []
+        for v in items:
+            if self.item == "int":
+                try:
+                    if isinstance(v, bool) or float(v) != int(float(v)):
+                        raise ValueError
+                    v = int(float(v))
+                except (TypeError, ValueError):
+                    raise ParameterError(
+                        f"{prefix}{self.name}: {v!r} is not a whole number ({self.unit})"
+                    ) from None
+                if self.low is not None and self.high is not None and not self.low <= v <= self.high:
+                    raise ParameterError(
+                        f"{prefix}{self.name}: {v} is outside the allowed range "
+                        f"[{self.low:g}, {self.high:g}] ({self.unit})"
+                    )
+            elif not isinstance(v, str | int) or isinstance(v, bool):
+                raise ParameterError(f"{prefix}{self.name}: {v!r} must be a name or a code")
+            out.append(str(v))
+        return ",".join(out)
+
+
+def list_lever(policy: str, name: str, default: str = "", *, item: str = "str",
+               low: float | None = None, high: float | None = None, unit: str, source: str,
+               description: str) -> Param:
+    return ListParam(
+        name=f"policies.{policy}.{name}", default=default, low=low, high=high, unit=unit,
+        source=source, description=description, type="str", uncertain=False, item=item,
+    )
+
+
+def parse_list(value: str) -> list[str]:
+    return [v.strip() for v in str(value).split(",") if v.strip()]
+
+
+def parse_years(value: str) -> set[int]:
+    return {int(v) for v in parse_list(value)}
+
+
+def parse_schedule(value: str, where: str) -> list[tuple[int, float]]:
+    """``"2020:100, 2023:100"`` -> [(2020, 100.0), (2023, 100.0)] sorted by year."""
+    out = []
+    for part in parse_list(value):
+        try:
+            year, amount = part.split(":")
+            out.append((int(year), float(amount)))
+        except ValueError:
+            raise ParameterError(
+                f"{where}: {part!r} is not YEAR:AMOUNT (e.g. \"2020:100\")"
+            ) from None
+        if out[-1][1] < 0:
+            raise ParameterError(f"{where}: amount {out[-1][1]} must be >= 0")
+    return sorted(out)
+
+
+def select_soums(region: Region, spec: str, where: str) -> np.ndarray:
+    """Boolean mask over the region's soums from a selection string.
+
+    Comma-separated tokens, combined by union:
+
+    * empty string or ``*`` — every soum of the region;
+    * a 5-digit NSO soum code (``18125``);
+    * an aimag name (``Zavkhan``) — all its soums; ``Zavkhan:rural`` — all but
+      the aimag centre (the soum whose code ends in 01, e.g. Uliastai 18101);
+    * ``Aimag:Soum`` (``Zavkhan:Ikh-Uul``) or a soum name that is unique in the
+      region (Ikh-Uul and Tosontsengel exist in both Zavkhan and Khuvsgul).
+    """
+    tokens = parse_list(spec)
+    n = region.n_soums
+    if not tokens or tokens == ["*"]:
+        return np.ones(n, dtype=bool)
+    mask = np.zeros(n, dtype=bool)
+    names = np.array([s.lower() for s in region.soum_names])
+    aimag_of = np.array([region.aimags[a].lower() for a in region.soum_aimag])
+    aimags = [a.lower() for a in region.aimags]
+    for tok in tokens:
+        t = tok.lower()
+        if t.isdigit():
+            hit = region.soum_codes == int(t)
+        elif t in aimags:
+            hit = aimag_of == t
+        elif ":" in t:
+            a, s = (x.strip() for x in t.split(":", 1))
+            if a not in aimags:
+                raise ParameterError(
+                    f"{where}: soum selection {tok!r}: aimag {a!r} is not in the scenario's "
+                    f"region ({', '.join(region.aimags)})"
+                )
+            if s == "rural":
+                hit = (aimag_of == a) & (region.soum_codes % 100 != 1)
+            else:
+                hit = (aimag_of == a) & (names == s)
+        else:
+            hit = names == t
+            if hit.sum() > 1:
+                options = ", ".join(
+                    f"{region.aimags[region.soum_aimag[i]]}:{region.soum_names[i]}"
+                    for i in np.flatnonzero(hit)
+                )
+                raise ParameterError(
+                    f"{where}: soum name {tok!r} is ambiguous in this region; use one of {options}"
+                )
+        if not hit.any():
+            raise ParameterError(
+                f"{where}: soum selection {tok!r} matches no soum of the region "
+                f"({', '.join(region.aimags)})"
+            )
+        mask |= hit
+    return mask
+
+
+def apply_targeting_errors(eligible: np.ndarray, u: np.ndarray, exclusion_error: float,
+                           inclusion_error: float) -> np.ndarray:
+    """Who is actually enrolled by an imperfect targeting rule.
+
+    An eligible household is excluded with probability ``exclusion_error``
+    (enrolled if u >= exclusion_error); an ineligible one is included with
+    probability ``inclusion_error`` (enrolled if u < inclusion_error). ``u`` is
+    one uniform per household slot, so the same household keeps its luck when
+    the rule changes (common random numbers).
+    """
+    return np.where(eligible, u >= exclusion_error, u < inclusion_error)
+
+
+def soum_loss_index(model: HerdtrapModel) -> np.ndarray:
+    """(n_soums,) SFU-weighted mortality index of the current winter (aimag 2019 stock weights)."""
+    r = model.region
+    return (model.winter.soum_mortality * r.species_sfu_weight[r.soum_aimag]).sum(axis=1)
+
+
+def species_mask(spec: str, where: str) -> np.ndarray:
+    names = [s.lower() for s in parse_list(spec)] or list(SPECIES)
+    bad = [s for s in names if s not in SPECIES]
+    if bad:
+        raise ParameterError(f"{where}: unknown species {', '.join(bad)}; allowed: {', '.join(SPECIES)}")
+    return np.array([s in names for s in SPECIES])
+
+
+def step_index(model: HerdtrapModel) -> int:
+    """Index of the current season since the start (0 = first spring)."""
+    return (model.year - 1) * 4 + model.season
+
+
+def children_in_band(model: HerdtrapModel, band: str) -> np.ndarray:
+    hh = model.households
+    return {
+        "0-5": hh.children_0_5,
+        "6-17": hh.children_6_17,
+        "0-17": hh.children_0_5 + hh.children_6_17,
+    }[band].astype(float)
+
+
+class Programme(Policy):
+    """A policy with its own ledger account (= its name) and yearly accounting."""
+
+    #: children counted as reached (None: the programme does not target children)
+    counts_children: ClassVar[bool] = False
+
+    def __init__(self, settings: Mapping[str, Any], model: HerdtrapModel) -> None:
+        super().__init__(settings, model)
+        self.where = f"{model.spec.source or model.spec.name}: policies.{self.name}"
+        n = model.households.n
+        self.reached = np.zeros(n, dtype=bool)
+        self.paid = np.zeros(n)
+        self.children = np.zeros(n)
+        self._pending: dict[int, np.ndarray] = {}
+        self._pending_children: dict[int, np.ndarray] = {}
+
+    # -------------------------------------------------------------- money
+    def pay(self, model: HerdtrapModel, amount: np.ndarray, *, item: str = "transfers",
+            source: str = "transfers", account: str | None = None,
+            children: np.ndarray | None = None) -> np.ndarray:
+        """Pay households and record who was reached (admin cost per payment from the
+        ``admin_cost`` lever, if the policy has one)."""
+        paid = model.pay(
+            account or self.name, np.asarray(amount, dtype=float), item=item,
+            admin_per_beneficiary=float(self.settings.get("admin_cost", 0.0)), source=source,
+        )
+        got = paid > 0
+        self.reached |= got
+        self.paid += paid
+        if children is not None:
+            self.children = np.maximum(self.children, np.where(got, children, 0.0))
+        return paid
+
+    def schedule(self, step: int, amount: np.ndarray, children: np.ndarray | None = None) -> None:
+        """Queue ``amount`` (kMNT per slot) to be paid in season ``step``."""
+        if step in self._pending:
+            self._pending[step] = self._pending[step] + amount
+        else:
+            self._pending[step] = np.asarray(amount, dtype=float).copy()
+        if children is not None:
+            self._pending_children[step] = children
+
+    def pay_due(self, model: HerdtrapModel, **kwargs: Any) -> np.ndarray | None:
+        """Pay what was scheduled for the current season."""
+        step = step_index(model)
+        amount = self._pending.pop(step, None)
+        children = self._pending_children.pop(step, None)
+        if amount is None:
+            return None
+        return self.pay(model, amount, children=children, **kwargs)
+
+    # -------------------------------------------------------------- accounting
+    def coverage(self, model: HerdtrapModel) -> float:
+        """Share of household slots reached this year (overridden where coverage means
+        enrolment or insurance)."""
+        return float(self.reached.mean())
+
+    def metrics(self, model: HerdtrapModel) -> dict[str, Any]:
+        n = self.name
+        row: dict[str, Any] = {
+            f"beneficiaries_{n}": int(self.reached.sum()),
+            f"payments_{n}": float(self.paid.sum()),
+            f"coverage_{n}": self.coverage(model),
+        }
+        if self.counts_children:
+            row[f"children_reached_{n}"] = int(self.children.sum())
+        return row
+
+    def end_year(self, model: HerdtrapModel) -> None:
+        y = model.year
+        model.ledger.add(y, self.name, "households", int(self.reached.sum()))
+        if self.counts_children:
+            model.ledger.add(y, self.name, "children_reached", float(self.children.sum()))
+        self.reached[:] = False
+        self.paid[:] = 0.0
+        self.children[:] = 0.0
+
+
+def herd_sfu_per_person(model: HerdtrapModel) -> np.ndarray:
+    hh = model.households
+    return (hh.herd @ SFU) / np.maximum(hh.persons, 1)
