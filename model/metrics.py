@@ -99,4 +99,5 @@ def year_metrics(model: HerdtrapModel) -> dict[str, Any]:
     row["fiscal_cost"] = float(sum(costs.values()))
     for account, value in sorted(costs.items()):
         row[f"fiscal_cost_{account}"] = float(value)
+    row.update(model.policies.metrics(model))  # policy columns: model/policies/metrics.py
     return row

@@ -109,6 +109,12 @@ class PolicySet:
         for policy in self.active:
             policy.end_year(model)
 
+    def metrics(self, model: HerdtrapModel) -> dict[str, Any]:
+        """Yearly policy metrics (see :mod:`model.policies.metrics`)."""
+        from model.policies.metrics import policy_metrics
+
+        return policy_metrics(model)
+
 
 def _order(name: str) -> tuple[int, str]:
     names = list(REGISTRY)

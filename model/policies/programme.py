@@ -271,12 +271,14 @@ class Programme(Policy):
     # -------------------------------------------------------------- money
     def pay(self, model: HerdtrapModel, amount: np.ndarray, *, item: str = "transfers",
             source: str = "transfers", account: str | None = None,
-            children: np.ndarray | None = None) -> np.ndarray:
-        """Pay households and record who was reached (admin cost per payment from the
-        ``admin_cost`` lever, if the policy has one)."""
+            children: np.ndarray | None = None, admin: float | None = None) -> np.ndarray:
+        """Pay households and record who was reached (admin cost per payment: ``admin``,
+        else the ``admin_cost`` lever if the policy has one)."""
+        if admin is None:
+            admin = float(self.settings.get("admin_cost", 0.0))
         paid = model.pay(
             account or self.name, np.asarray(amount, dtype=float), item=item,
-            admin_per_beneficiary=float(self.settings.get("admin_cost", 0.0)), source=source,
+            admin_per_beneficiary=admin, source=source,
         )
         got = paid > 0
         self.reached |= got
