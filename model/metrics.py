@@ -50,6 +50,12 @@ def year_metrics(model: HerdtrapModel) -> dict[str, Any]:
     herding = hh.herding
     herd_sfu = hh.herd_sfu
     sfu_pc = herd_sfu / persons
+    asset_poor = sfu_pc < p["metrics.asset_poverty_line"]
+    if model.year == 1:
+        prev_poor = model.initial.herd_sfu / persons < p["metrics.asset_poverty_line"]
+    else:
+        prev_poor = model._asset_poor_prev
+    model._asset_poor_prev = asset_poor
     row: dict[str, Any] = {
         "year": model.year,
         "calendar_year": model.calendar_year,
@@ -61,7 +67,10 @@ def year_metrics(model: HerdtrapModel) -> dict[str, Any]:
         "poverty_severity": fgt2,
         "poverty_headcount_herding": float((cons_pc[herding] < line_year).mean())
         if herding.any() else float("nan"),
-        "asset_poverty": float((sfu_pc < p["metrics.asset_poverty_line"]).mean()),
+        "asset_poverty": float(asset_poor.mean()),
+        # Mobility across the asset poverty line since last year ("climbing out").
+        "asset_poverty_climbed_out": float((prev_poor & ~asset_poor).mean()),
+        "asset_poverty_fell_in": float((~prev_poor & asset_poor).mean()),
         "consumption_pc_mean": float(cons_pc.mean()),
         "herd_sfu_mean": float(herd_sfu.mean()),
         "herd_gini": gini(herd_sfu),
