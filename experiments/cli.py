@@ -67,6 +67,9 @@ def main(argv: list[str] | None = None) -> int:
         print(_top_help())
         return 0 if argv else 2
     command, rest = argv[0], argv[1:]
+    from experiments import provenance
+
+    provenance.INVOCATION = list(argv)
     commands = _available()
     if command not in commands:
         print(f"herdtrap: error: unknown command {command!r}\n\n{_top_help()}", file=sys.stderr)

@@ -55,8 +55,29 @@ def now_iso() -> str:
     return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
 
 
+#: argv of the current `herdtrap` invocation, set by experiments.cli.main (so that
+#: in-process calls such as ``cli.main([...])`` record their own command).
+INVOCATION: list[str] | None = None
+
+
 def command_line() -> str:
-    return " ".join(["herdtrap", *sys.argv[1:]]) if sys.argv else "herdtrap"
+    """The `herdtrap ...` command that is running, shell-quoted."""
+    import shlex
+
+    argv = INVOCATION if INVOCATION is not None else sys.argv[1:]
+    return shlex.join(["herdtrap", *argv])
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _publish(tmp: str, path: Path) -> None:
+    """Rename ``tmp`` onto ``path`` with ordinary permissions (mkstemp makes 0600)."""
+    os.chmod(tmp, 0o666 & ~_umask())
+    os.replace(tmp, path)
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -68,7 +89,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        _publish(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -87,7 +108,7 @@ def atomic_write_parquet(path: Path, df: pd.DataFrame) -> None:
     os.close(fd)
     try:
         df.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
+        _publish(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)

@@ -275,12 +275,12 @@ class HerdtrapModel(mesa.Model):
 
     # ------------------------------------------------------------------ seasons
     def _density(self) -> np.ndarray:
-        """Soum stocking / carrying capacity, per household slot."""
+        """Soum stocking / carrying capacity, per household slot (floored at 1e-6)."""
         hh = self.households
         stock = np.bincount(
             hh.soum, weights=hh.herd_sfu * hh.herding, minlength=self.n_soums
         )
-        return (stock / self.capacity)[hh.soum]
+        return np.maximum(stock / self.capacity, 1e-6)[hh.soum]
 
     def _spring(self) -> None:
         hh, p = self.households, self.p
