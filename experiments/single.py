@@ -28,6 +28,7 @@ SUMMARY_COLUMNS = [
     ("herd_sfu_median", "median herd (SFU)", "{:.0f}"),
     ("herd_gini", "herd Gini", "{:.2f}"),
     ("stock_sfu", "total stock (SFU)", "{:,.0f}"),
+    ("policy_payments", "paid to households by policies (kMNT)", "{:,.0f}"),
     ("fiscal_cost", "fiscal cost this year (kMNT)", "{:,.0f}"),
 ]
 
@@ -51,6 +52,23 @@ def summary_table(ts: pd.DataFrame) -> str:
             continue
         lines.append(f"{label:38s}" + "".join(f"{fmt.format(ts.iloc[i][col]):>14s}" for i in picks))
     return "\n".join(lines)
+
+
+def reach_lines(ts: pd.DataFrame) -> list[str]:
+    """Reach of programmes that declare a real-world reference (e.g. the Zavkhan pilot)."""
+    last = ts.iloc[-1]
+    lines = []
+    for col in ts.columns:
+        if not col.startswith("pilot_children_"):
+            continue
+        name = col.removeprefix("pilot_children_")
+        lines.append(
+            f"reach {name}: {int(last[f'children_reached_total_{name}']):,} simulated children, "
+            f"{last[f'children_reached_scaled_{name}']:,.0f} scaled to the region's herder "
+            f"households vs {int(last[col]):,} in the real programme "
+            f"(ratio {last[f'reach_ratio_{name}']:.2f})"
+        )
+    return lines
 
 
 def main(args: argparse.Namespace) -> int:
@@ -83,6 +101,8 @@ def main(args: argparse.Namespace) -> int:
     print(f"herdtrap run: scenario {scenario.name} ({scenario.hash}), seed {args.seed}, "
           f"{scenario.years} years, {int(scenario.params['population.households'])} households")
     print(summary_table(result.timeseries))
+    for line in reach_lines(result.timeseries):
+        print(line)
     print(f"wrote {out}/ (manifest.json, timeseries.parquet, households.parquet, "
           f"soums.parquet, ledger.parquet) in {elapsed:.2f} s")
     return 0

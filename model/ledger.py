@@ -1,7 +1,9 @@
 """Fiscal and insurer ledgers: every flow a programme causes, by year.
 
 Each entry is (year, account, item, value in kMNT). Accounts are programme
-names (``child_money``, ``insurance`` ...) or ``insurer``; items say what
+names (``child_money``, ``insurance`` ...), ``insurer`` or
+``social_insurance_fund`` (contributions and benefits; the treasury's part of
+social insurance is on ``social_insurance``); items say what
 the money was (``transfers``, ``admin``, ``premium_subsidy``, ``premiums``,
 ``payouts``, ``loss_layer`` ...). Fiscal cost of a programme = the sum of
 its items except the insurer's own account.
@@ -14,7 +16,7 @@ from collections import defaultdict
 import pandas as pd
 
 #: Items that are not a cost to the treasury (insurer and household money).
-NON_FISCAL_ACCOUNTS = ("insurer", "lenders")
+NON_FISCAL_ACCOUNTS = ("insurer", "lenders", "social_insurance_fund")
 #: Counts recorded in the ledger that are not money.
 COUNT_ITEMS = ("beneficiaries", "children_reached", "enrolled", "policies_sold", "households")
 

@@ -644,7 +644,11 @@ class HerdtrapModel(mesa.Model):
     # ------------------------------------------------------------------ outputs
     def metrics(self) -> pd.DataFrame:
         """One row per completed year (see docs/ODD.md, Outputs)."""
-        return pd.DataFrame(self.metrics_rows)
+        df = pd.DataFrame(self.metrics_rows)
+        # A programme's cost column appears in its first year with a cost: 0 before.
+        cost_cols = [c for c in df.columns if c.startswith("fiscal_cost_")]
+        df[cost_cols] = df[cost_cols].fillna(0.0)
+        return df
 
     def soum_metrics(self) -> pd.DataFrame:
         return pd.DataFrame(self.soum_rows)

@@ -78,7 +78,7 @@ def choice(policy: str, name: str, default: str, choices: tuple[str, ...], *, un
     """A string lever with a fixed set of allowed values."""
     return ChoiceParam(
         name=f"policies.{policy}.{name}", default=default, low=None, high=None, unit=unit,
-        source=source, description=f"{description} ({' | '.join(choices)})", type="str",
+        source=source, description=f"{description} ({', '.join(choices)})", type="str",
         uncertain=False, choices=tuple(choices),
     )
 

@@ -1,0 +1,193 @@
+"""Shock-responsive Child Money top-up (the Zavkhan pilot design, winter 2019/20).
+
+An extra payment per child in an age band, for the soums a trigger selects,
+paid through the Child Money system after a delivery lag:
+
+* ``trigger = "ex_ante"`` — decided in autumn, when the winter's pre-winter
+  signal is known: soum s triggers if signal[aimag(s)] > ``signal_threshold``;
+* ``trigger = "ex_post"`` — decided in winter right after the losses: soum s
+  triggers if its SFU-weighted mortality index > ``loss_threshold``;
+* ``trigger = "fixed"`` — decided in autumn for every selected soum (a
+  pre-committed design such as the actual pilot).
+
+Only soums in ``soums`` and winters in ``years`` (calendar year of the
+December) can trigger. Payment: ``months`` monthly instalments of ``amount``
+per child, starting ``lag`` seasons after the decision; the first paying
+season covers ``first_season_months`` months (e.g. February only = 1), later
+seasons up to 3 months each:
+
+transfer_h = amount · months_in_season · children_h(band) · 1[soum(h) triggered]
+
+Two instances can run side by side: ``shock_responsive_topup`` and
+``shock_responsive_topup_2`` (same levers; the pilot's phases 1 and 2).
+
+Reach: ``children_reached_total_<name>`` is the number of distinct children
+paid since the start; ``children_reached_scaled_<name>`` scales it to the
+real herder population (NSO 2019 herder households of the region / simulated
+households); with ``pilot_children`` set, the metrics also report the pilot's
+count and the ratio. The pilot paid every registered child, herders or not,
+so the herder-only scaled count is expected below the pilot's.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from model.policies import register
+from model.policies.programme import (
+    Programme,
+    children_in_band,
+    choice,
+    lever,
+    list_lever,
+    parse_years,
+    select_soums,
+    soum_loss_index,
+    step_index,
+)
+
+if TYPE_CHECKING:
+    from model.model import HerdtrapModel
+
+_PILOT = ("UNICEF & Ministry of Labour and Social Protection, Zavkhan shock-responsive "
+          "CMP top-up pilot 2019/20 (MODEL.md 'Policies')")
+
+
+def _levers(name: str) -> dict[str, Any]:
+    return {
+        "amount": lever(name, "amount", 20.0, 0.0, 500.0, unit="kMNT per child per month",
+                        source=f"{_PILOT}: phase 1 MNT 40,000 one-off; phase 2 MNT 20,000/month",
+                        description="Top-up per child in the age band, per monthly instalment"),
+        "months": lever(name, "months", 3, 1, 24, unit="monthly instalments", type="int",
+                        source=f"{_PILOT}: phase 1 one-off, phase 2 three months (Feb-Apr 2020)",
+                        description="Number of monthly instalments per triggered winter"),
+        "first_season_months": lever(
+            name, "first_season_months", 3, 1, 3, unit="months", type="int",
+            source="design lever",
+            description="Months paid in the first paying season (e.g. 1 = February only); "
+                        "later seasons pay up to 3"),
+        "age_band": choice(name, "age_band", "0-5", ("0-5", "6-17", "0-17"),
+                           source=f"{_PILOT}: children aged 0-5",
+                           description="Children who receive the top-up"),
+        "trigger": choice(name, "trigger", "ex_ante", ("ex_ante", "ex_post", "fixed"),
+                          source="design lever (anticipatory vs. ex-post social protection)",
+                          description="Pre-winter signal (autumn), observed losses (winter) "
+                                      "or a fixed design"),
+        "signal_threshold": lever(
+            name, "signal_threshold", 1.0, -3.0, 3.0, unit="standard deviations",
+            source="[est] ~16% of winters have a pre-winter signal above 1 sd",
+            description="ex_ante: the aimag's pre-winter risk signal that triggers"),
+        "loss_threshold": lever(
+            name, "loss_threshold", 0.10, 0.0, 0.95, unit="share of SFU dead",
+            source="[est] NSO aimag mortality above ~10% marks a dzud winter",
+            description="ex_post: soum SFU-weighted mortality index that triggers"),
+        "lag": lever(name, "lag", 1, 0, 8, unit="seasons", type="int",
+                     source="[est] pilot: phase 1 paid within weeks of the snow",
+                     description="Seasons between the decision and the first instalment "
+                                 "(decision in autumn for ex_ante/fixed, winter for ex_post)"),
+        "soums": list_lever(name, "soums", "", unit="soum names/codes",
+                            source=f"{_PILOT}: phase 1 Ikh-Uul, Tosontsengel, Bayantes, Tes; "
+                                   "phase 2 Zavkhan's 23 rural soums",
+                            description="Soums that can trigger: codes, Aimag:Soum, an aimag "
+                                        "name, Aimag:rural (all but the centre); empty = all"),
+        "years": list_lever(name, "years", "", item="int", low=1900, high=2200,
+                            unit="calendar years (of the December)", source="design lever",
+                            description="Winters in which the top-up may trigger; empty = every "
+                                        "winter"),
+        "admin_cost": lever(name, "admin_cost", 0.5, 0.0, 20.0,
+                            unit="kMNT per beneficiary household per payment",
+                            source="[est] paid through the regular CMP system",
+                            description="Administrative cost per household paid, per seasonal payment"),
+        "pilot_children": lever(name, "pilot_children", 0, 0, 1_000_000, unit="children", type="int",
+                                source=f"{_PILOT}: 2,729 children (phase 1), 6,747 (phase 2)",
+                                description="Children the real programme reached, for the reach "
+                                            "report (0 = none)"),
+    }
+
+
+@register
+class ShockResponsiveTopup(Programme):
+    """Shock-responsive top-up per child, triggered ex ante, ex post or by design."""
+
+    name = "shock_responsive_topup"
+    counts_children = True
+    levers = _levers("shock_responsive_topup")
+
+    def __init__(self, settings: dict[str, Any], model: HerdtrapModel) -> None:
+        super().__init__(settings, model)
+        s = self.settings
+        self.soum_mask = select_soums(model.region, s["soums"], f"{self.where}.soums")
+        self.years = parse_years(s["years"])
+        self.kids = children_in_band(model, s["age_band"])
+        self.ever_children = np.zeros(model.households.n)
+        self.triggered_soums = np.zeros(model.region.n_soums, dtype=bool)
+        #: households per real herder household (NSO 2019), for scaling reach
+        self.scale = float(model.region.soum_herder_households.sum()) / model.households.n
+
+    def _decide(self, model: HerdtrapModel, hit: np.ndarray) -> None:
+        s = self.settings
+        if self.years and model.calendar_year not in self.years:
+            return
+        hit = hit & self.soum_mask
+        if not hit.any():
+            return
+        self.triggered_soums |= hit
+        per_child = s["amount"] * self.kids * hit[model.households.soum]
+        step = step_index(model) + s["lag"]
+        left = s["months"]
+        first = True
+        while left > 0:
+            q = min(s["first_season_months"] if first else 3, left)
+            self.schedule(step, q * per_child, children=self.kids * hit[model.households.soum])
+            left -= q
+            step += 1
+            first = False
+
+    def after_winter(self, model: HerdtrapModel) -> None:
+        if self.settings["trigger"] == "ex_post":
+            self._decide(model, soum_loss_index(model) > self.settings["loss_threshold"])
+
+    def season(self, model: HerdtrapModel, season: int) -> None:
+        trig = self.settings["trigger"]
+        if season == 2 and trig != "ex_post":
+            if trig == "ex_ante":
+                signal = model.winter.signal[model.region.soum_aimag]
+                hit = signal > self.settings["signal_threshold"]
+            else:
+                hit = np.ones(model.region.n_soums, dtype=bool)
+            self._decide(model, hit)
+        paid = self.pay_due(model)
+        if paid is not None:
+            self.ever_children = np.maximum(self.ever_children, np.where(paid > 0, self.kids, 0))
+
+    def coverage(self, model: HerdtrapModel) -> float:
+        """Share of households with children in the band paid this year."""
+        with_kids = self.kids > 0
+        return float(self.reached[with_kids].mean()) if with_kids.any() else 0.0
+
+    def end_year(self, model: HerdtrapModel) -> None:
+        super().end_year(model)
+        self.triggered_soums[:] = False
+
+    def metrics(self, model: HerdtrapModel) -> dict[str, Any]:
+        row = super().metrics(model)
+        n = self.name
+        total = float(self.ever_children.sum())
+        row[f"children_reached_total_{n}"] = int(total)
+        row[f"children_reached_scaled_{n}"] = total * self.scale
+        row[f"soums_triggered_{n}"] = int(self.triggered_soums.sum())
+        pilot = self.settings["pilot_children"]
+        if pilot:
+            row[f"pilot_children_{n}"] = int(pilot)
+            row[f"reach_ratio_{n}"] = total * self.scale / pilot
+        return row
+
+
+@register
+class ShockResponsiveTopup2(ShockResponsiveTopup):
+    """A second top-up with its own levers (e.g. the pilot's phase 2)."""
+
+    name = "shock_responsive_topup_2"
+    levers = _levers("shock_responsive_topup_2")

@@ -1,0 +1,94 @@
+"""Livelihood and skills training: higher cashmere income, lower winter losses.
+
+Households are trained once, in summer, over a roll-out: with one uniform per
+household slot drawn at the start (stream "policy", key "training.select"), a
+herding household is trained in roll-out year k = 0 … R−1 (calendar years
+``start_year`` + k) if ``target_share`` · k / R ≤ u < ``target_share`` · (k+1) / R.
+A trained household's multipliers change for good::
+
+    cashmere_factor ← cashmere_factor · (1 + cashmere_gain)   (yield or price)
+    loss_factor     ← loss_factor · (1 − loss_reduction)      (winter mortality)
+
+Cost to the treasury (item "training") = ``cost`` per household trained.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from model.policies import register
+from model.policies.programme import Programme, lever
+
+if TYPE_CHECKING:
+    from model.model import HerdtrapModel
+
+NAME = "training"
+
+
+@register
+class Training(Programme):
+    """One-off training with lasting productivity gains."""
+
+    name = NAME
+    levers = {
+        "target_share": lever(NAME, "target_share", 0.3, 0.0, 1.0, unit="share of households",
+                              source="design lever", description="Share of households trained "
+                                                                 "over the roll-out"),
+        "start_year": lever(NAME, "start_year", 2020, 1900, 2200, unit="calendar year", type="int",
+                            source="design lever", description="First roll-out year"),
+        "rollout_years": lever(NAME, "rollout_years", 3, 1, 30, unit="years", type="int",
+                               source="design lever", description="Years over which households "
+                                                                  "are trained"),
+        "cost": lever(NAME, "cost", 500.0, 0.0, 10000.0, unit="kMNT per household trained",
+                      source="[est] a multi-day course with extension follow-up",
+                      description="Treasury cost per household trained"),
+        "cashmere_gain": lever(NAME, "cashmere_gain", 0.10, 0.0, 1.0,
+                               unit="relative gain in cashmere income",
+                               source="[est] better combing, sorting and marketing",
+                               description="Rise in cashmere yield or price"),
+        "loss_reduction": lever(NAME, "loss_reduction", 0.10, 0.0, 0.9,
+                                unit="relative reduction of winter mortality",
+                                source="[est] better hay-making and shelter",
+                                description="Fall in the household's winter losses"),
+    }
+
+    def __init__(self, settings: dict[str, Any], model: HerdtrapModel) -> None:
+        super().__init__(settings, model)
+        self.u = model.draw("policy", model.households.n, key=f"{NAME}.select")
+        self.trained = np.zeros(model.households.n, dtype=bool)
+        self._trained_this_year = 0
+
+    def season(self, model: HerdtrapModel, season: int) -> None:
+        s = self.settings
+        k = model.calendar_year - s["start_year"]
+        if season != 1 or not 0 <= k < s["rollout_years"]:
+            return
+        hh = model.households
+        lo = s["target_share"] * k / s["rollout_years"]
+        hi = s["target_share"] * (k + 1) / s["rollout_years"]
+        new = hh.herding & ~self.trained & (self.u >= lo) & (self.u < hi)
+        if not new.any():
+            return
+        hh.cashmere_factor[new] *= 1.0 + s["cashmere_gain"]
+        hh.loss_factor[new] *= 1.0 - s["loss_reduction"]
+        self.trained |= new
+        n = int(new.sum())
+        self._trained_this_year += n
+        model.ledger.add(model.year, NAME, "training", s["cost"] * n)
+        model.ledger.add(model.year, NAME, "beneficiaries", n)
+        self.reached |= new
+
+    def coverage(self, model: HerdtrapModel) -> float:
+        """Share of all households trained so far."""
+        return float(self.trained.mean())
+
+    def metrics(self, model: HerdtrapModel) -> dict[str, Any]:
+        row = super().metrics(model)
+        row["training_trained_this_year"] = self._trained_this_year
+        return row
+
+    def end_year(self, model: HerdtrapModel) -> None:
+        super().end_year(model)
+        self._trained_this_year = 0
