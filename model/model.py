@@ -326,9 +326,13 @@ class HerdtrapModel(mesa.Model):
         self.flows["slaughter"] += slaughter
         price = self.prices(2)
         hh.meat_in_kind = np.einsum("ij,ij->i", slaughter, price) / 4.0
-        # Planned sales: the offtake rate of the herd, less what was slaughtered.
-        planned_sfu = np.maximum(p["herd.offtake_rate"] * hh.herd_sfu - to_sfu(slaughter), 0.0)
+        # Planned sales: the offtake rate rises with the herd each adult must manage
+        # (labour limit): rate = r0 · (1 + herd / (L_sell · adults)); less the slaughter.
         herd_sfu = hh.herd_sfu
+        rate = p["herd.offtake_rate"] * (
+            1.0 + herd_sfu / (p["labour.offtake_sfu_per_adult"] * np.maximum(hh.adults, 1))
+        )
+        planned_sfu = np.maximum(np.minimum(rate, 0.9) * herd_sfu - to_sfu(slaughter), 0.0)
         frac = np.divide(planned_sfu, herd_sfu, out=np.zeros(hh.n), where=herd_sfu > 0)
         u2 = self.draw("offtake", (hh.n, N_SPECIES), key="planned")
         sold = market.sell_share(hh.herd, frac * hh.herding, u2)
@@ -389,7 +393,7 @@ class HerdtrapModel(mesa.Model):
             * herd_process.preparedness_multiplier(
                 hh.prep, p["prep.mortality_effect"], p["prep.reference_share"]
             )
-            * self._density() ** p["herd.density_exponent"]
+            * np.maximum(self._density(), 1.0) ** p["herd.density_exponent"]
             * hh.loss_factor
         )
         before = hh.herd.copy()

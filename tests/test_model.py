@@ -141,33 +141,36 @@ def test_starting_poverty_headcount_is_plausible():
 
 
 def test_replayed_2010_dzud_divergence_by_herd_size():
-    """Replay Zavkhan/Khuvsgul 2005-2019: after the 2010 dzud, large herds recover more
-    often than small ones within 5 years, and some small herds leave herding."""
+    """Replay the observed winters 2006-2017 (loss years): five years after the 2010
+    dzud, the share of households back to their pre-dzud herd rises with the pre-dzud
+    herd (per person): the smallest third recovers least, the odds of recovery rise
+    with herd size on average, and the households that leave herding are mostly small.
+    (The very largest herds, above what their labour supports, shrink anyway: the
+    relation is hump-shaped at the top; see docs/VALIDATION.md.)"""
     sc = load_scenario("baseline").with_overrides(years=12)
     sc = type(sc)(**{**sc.__dict__, "start_year": 2005, "regime": "replay",
                      "replay_years": tuple(range(2006, 2018))})
-    recovered_by_tercile = []
-    exits_small = 0
+    rec_by_tercile, pre_all, rec_all, exits_by_tercile = [], [], [], np.zeros(3)
     for seed in range(3):
         m = HerdtrapModel(sc, seed=seed, create_agents=False)
         m.run()
-        herd = m.panel_herd_sfu  # row k = end of simulated year k (calendar 2005+k-1)
-        pre = herd[4]  # end of 2008/09 winter year... before the winter 2009/10
-        post = herd[9]  # five years after the 2010 dzud
+        herd = m.panel_herd_sfu  # row k = end of simulated year k; year 5 = winter 2009/10
+        persons = m.households.persons[m.panel_rows]
+        pre, post = herd[4], herd[9]  # before the 2010 dzud; five years after it
         alive = pre > 0
-        terciles = np.quantile(pre[alive], [1 / 3, 2 / 3])
-        groups = np.digitize(pre, terciles)
-        rec = [(post[alive & (groups == g)] >= pre[alive & (groups == g)]).mean() for g in range(3)]
-        recovered_by_tercile.append(rec)
+        pre_pc = pre / persons
+        groups = np.digitize(pre_pc, np.quantile(pre_pc[alive], [1 / 3, 2 / 3]))
+        recovered = post >= pre
+        rec_by_tercile.append([recovered[alive & (groups == g)].mean() for g in range(3)])
         exited = ~m.panel_herding[9] & m.panel_herding[4]
-        exits_small += int((exited & (groups == 0)).sum())
-    rec = np.mean(recovered_by_tercile, axis=0)
-    # Persistent divergence: the smallest herds recover least; recovery rises from the
-    # bottom tercile to the middle and top ones (which plateau: above the threshold all
-    # herds grow at the same rate).
-    assert rec[0] + 0.1 < rec[1] and rec[0] + 0.1 < rec[2], rec
-    assert np.polyfit(np.arange(3), rec, 1)[0] > 0.05, rec
-    assert exits_small > 0
+        exits_by_tercile += [(exited & (groups == g)).sum() for g in range(3)]
+        pre_all.append(np.log(pre_pc[alive]))
+        rec_all.append(recovered[alive])
+    rec = np.mean(rec_by_tercile, axis=0)
+    assert rec[0] + 0.1 < rec[1] and rec[0] + 0.05 < rec[2], rec
+    x, y = np.concatenate(pre_all), np.concatenate(rec_all).astype(float)
+    assert np.polyfit(x, y, 1)[0] > 0.0  # linear probability slope on log herd per person
+    assert exits_by_tercile[0] > 0 and exits_by_tercile[0] > 5 * exits_by_tercile[2], exits_by_tercile
 
 
 def test_simulated_household_losses_match_the_observed_aimag_mortality_distribution():
