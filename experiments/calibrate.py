@@ -155,7 +155,8 @@ def fit_stock(inp: Inputs, aimag: str, notes: list[str]) -> dict[str, Any]:
 
 def fit_soums(inp: Inputs, aimag: str, stock_total: float, notes: list[str]) -> dict[str, Any]:
     prof = inp.get(F_SOUM)
-    rows = prof[_match(prof["aimag"], aimag)] if prof is not None else pd.DataFrame()
+    rows = (prof[_match(prof["aimag"], aimag)] if prof is not None
+            else pd.DataFrame(columns=["soum_code"]))
     out, dropped = [], []
     for r in rows.sort_values("soum_code").itertuples(index=False):
         hh = r.herder_households

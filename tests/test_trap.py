@@ -1,0 +1,118 @@
+"""Trap diagnostic: E[h(t+1) | h(t)], its equilibria and CIs, on panels with known dynamics."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from experiments import trap
+from experiments.cli import main as cli
+
+THRESHOLD = 20.0  # SFU per person
+
+
+def s_shaped_panel(n=2500, years=10, seed=0) -> pd.DataFrame:
+    """(1 + h') = (1 + h) exp(mu(z) + sigma e - sigma^2/2), mu rising through 0 at z_u.
+
+    E[(1 + h') / (1 + h) | h] = exp(mu(z)): herds below THRESHOLD shrink in
+    expectation, herds above grow; herds falling below 0.5 SFU/person exit.
+    """
+    rng = np.random.default_rng(seed)
+    z = rng.uniform(1.0, 6.0, n)
+    persons = rng.integers(2, 7, n)
+    herding = np.ones(n, dtype=bool)
+    rows = []
+    sigma = 0.2
+    for t in range(years + 1):
+        h = np.expm1(z)
+        rows.append(pd.DataFrame({"year": t, "household": np.arange(n),
+                                  "herd_sfu": np.where(herding, h * persons, 0.0),
+                                  "persons": persons, "herding": herding}))
+        mu = 0.15 * np.tanh((z - np.log1p(THRESHOLD)) / 0.4)
+        z = z + mu + sigma * rng.standard_normal(n) - sigma**2 / 2
+        z = np.maximum(z, 0.0)
+        herding = herding & (np.expm1(z) >= 0.5)
+    df = pd.concat(rows, ignore_index=True)
+    df["scenario"], df["replicate"] = "s_shaped", 0
+    return df
+
+
+def linear_panel(n=2000, years=8, seed=1) -> pd.DataFrame:
+    """h' = 10 + 0.8 h + noise: one stable equilibrium at 50 SFU/person, no threshold."""
+    rng = np.random.default_rng(seed)
+    h = rng.uniform(1.0, 150.0, n)
+    rows = []
+    for t in range(years + 1):
+        rows.append(pd.DataFrame({"year": t, "household": np.arange(n), "herd_sfu": h,
+                                  "persons": 1, "herding": True}))
+        h = np.maximum(10.0 + 0.8 * h + 3.0 * rng.standard_normal(n), 0.1)
+    df = pd.concat(rows, ignore_index=True)
+    df["scenario"], df["replicate"] = "linear", 0
+    return df
+
+
+def test_s_shaped_threshold_recovered_within_ci():
+    panel = s_shaped_panel()
+    est = trap.estimate(trap.transitions(panel), scenario="s", n_boot=100)
+    thr = est.threshold
+    assert thr is not None and thr["kind"] == "unstable"
+    assert thr["h_lo"] <= THRESHOLD <= thr["h_hi"]
+    assert thr["h_hi"] / thr["h_lo"] < 1.6  # a usefully narrow interval
+    assert thr["support"] > 0.9
+    assert "unstable threshold at" in est.message()
+
+
+def test_linear_recursion_has_no_threshold():
+    est = trap.estimate(trap.transitions(linear_panel()), scenario="linear", n_boot=50)
+    assert est.threshold is None
+    assert "no poverty-trap threshold" in est.message()
+    stable = [e for e in est.equilibria if e["kind"] == "stable"]
+    assert len(stable) == 1 and abs(stable[0]["h"] - 50.0) < 5.0
+
+
+def test_transitions_treat_exit_as_absorbing_zero():
+    panel = pd.DataFrame({
+        "year": [0, 1, 2, 0, 1, 2], "household": [0, 0, 0, 1, 1, 1],
+        "herd_sfu": [40.0, 8.0, 8.0, 40.0, 44.0, 48.0], "persons": 4,
+        "herding": [True, False, False, True, True, True]})
+    t = trap.transitions(panel)
+    # household 0: one transition into exit (10 -> 0), none from the exited state
+    h0 = t[t["household"] == 0]
+    assert list(h0["h"]) == [10.0] and list(h0["h_next"]) == [0.0]
+    assert len(t[t["household"] == 1]) == 2
+
+
+def test_trap_share_counts_exited_households_as_below():
+    panel = pd.DataFrame({
+        "scenario": "a", "replicate": 0, "year": [1, 1, 1, 1],
+        "household": [0, 1, 2, 3], "herd_sfu": [10.0, 200.0, 400.0, 500.0],
+        "persons": [1, 2, 4, 5], "herding": [True, True, True, False]})
+    out = trap.trap_share(panel, threshold=50.0)
+    row = out.iloc[0]
+    # h = 10 (below), 100, 100 (above), exited (below)
+    assert row["trap_share"] == pytest.approx(0.5)
+    assert row["trap_share_herding"] == pytest.approx(1 / 3)
+
+
+def test_cli_writes_trap_folder(tmp_path, capsys):
+    panel = s_shaped_panel(n=1500, years=8)
+    panel.to_parquet(tmp_path / "panel.parquet")
+    rc = cli(["trap", str(tmp_path), "--bootstrap", "40", "--no-png"])
+    assert rc == 0
+    assert "unstable threshold" in capsys.readouterr().out
+    eq = pd.read_csv(tmp_path / "trap" / "trap.csv")
+    assert "unstable" in set(eq["kind"])
+    share = pd.read_csv(tmp_path / "trap" / "trap_share.csv")
+    assert set(share["year"]) == set(range(9)) and share["trap_share"].between(0, 1).all()
+    meta = json.loads((tmp_path / "trap" / "trap.json").read_text())
+    assert meta["threshold_sfu_per_person"] == pytest.approx(eq.loc[eq["kind"] == "unstable",
+                                                                     "h"].iloc[0], rel=1e-4)
+    assert (tmp_path / "trap" / "trap_curve.html").is_file()
+
+
+def test_cli_without_panel_is_exit_2(tmp_path, capsys):
+    assert cli(["trap", str(tmp_path)]) == 2
+    assert "--household-panel" in capsys.readouterr().err
