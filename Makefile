@@ -85,6 +85,7 @@ demo: setup
 
 bench: setup
 	"$(PY)" benchmarks/bench_model.py
+	"$(PY)" benchmarks/bench_app.py
 
 lint: setup
 	"$(VENV)/bin/ruff" check .

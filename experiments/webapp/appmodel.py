@@ -1,0 +1,364 @@
+"""Wiring between the app's controls and :class:`~model.model.HerdtrapModel`.
+
+The app holds no model logic. :class:`AppModel` is a thin subclass whose
+keyword arguments are the flat values of the SolaraViz controls (Mesa's
+``model_params`` keys must match the model's keyword arguments); it maps them
+to a scenario (``scenarios/baseline.toml`` with the chosen region, horizon,
+climate regime, parameter overrides and policies) and otherwise behaves like
+``HerdtrapModel``. After each step it keeps a small per-season record
+(:class:`SeasonLog`) so that the views can move every season, not only at the
+end of each year when ``model.metrics()`` gets a row.
+"""
+
+from __future__ import annotations
+
+import functools
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from model.household import income_index
+from model.model import SEASONS, HerdtrapModel
+from model.parameters import Param, parameter_table
+from model.scenario import SCENARIO_DIR, Scenario, build_scenario, load_scenario
+
+#: App control name -> dotted parameter name: the key parameters shown as sliders.
+KEY_PARAMETERS: dict[str, str] = {
+    "dzud_prob_scale": "climate.dzud_prob_scale",
+    "severity_shift": "climate.severity_shift",
+    "prep_fixed_cost": "prep.fixed_cost",
+    "price_elasticity": "market.price_elasticity",
+    "loan_to_value": "credit.loan_to_value",
+    "interest_monthly": "credit.interest_monthly",
+    "smoothing_floor": "coping.smoothing_floor",
+    "offfarm_per_adult": "income.offfarm_per_adult",
+    "asset_poverty_line": "metrics.asset_poverty_line",
+}
+#: Short slider labels (the unit is appended from the parameter table).
+KEY_LABELS: dict[str, str] = {
+    "dzud_prob_scale": "Dzud probability ×",
+    "severity_shift": "Winter severity shift",
+    "prep_fixed_cost": "Winter preparation, fixed cost",
+    "price_elasticity": "Price crash elasticity",
+    "loan_to_value": "Credit limit / herd value",
+    "interest_monthly": "Loan interest",
+    "smoothing_floor": "Consumption defended",
+    "offfarm_per_adult": "Off-farm income",
+    "asset_poverty_line": "Asset poverty line (measure only)",
+}
+
+CLIMATE_STOCHASTIC = "stochastic"
+CLIMATE_ONE_WINTER = "replay one historical winter in year 1, then stochastic"
+CLIMATE_HISTORY = "replay history from the chosen winter on"
+CLIMATES = (CLIMATE_STOCHASTIC, CLIMATE_ONE_WINTER, CLIMATE_HISTORY)
+
+#: NSO loss years with observed aimag mortality (model/climate.py: loss year Y = winter Y-1/Y).
+FIRST_LOSS_YEAR, LAST_LOSS_YEAR = 1992, 2024
+#: Known dzud winters, marked in the winter selector.
+DZUD_WINTERS = {2000, 2001, 2002, 2010, 2016, 2018, 2020, 2023, 2024}
+DEFAULT_WINTER = 2010
+
+_I_TRANSFERS = income_index("transfers")
+_I_INSURANCE = income_index("insurance")
+
+
+def winter_label(loss_year: int) -> str:
+    """'2010 (winter 2009/10, dzud)': a selector label for an NSO loss year."""
+    tag = ", dzud" if loss_year in DZUD_WINTERS else ""
+    return f"{loss_year} (winter {loss_year - 1}/{str(loss_year)[-2:]}{tag})"
+
+
+WINTERS = tuple(winter_label(y) for y in range(FIRST_LOSS_YEAR, LAST_LOSS_YEAR + 1))
+
+
+def parse_winter(label: str | int) -> int:
+    """Loss year of a selector label (or an int)."""
+    year = int(str(label).strip()[:4])
+    if not FIRST_LOSS_YEAR <= year <= LAST_LOSS_YEAR:
+        raise ValueError(f"no observed winter {year}; choose {FIRST_LOSS_YEAR}-{LAST_LOSS_YEAR}")
+    return year
+
+
+@functools.cache
+def regions() -> tuple[str, ...]:
+    """Region choices: all calibrated aimags together, then each one alone."""
+    from model.scenario import available_aimags
+
+    names = available_aimags()
+    return (" + ".join(names), *names) if len(names) > 1 else tuple(names)
+
+
+def region_aimags(region: str) -> list[str]:
+    return [a.strip() for a in region.split("+") if a.strip()]
+
+
+def parse_seed(seed: int | str) -> int:
+    """A seed from the seed box: an integer as typed, any other text hashed (crc32)."""
+    text = str(seed).strip()
+    try:
+        return abs(int(text))
+    except ValueError:
+        return zlib.crc32(text.encode())
+
+
+def scenario_names() -> list[str]:
+    """Scenario files in scenarios/ (presets for the policy editor), baseline first."""
+    names = sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
+    return sorted(names, key=lambda n: (n != "baseline", n))
+
+
+@functools.cache
+def _scenario_policies(name: str, mtime: float) -> dict[str, dict[str, Any]]:
+    return load_scenario(name).policies
+
+
+def scenario_policies(name: str) -> dict[str, dict[str, Any]]:
+    """The (validated, defaults filled) policies of scenarios/<name>.toml."""
+    path = SCENARIO_DIR / f"{name}.toml"
+    return {k: dict(v) for k, v in _scenario_policies(name, path.stat().st_mtime).items()}
+
+
+def policy_registry() -> dict[str, type]:
+    """Registered policies, read at run time so that new ones appear in the app."""
+    from model.policies import REGISTRY, _load_builtin
+
+    _load_builtin()
+    return dict(REGISTRY)
+
+
+def policy_title(name: str) -> str:
+    """'child_money' -> 'Child money' (or the policy class's ``title`` if it has one)."""
+    cls = policy_registry().get(name)
+    title = getattr(cls, "title", None)
+    return title if isinstance(title, str) and title else name.replace("_", " ").capitalize()
+
+
+def slider_step(param: Param) -> float:
+    """A slider step of about 1/100 of the range (1, 2 or 5 × 10^k) on which the default lies.
+
+    Sliders snap to ``low + k · step``; a default off that grid would be moved by
+    the slider itself when it appears (e.g. 0.5 with a step of 0.2 from 0).
+    """
+    if param.low is None or param.high is None:
+        return 1
+    span = float(param.high - param.low)
+    raw = span / 100.0 if span > 0 else 1.0
+    k = int(np.floor(np.log10(raw)))
+    default = param.default if isinstance(param.default, int | float) else param.low
+    candidates = [m * 10.0**e for e in range(k + 1, k - 5, -1) for m in (5, 2, 1)]
+    for step in candidates:
+        if step > raw * 1.0001:
+            continue
+        if param.type == "int" and step < 1:
+            break
+        for x in (default, param.high):
+            q = (float(x) - param.low) / step
+            if abs(q - round(q)) > 1e-6:
+                break
+        else:
+            return int(step) if param.type == "int" else float(step)
+    return 1 if param.type == "int" else float(raw)
+
+
+def model_params() -> dict[str, dict[str, Any]]:
+    """SolaraViz ``model_params``: one control per :class:`AppModel` keyword argument."""
+    table = parameter_table()
+    params: dict[str, dict[str, Any]] = {
+        "seed": {"type": "InputText", "value": "0", "label": "Random seed"},
+        "region": {"type": "Select", "value": regions()[0], "values": list(regions()),
+                   "label": "Region (aimags)"},
+        "years": {"type": "SliderInt", "value": 30, "min": 5, "max": 60, "step": 1,
+                  "label": "Years (4 seasons each)"},
+        "climate": {"type": "Select", "value": CLIMATE_STOCHASTIC, "values": list(CLIMATES),
+                    "label": "Climate regime"},
+        "replay_winter": {"type": "Select", "value": winter_label(DEFAULT_WINTER),
+                          "values": list(WINTERS), "label": "Historical winter (replay)"},
+        "households": {"type": "SliderInt", "value": int(table["population.households"].default),
+                       "min": 200, "max": 10_000, "step": 20, "label": "Households"},
+    }
+    for key, name in KEY_PARAMETERS.items():
+        p = table[name]
+        params[key] = {
+            "type": "SliderInt" if p.type == "int" else "SliderFloat",
+            "value": p.default,
+            "min": p.low,
+            "max": p.high,
+            "step": slider_step(p),
+            "label": f"{KEY_LABELS[key]} ({p.unit})",
+        }
+    return params
+
+
+def make_scenario(
+    *,
+    region: str | None = None,
+    years: int = 30,
+    climate: str = CLIMATE_STOCHASTIC,
+    replay_winter: str | int = DEFAULT_WINTER,
+    params: Mapping[str, Any] | None = None,
+    policies: Mapping[str, Mapping[str, Any]] | None = None,
+    name: str = "app",
+) -> Scenario:
+    """A validated scenario: baseline.toml with the app's settings (raises ScenarioError)."""
+    base = load_scenario("baseline")
+    aimags = region_aimags(region) if region else list(base.aimags)
+    if climate == CLIMATE_STOCHASTIC:
+        climate_table: dict[str, Any] = {"regime": "stochastic"}
+    else:
+        first = parse_winter(replay_winter)
+        seq = [first] if climate == CLIMATE_ONE_WINTER else list(range(first, LAST_LOSS_YEAR + 1))
+        climate_table = {"regime": "replay", "replay_years": seq}
+    start_year = base.start_year if climate == CLIMATE_STOCHASTIC else parse_winter(replay_winter) - 1
+    return build_scenario(
+        name=name,
+        description="built in the herdtrap app",
+        run={"years": int(years), "aimags": aimags, "start_year": start_year},
+        climate=climate_table,
+        parameters={**base.params, **dict(params or {})},
+        policies={k: dict(v) for k, v in (policies or {}).items()},
+        where="app settings",
+    )
+
+
+@dataclass
+class SeasonLog:
+    """Per-season snapshots (index 0 = initial state), for views that move every season.
+
+    ``herd_sfu``, ``cash``, ``debt``: (seasons + 1, N); ``paid``: (seasons + 1, N) cash
+    from transfers and insurance payouts received in that season (kMNT);
+    ``stock``: (seasons + 1, 5) head by species; ``time``: fractional years.
+    """
+
+    time: list[float]
+    label: list[str]
+    herd_sfu: list[np.ndarray]
+    cash: list[np.ndarray]
+    debt: list[np.ndarray]
+    paid: list[np.ndarray]
+    herding: list[np.ndarray]
+    stock: list[np.ndarray]
+
+
+class AppModel(HerdtrapModel):
+    """HerdtrapModel built from the app's flat controls (see :func:`model_params`).
+
+    Args:
+        seed: random seed (int, or text that is hashed).
+        region: one of :func:`regions`.
+        years: horizon in years.
+        climate: one of :data:`CLIMATES`.
+        replay_winter: a label of :data:`WINTERS` (or a loss year) for the replay regimes.
+        households: number of simulated households.
+        policies: ``{policy: {lever: value}}``, or a ``solara.Reactive`` holding that
+            (the policy editor's state, read when the model is (re)built).
+        **key_parameters: values for the sliders of :data:`KEY_PARAMETERS`.
+    """
+
+    def __init__(
+        self,
+        *,
+        seed: int | str = 0,
+        region: str | None = None,
+        years: int = 30,
+        climate: str = CLIMATE_STOCHASTIC,
+        replay_winter: str | int = DEFAULT_WINTER,
+        households: int = 2240,
+        policies: Any = None,
+        dzud_prob_scale: float | None = None,
+        severity_shift: float | None = None,
+        prep_fixed_cost: float | None = None,
+        price_elasticity: float | None = None,
+        loan_to_value: float | None = None,
+        interest_monthly: float | None = None,
+        smoothing_floor: float | None = None,
+        offfarm_per_adult: float | None = None,
+        asset_poverty_line: float | None = None,
+        create_agents: bool = True,
+    ) -> None:
+        values = {
+            "dzud_prob_scale": dzud_prob_scale, "severity_shift": severity_shift,
+            "prep_fixed_cost": prep_fixed_cost, "price_elasticity": price_elasticity,
+            "loan_to_value": loan_to_value, "interest_monthly": interest_monthly,
+            "smoothing_floor": smoothing_floor, "offfarm_per_adult": offfarm_per_adult,
+            "asset_poverty_line": asset_poverty_line,
+        }
+        params: dict[str, Any] = {
+            KEY_PARAMETERS[k]: v for k, v in values.items() if v is not None
+        }
+        params["population.households"] = int(households)
+        table = parameter_table()
+        for name, value in list(params.items()):
+            if table[name].type == "float":
+                params[name] = float(value)
+        pol = getattr(policies, "value", policies) or {}
+        scenario = make_scenario(region=region, years=years, climate=climate,
+                                 replay_winter=replay_winter, params=params, policies=pol)
+        self.seed_value = parse_seed(seed)
+        self.settings = {
+            "seed": self.seed_value, "region": region or regions()[0], "years": int(years),
+            "climate": climate, "replay_winter": replay_winter, "households": int(households),
+            "params": params, "policies": {k: dict(v) for k, v in pol.items()},
+        }
+        super().__init__(scenario, seed=self.seed_value, create_agents=create_agents)
+        hh = self.households
+        self.season_log = SeasonLog([], [], [], [], [], [], [], [])
+        self._paid_before = np.zeros(hh.n)
+        self._log_season()
+
+    def step(self) -> None:
+        """One season of the model, then a snapshot for the views."""
+        super().step()
+        self._log_season()
+
+    @property
+    def seasons_done(self) -> int:
+        return self._t
+
+    def last_season_label(self) -> str:
+        """'winter 2021/22 (year 2)' for the season just simulated, 'start (2020)' at t=0."""
+        if self._t == 0:
+            return f"start of spring {self.spec.start_year}"
+        t = self._t - 1
+        year = t // 4 + 1
+        season = SEASONS[t % 4]
+        cal = self.spec.start_year + year - 1
+        when = f"{cal}/{str(cal + 1)[-2:]}" if season == "winter" else str(cal)
+        return f"{season} {when} (year {year} of {self.years})"
+
+    def _log_season(self) -> None:
+        hh = self.households
+        log = self.season_log
+        received = hh.income_year[:, _I_TRANSFERS] + hh.income_year[:, _I_INSURANCE]
+        # income_year is reset at the end of each year (after winter): take differences
+        # within a year, and the whole year-to-date value in the first season of a year.
+        just_reset = self._t > 0 and self._t % 4 == 0
+        if just_reset:
+            # the year's last season was recorded in last_year["income"] before the reset
+            last = getattr(self, "last_year", None)
+            if last is not None:
+                inc = last["income"]
+                received_end = inc[:, _I_TRANSFERS] + inc[:, _I_INSURANCE]
+                paid = received_end - self._paid_before
+            else:  # pragma: no cover - last_year always exists after a winter
+                paid = np.zeros(hh.n)
+            self._paid_before = np.zeros(hh.n)
+        else:
+            paid = received - self._paid_before
+            self._paid_before = received.copy()
+        log.time.append(self._t / 4.0)
+        log.label.append(self.last_season_label())
+        log.herd_sfu.append(hh.herd_sfu.astype(np.float32))
+        log.cash.append(hh.cash.astype(np.float32))
+        log.debt.append(hh.debt.astype(np.float32))
+        log.paid.append(np.maximum(paid, 0.0).astype(np.float32))
+        log.herding.append(hh.herding.copy())
+        log.stock.append(hh.herd.sum(axis=0))
+
+
+def results_root() -> Path:
+    """The repository's results/ folder."""
+    return Path(__file__).resolve().parents[2] / "results"

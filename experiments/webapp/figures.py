@@ -1,0 +1,418 @@
+"""Plotly figures of the app: pure functions from a model (or tables) to a figure.
+
+They read model outputs only (``metrics()``, ``households``, ``soum_metrics()``,
+the app's per-season log) and compute nothing the model does not already
+define; they are kept free of Solara so that they can be tested and timed alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from model.species import SPECIES
+
+if TYPE_CHECKING:
+    from experiments.webapp.appmodel import AppModel
+
+HEIGHT = 430
+#: Figure width (px): fits one cell of SolaraViz's two-column grid in a 1280-px window
+#: (the sidebar takes 400 px).
+#: plotly's FigureWidget does not follow the size of its grid cell by itself.
+WIDTH = 405
+MARGIN = {"l": 58, "r": 15, "t": 56, "b": 96}
+FONT = {"family": "DejaVu Sans, Liberation Sans, Arial, sans-serif", "size": 12}
+SPECIES_COLOURS = {
+    "sheep": "#4C78A8", "goat": "#F58518", "cattle": "#54A24B",
+    "horse": "#B279A2", "camel": "#9D755D",
+}
+OUTCOME_COLOURS = {
+    "poverty_headcount": "#D62728",
+    "asset_poverty": "#1F77B4",
+    "persistent_asset_poverty": "#17BECF",
+    "herding_share": "#7F7F7F",
+    "trap_share": "#9467BD",
+}
+PROGRAMME_COLOURS = ["#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#B279A2",
+                     "#FF9DA6", "#9D755D", "#BAB0AC", "#EECA3B"]
+A_COLOUR, B_COLOUR, DIFF_COLOUR = "#4C78A8", "#E45756", "#54A24B"
+MNT_PER_KMNT_IN_BN = 1e-6  # kMNT -> billion MNT
+
+_AXIS = {"gridcolor": "#EBEBEB", "linecolor": "#BBBBBB", "zerolinecolor": "#D0D0D0",
+         "ticks": "outside", "tickcolor": "#BBBBBB", "automargin": True}
+_COLORWAY = ["#4C78A8", "#F58518", "#E45756", "#72B7B2", "#54A24B", "#B279A2"]
+
+
+#: Validate figures against plotly's schema when they are built. Off in the app for
+#: speed (about 1 ms a figure); the tests rebuild every figure with validation on.
+VALIDATE = False
+
+
+def figure(traces: list[dict], title: str, *, height: int = HEIGHT, width: int | None = WIDTH,
+           **layout) -> go.Figure:
+    """One validated figure from trace dicts and layout keys, built in a single call.
+
+    Building a figure in one constructor call (rather than add_trace/update_layout
+    one by one, or make_subplots) keeps each redraw at a few milliseconds.
+    """
+    # Styling is written into the layout with template "none": plotly's named
+    # templates ("plotly_white") are rebuilt on every assignment (~20 ms a figure).
+    base = {
+        "title": {"text": title, "x": 0.01, "xanchor": "left", "font": {"size": 14}},
+        "template": "none",
+        "paper_bgcolor": "white",
+        "plot_bgcolor": "white",
+        "font": FONT,
+        "colorway": _COLORWAY,
+        "hoverlabel": {"font": {"size": 12}},
+        "height": height,
+        "width": width,
+        "margin": MARGIN,
+        # legend under the plot, so that it never covers the title or the data
+        "legend": {"orientation": "h", "yanchor": "top", "y": -0.22, "xanchor": "left",
+                   "x": 0.0, "font": {"size": 11}},
+        "uirevision": "keep",  # keep the user's zoom when the data update
+    }
+    # FigureWidget merges a new layout into the old one: list-valued keys left out
+    # would keep the previous figure's notes and lines, so always set them.
+    layout = {"annotations": [], "shapes": [], **base, **layout}
+    for key in ("xaxis", "yaxis"):
+        layout.setdefault(key, {})
+    for key in [k for k in layout if k.startswith(("xaxis", "yaxis"))]:
+        layout[key] = {**_AXIS, **layout[key]}
+    return go.Figure(data=traces, layout=layout, _validate=VALIDATE)
+
+
+def _note(text: str, visible: bool = True) -> dict:
+    """A centred note. Figures keep the note and switch it off rather than drop it: the
+    FigureWidget merges each new layout into the old one, so a dropped note would stay."""
+    return {"text": text, "showarrow": False, "xref": "paper", "yref": "paper", "x": 0.5,
+            "y": 0.5, "font": {"size": 13, "color": "#666"}, "visible": visible}
+
+
+def _vline(x: float, colour: str, text: str) -> tuple[dict, dict]:
+    shape = {"type": "line", "x0": x, "x1": x, "xref": "x", "y0": 0, "y1": 1, "yref": "paper",
+             "line": {"color": colour, "width": 2, "dash": "dash"}}
+    note = {"x": np.log10(x), "y": 1, "xref": "x", "yref": "paper", "text": text,
+            "showarrow": False, "xanchor": "right", "yanchor": "top",
+            "font": {"color": colour, "size": 11}}
+    return shape, note
+
+
+def persistent_asset_poverty(model: AppModel, run_years: int = 3) -> pd.Series:
+    """Share of households asset-poor at the end of each of the last ``run_years`` years.
+
+    From the model's yearly panel (all households up to 20,000); index = year.
+    """
+    if model.panel_rows.size == 0:
+        return pd.Series(dtype=float)
+    herd = model.panel_herd_sfu  # (years recorded, panel), row 0 = initial
+    persons = np.maximum(model.households.persons[model.panel_rows], 1)
+    poor = herd / persons < model.p["metrics.asset_poverty_line"]
+    if poor.shape[0] < run_years + 1:
+        return pd.Series(dtype=float)
+    run = np.ones_like(poor[run_years:])
+    for k in range(run_years):
+        run &= poor[run_years - k: poor.shape[0] - k]
+    years = np.arange(run_years, poor.shape[0])
+    return pd.Series(run.mean(axis=1), index=years)
+
+
+def seasonal_asset_poverty(model: AppModel) -> np.ndarray:
+    """Share of households below the asset poverty line after each season (app log)."""
+    persons = np.maximum(model.households.persons, 1)
+    line = model.p["metrics.asset_poverty_line"]
+    return np.array([(h / persons < line).mean() for h in model.season_log.herd_sfu])
+
+
+def outcomes_figure(model: AppModel, trap: pd.Series | None = None) -> go.Figure:
+    """Poverty headcount, asset poverty, persistent asset poverty, herding share over time."""
+    log = model.season_log
+    traces: list[dict] = [{
+        "type": "scatter", "x": log.time, "y": seasonal_asset_poverty(model),
+        "name": "asset poverty (each season)", "mode": "lines",
+        "line": {"color": OUTCOME_COLOURS["asset_poverty"], "width": 1, "dash": "dot"},
+        "hovertemplate": "%{y:.1%}<extra>asset poverty, season</extra>",
+    }]
+    ts = model.metrics()
+    if len(ts):
+        for col, label in (("poverty_headcount", "poverty headcount"),
+                           ("asset_poverty", "asset poverty"),
+                           ("herding_share", "still herding")):
+            traces.append({
+                "type": "scatter", "x": ts["year"].to_numpy(), "y": ts[col].to_numpy(),
+                "name": label, "mode": "lines+markers", "marker": {"size": 5},
+                "line": {"color": OUTCOME_COLOURS[col],
+                         "width": 2.5 if col != "herding_share" else 1.5},
+                "hovertemplate": f"year %{{x}}: %{{y:.1%}}<extra>{label}</extra>",
+            })
+        pap = persistent_asset_poverty(model)
+        if len(pap):
+            traces.append({
+                "type": "scatter", "x": pap.index.to_numpy(), "y": pap.to_numpy(),
+                "name": "asset-poor 3 years running", "mode": "lines",
+                "line": {"color": OUTCOME_COLOURS["persistent_asset_poverty"], "width": 2},
+                "hovertemplate": "year %{x}: %{y:.1%}<extra>asset-poor 3 years running</extra>",
+            })
+    if trap is not None and len(trap):
+        traces.append({
+            "type": "scatter", "x": trap.index.to_numpy(), "y": trap.to_numpy(),
+            "name": "trap share", "mode": "lines",
+            "line": {"color": OUTCOME_COLOURS["trap_share"], "width": 2.5},
+            "hovertemplate": "year %{x}: %{y:.1%}<extra>below the trap threshold</extra>",
+        })
+    title = "Poverty and assets over time"
+    if not len(ts):
+        title += "<br><sup>yearly values appear after the first winter</sup>"
+    return figure(
+        traces, title,
+        yaxis={"tickformat": ".0%", "range": [0, 1.02], "title": {"text": "share of households"}},
+        xaxis={"title": {"text": "year"}, "range": [0, max(model.years, 1)]},
+    )
+
+
+#: Bins of herd per person: 0.1 to 1000 SFU, log-spaced.
+HERD_EDGES = np.logspace(-1, 3, 41)
+
+
+def herd_distribution_figure(model: AppModel) -> go.Figure:
+    """Histogram of herd per person (SFU, log scale) now and at the start, with the line."""
+    hh = model.households
+    persons = np.maximum(hh.persons, 1)
+    line = model.p["metrics.asset_poverty_line"]
+    edges = HERD_EDGES
+    centres = np.sqrt(edges[:-1] * edges[1:])
+    herding = hh.herding
+    per_person = hh.herd_sfu / persons
+    now = np.histogram(np.clip(per_person[herding], 0.1, 999), edges)[0]
+    start = np.histogram(np.clip(model.initial.herd_sfu / persons, 0.1, 999), edges)[0]
+    shape, note = _vline(line, "#D62728", f"asset poverty line {line:g} SFU/person ")
+    below = float((per_person < line).mean())
+    exited = int((~herding).sum())
+    traces = [
+        {"type": "bar", "x": centres, "y": now, "width": np.diff(edges) * 0.92,
+         "name": "now (herding households)", "marker": {"color": "#4C78A8"},
+         "hovertemplate": "%{x:.1f} SFU/person: %{y} households<extra></extra>"},
+        {"type": "scatter", "x": centres, "y": start, "name": "at start", "mode": "lines",
+         "line": {"color": "#999", "shape": "hvh"}, "hoverinfo": "skip"},
+    ]
+    return figure(
+        traces,
+        f"Herd sizes after {model.last_season_label()}<br><sup>{below:.0%} of households below "
+        f"the line · {exited} have left herding</sup>",
+        xaxis={"type": "log", "range": [-1, 3],
+               "title": {"text": "herd per person (sheep forage units, log scale)"}},
+        yaxis={"title": {"text": "households"}},
+        shapes=[shape], annotations=[note], bargap=0,
+    )
+
+
+def stock_figure(model: AppModel) -> go.Figure:
+    """Livestock by species after each season (thousand head, stacked)."""
+    log = model.season_log
+    stock = np.array(log.stock) / 1000.0
+    traces = [
+        {"type": "scatter", "x": log.time, "y": stock[:, j], "name": sp, "mode": "lines",
+         "stackgroup": "stock", "line": {"color": SPECIES_COLOURS[sp], "width": 1},
+         "hovertemplate": f"%{{y:.1f}} thousand<extra>{sp}</extra>"}
+        for j, sp in enumerate(SPECIES)
+    ]
+    return figure(
+        traces, "Livestock by species (simulated households)",
+        xaxis={"title": {"text": "year"}, "range": [0, max(model.years, 1)]},
+        yaxis={"title": {"text": "thousand head"}, "rangemode": "tozero"},
+    )
+
+
+def soum_grid(model: AppModel, columns: int = 8) -> pd.DataFrame:
+    """Schematic positions of the soums: one block of tiles per aimag, in NSO code order."""
+    region = model.region
+    rows = []
+    y0 = 0
+    for a, aimag in enumerate(region.aimags):
+        idx = np.flatnonzero(region.soum_aimag == a)
+        for k, s in enumerate(idx):
+            rows.append({"soum": int(s), "name": region.soum_names[s], "aimag": aimag,
+                         "col": k % columns, "row": y0 + k // columns})
+        y0 += int(np.ceil(len(idx) / columns)) + 1  # a blank row between aimags
+    return pd.DataFrame(rows)
+
+
+SOUM_VIEWS = ("winter mortality", "asset poverty", "still herding")
+
+
+def soum_values(model: AppModel, view: str) -> tuple[np.ndarray, str, str]:
+    """(value per soum, colour-bar title, colour scale) for one of :data:`SOUM_VIEWS`."""
+    hh = model.households
+    n = model.n_soums
+    count = np.maximum(np.bincount(hh.soum, minlength=n), 1)
+    if view == SOUM_VIEWS[0]:
+        if not model.soum_rows:
+            return np.full(n, np.nan), "SFU lost", "YlOrRd"
+        last = model.soum_rows[-n:]  # the last winter's rows, one per soum in order
+        return np.array([r["household_mortality_sfu"] for r in last]), "SFU lost", "YlOrRd"
+    if view == SOUM_VIEWS[1]:
+        poor = hh.herd_sfu / np.maximum(hh.persons, 1) < model.p["metrics.asset_poverty_line"]
+        return np.bincount(hh.soum, weights=poor, minlength=n) / count, "asset-poor", "Blues"
+    return np.bincount(hh.soum, weights=hh.herding, minlength=n) / count, "herding", "Greens"
+
+
+def soum_figure(model: AppModel, view: str = SOUM_VIEWS[0]) -> go.Figure:
+    """The soums as a schematic tile map (no shapefiles offline), coloured by ``view``."""
+    grid = getattr(model, "_app_soum_grid", None)
+    if grid is None:
+        grid = model._app_soum_grid = soum_grid(model)
+    values, cbar, scale = soum_values(model, view)
+    value = np.nan_to_num(values[grid["soum"].to_numpy()], nan=0.0)  # JSON has no NaN
+    cmax = 1.0 if view != SOUM_VIEWS[0] else max(0.3, float(np.nanmax(np.nan_to_num(values))))
+    annotations = [
+        {"x": -0.6, "y": g["row"].min() - 0.75, "text": f"<b>{aimag}</b>", "showarrow": False,
+         "xanchor": "left", "font": {"size": 11}}
+        for aimag, g in grid.groupby("aimag", sort=False)
+    ]
+    annotations.append(_note("Mortality appears after the first winter",
+                             visible=view == SOUM_VIEWS[0] and not model.soum_rows))
+    trace = {
+        "type": "scatter", "x": grid["col"].to_numpy(), "y": grid["row"].to_numpy(),
+        "mode": "markers+text",
+        "marker": {"symbol": "square", "size": 44, "color": value,
+                   "colorscale": scale, "cmin": 0, "cmax": cmax,
+                   "line": {"color": "#fff", "width": 1},
+                   "colorbar": {"title": {"text": cbar}, "tickformat": ".0%", "thickness": 12}},
+        "text": [n[:8] for n in grid["name"]], "textfont": {"size": 8, "color": "#111"},
+        "customdata": np.stack([grid["name"], grid["aimag"], value], axis=1),
+        "hovertemplate": "%{customdata[0]} (%{customdata[1]}): %{customdata[2]:.1%}<extra></extra>",
+        "showlegend": False,
+    }
+    when = "last winter" if view == SOUM_VIEWS[0] else model.last_season_label()
+    return figure(
+        [trace], f"Soums: {view}<br><sup>{when}; a schematic of the soums, not a map</sup>",
+        xaxis={"visible": False, "range": [-0.7, float(grid["col"].max()) + 0.6]},
+        yaxis={"visible": False, "autorange": "reversed"},
+        annotations=annotations,
+    )
+
+
+def household_figure(model: AppModel, i: int) -> go.Figure:
+    """One household over time: herd, cash and debt, transfers and payouts (each season)."""
+    log = model.season_log
+    t = np.asarray(log.time)
+    herd = np.array([h[i] for h in log.herd_sfu])
+    cash = np.array([c[i] for c in log.cash]) / 1000.0
+    debt = np.array([d[i] for d in log.debt]) / 1000.0
+    paid = np.array([p[i] for p in log.paid]) / 1000.0
+    persons = max(int(model.households.persons[i]), 1)
+    line = model.p["metrics.asset_poverty_line"] * persons
+    traces = [
+        {"type": "scatter", "x": t, "y": herd, "name": "herd (SFU)",
+         "line": {"color": "#54A24B", "width": 2.5},
+         "hovertemplate": "%{y:.0f} SFU<extra>herd</extra>"},
+        {"type": "scatter", "x": t, "y": cash, "name": "cash", "line": {"color": "#4C78A8"},
+         "xaxis": "x2", "yaxis": "y2", "hovertemplate": "%{y:.2f} M MNT<extra>cash</extra>"},
+        {"type": "scatter", "x": t, "y": debt, "name": "debt", "line": {"color": "#D62728"},
+         "xaxis": "x2", "yaxis": "y2", "hovertemplate": "%{y:.2f} M MNT<extra>debt</extra>"},
+        {"type": "bar", "x": t, "y": paid, "name": "transfers + payouts", "width": 0.2,
+         "marker": {"color": "#F58518"}, "xaxis": "x2", "yaxis": "y2",
+         "hovertemplate": "%{y:.2f} M MNT<extra>received this season</extra>"},
+    ]
+    xr = [0, max(model.years, 1)]
+    return figure(
+        traces, f"Household {i}: herd, cash and debt each season", height=HEIGHT - 20,
+        xaxis={"range": xr, "anchor": "y", "matches": "x2", "showticklabels": False},
+        yaxis={"domain": [0.55, 1.0], "title": {"text": "herd (SFU)"}, "rangemode": "tozero"},
+        xaxis2={"range": xr, "anchor": "y2", "title": {"text": "year"}},
+        yaxis2={"domain": [0.0, 0.47], "title": {"text": "million MNT"}},
+        shapes=[{"type": "line", "xref": "x domain", "x0": 0, "x1": 1, "yref": "y", "y0": line,
+                 "y1": line, "line": {"color": "#D62728", "dash": "dash", "width": 1}}],
+        annotations=[{"xref": "x domain", "x": 1, "yref": "y", "y": line, "showarrow": False,
+                      "text": "asset poverty line", "xanchor": "right", "yanchor": "bottom",
+                      "font": {"size": 10, "color": "#D62728"}}],
+    )
+
+
+def fiscal_figure(model: AppModel) -> go.Figure:
+    """Fiscal cost per programme and year (billion MNT, stacked)."""
+    ts = model.metrics()
+    cols = [c for c in ts.columns if c.startswith("fiscal_cost_")] if len(ts) else []
+    traces = [
+        {"type": "bar", "x": ts["year"].to_numpy(), "y": ts[col].to_numpy() * MNT_PER_KMNT_IN_BN,
+         "name": col.removeprefix("fiscal_cost_"),
+         "marker": {"color": PROGRAMME_COLOURS[k % len(PROGRAMME_COLOURS)]},
+         "hovertemplate": "year %{x}: %{y:.2f} bn MNT<extra>%{fullData.name}</extra>"}
+        for k, col in enumerate(cols)
+    ]
+    total = float(ts["fiscal_cost"].sum()) * MNT_PER_KMNT_IN_BN if len(ts) else 0.0
+    notes = [_note("No programme cost yet" + (
+        "" if model.settings["policies"] else " — no policy is switched on"), visible=not cols)]
+    return figure(
+        traces, f"Fiscal cost by programme<br><sup>total so far {total:,.2f} bn MNT</sup>",
+        xaxis={"title": {"text": "year"}, "range": [0.4, max(model.years, 1) + 0.6]},
+        yaxis={"title": {"text": "billion MNT per year"}, "rangemode": "tozero"},
+        barmode="stack", annotations=notes,
+    )
+
+
+# ----------------------------------------------------------------------------- side by side
+
+COMPARE_OUTCOMES = {
+    "poverty_headcount": ("poverty headcount", ".1%"),
+    "asset_poverty": ("asset poverty", ".1%"),
+    "herding_share": ("still herding", ".1%"),
+    "herd_sfu_median": ("median herd (SFU)", ",.0f"),
+    "fiscal_cost": ("fiscal cost (bn MNT / year)", ",.2f"),
+}
+
+
+def _outcome(model: AppModel, col: str) -> pd.Series:
+    ts = model.metrics()
+    if not len(ts) or col not in ts:
+        return pd.Series(dtype=float)
+    s = ts.set_index("year")[col]
+    return s * MNT_PER_KMNT_IN_BN if col == "fiscal_cost" else s
+
+
+def compare_figure(a: AppModel, b: AppModel, col: str, names: Sequence[str] = ("A", "B"),
+                   width: int | None = WIDTH) -> go.Figure:
+    """Outcome ``col`` of two runs with the same seed, and their difference B − A."""
+    label, fmt = COMPARE_OUTCOMES[col]
+    sa, sb = _outcome(a, col), _outcome(b, col)
+    common = sa.index.intersection(sb.index)
+    diff = (sb[common] - sa[common]).to_numpy()
+    traces = [
+        {"type": "scatter", "x": sa.index.to_numpy(), "y": sa.to_numpy(), "name": names[0],
+         "mode": "lines+markers", "line": {"color": A_COLOUR, "width": 2.5}, "marker": {"size": 4}},
+        {"type": "scatter", "x": sb.index.to_numpy(), "y": sb.to_numpy(), "name": names[1],
+         "mode": "lines+markers", "line": {"color": B_COLOUR, "width": 2.5}, "marker": {"size": 4}},
+        {"type": "bar", "x": common.to_numpy(), "y": diff, "name": f"{names[1]} − {names[0]}",
+         "marker": {"color": "#777"}, "xaxis": "x2", "yaxis": "y2"},
+    ]
+    years = max(a.years, b.years, 1)
+    xr = [0.4, years + 0.6]
+    return figure(
+        traces, label[0].upper() + label[1:], height=HEIGHT + 20, width=width,
+        xaxis={"range": xr, "anchor": "y", "matches": "x2", "showticklabels": False},
+        yaxis={"domain": [0.4, 1.0], "tickformat": fmt, "title": {"text": label.split(" (")[0]}},
+        xaxis2={"range": xr, "anchor": "y2", "title": {"text": "year"}},
+        yaxis2={"domain": [0.0, 0.32], "tickformat": fmt, "title": {"text": "B − A"},
+                "zeroline": True, "zerolinecolor": "#666"},
+        annotations=[_note("Yearly outcomes appear after the first winter",
+                           visible=not len(common))],
+    )
+
+
+def _layout(fig: go.Figure, title: str, *, height: int = HEIGHT, **kwargs) -> go.Figure:
+    """Apply the app's look to a figure built elsewhere (Results page)."""
+    fig.update_layout(
+        title={"text": title, "x": 0.01, "xanchor": "left", "font": {"size": 14}},
+        template="none", paper_bgcolor="white", plot_bgcolor="white", font=FONT,
+        colorway=_COLORWAY, height=height, margin=MARGIN,
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0},
+        **kwargs,
+    )
+    fig.update_xaxes(**_AXIS)
+    fig.update_yaxes(**_AXIS)
+    return fig

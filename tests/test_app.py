@@ -1,0 +1,284 @@
+"""Component tests of the browser app (experiments/webapp), rendered with solara.render.
+
+They check what a researcher sees: the page builds, Step advances the model and
+changes the plots, a policy switched on and applied with Reset shows up in the
+outcomes, the side-by-side runs share their winters, the Results page reads a
+batch folder, and every figure is valid plotly JSON (no NaN, which breaks the
+websocket).
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import json
+
+import ipyvuetify as v
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+import pytest
+import solara
+from plotly.graph_objs._figurewidget import FigureWidget
+
+from experiments.webapp import appmodel, figures
+from experiments.webapp.appmodel import AppModel, model_params
+
+SMALL = {"households": 300, "years": 6}
+
+
+@solara.component
+def Shell(page):
+    with solara.AppLayout():
+        page()
+
+
+def _render(page):
+    box, rc = solara.render(Shell(page), handle_error=False)
+    return rc
+
+
+def _texts(rc) -> list[str]:
+    return [w.children[0] for w in rc.find(v.Html, tag="span").widgets
+            if w.children and isinstance(w.children[0], str)]
+
+
+def _widget_titles(rc) -> list[str]:
+    return [w.layout.title.text or "" for w in rc.find(FigureWidget).widgets]
+
+
+def _click(rc, label: str) -> None:
+    rc.find(v.Btn, children=[label]).widget.click()
+
+
+# ----------------------------------------------------------------------------- wiring
+
+
+def test_every_control_is_a_model_keyword_argument():
+    from mesa.visualization.solara_viz import _check_model_params
+
+    params = model_params()
+    accepted = inspect.signature(AppModel.__init__).parameters
+    assert set(params) <= set(accepted)
+    _check_model_params(AppModel(**SMALL), {**params, "policies": {}})
+    for key in appmodel.KEY_PARAMETERS:
+        assert "(" in params[key]["label"], f"slider {key} shows no unit"
+
+
+def test_controls_reach_the_model():
+    m = AppModel(seed="7", households=300, years=5, climate=appmodel.CLIMATE_ONE_WINTER,
+                 replay_winter=appmodel.winter_label(2010), dzud_prob_scale=1.5,
+                 loan_to_value=0.2, region="Zavkhan")
+    assert m.seed_value == 7
+    assert m.households.n == 300 and m.years == 5
+    assert m.spec.regime == "replay" and m.spec.replay_years == (2010,)
+    assert m.spec.aimags == ("Zavkhan",)
+    assert m.p["climate.dzud_prob_scale"] == 1.5 and m.p["credit.loan_to_value"] == 0.2
+    assert m.last_season_label().startswith("start of spring 2009")
+    for _ in range(4):
+        m.step()
+    assert m.last_season_label() == "winter 2009/10 (year 1 of 5)"
+    assert len(m.season_log.herd_sfu) == 5  # initial + 4 seasons
+
+
+def test_policy_editor_state_becomes_scenario_policies():
+    registry = appmodel.policy_registry()
+    if not registry:
+        pytest.skip("no policies registered yet")
+    name, cls = next(iter(registry.items()))
+    holder = solara.reactive({name: {k: p.default for k, p in cls.levers.items()}})
+    m = AppModel(policies=holder, **SMALL)
+    assert name in m.spec.policies and m.settings["policies"] == holder.value
+
+
+# ----------------------------------------------------------------------------- figures
+
+
+@pytest.fixture(scope="module")
+def stepped_model() -> AppModel:
+    m = AppModel(**SMALL)
+    for _ in range(9):
+        m.step()
+    return m
+
+
+@pytest.mark.parametrize("build", [
+    figures.outcomes_figure,
+    figures.herd_distribution_figure,
+    figures.stock_figure,
+    *[lambda m, view=view: figures.soum_figure(m, view) for view in figures.SOUM_VIEWS],
+    lambda m: figures.household_figure(m, 3),
+    figures.fiscal_figure,
+])
+def test_figures_are_valid_plotly_without_nan(build, stepped_model):
+    fig = build(stepped_model)
+    go.Figure(fig.to_plotly_json())  # validates every property (the app skips this for speed)
+    text = pio.to_json(fig)
+    assert "NaN" not in text and "Infinity" not in text
+    assert fig.data or fig.layout.annotations, "figure shows nothing"
+
+
+def test_figures_before_the_first_winter_say_so():
+    m = AppModel(**SMALL)
+    assert "after the first winter" in figures.outcomes_figure(m).layout.title.text
+    notes = [a.text for a in figures.soum_figure(m).layout.annotations if a.visible]
+    assert any("after the first winter" in n for n in notes)
+
+
+def test_persistent_asset_poverty_is_a_subset_of_asset_poverty(stepped_model):
+    m = AppModel(**{**SMALL, "years": 8})
+    m.run()
+    pap = figures.persistent_asset_poverty(m)
+    ts = m.metrics().set_index("year")["asset_poverty"]
+    assert len(pap) == 8 - 2
+    assert (pap <= ts.loc[pap.index] + 1e-12).all()
+
+
+# ----------------------------------------------------------------------------- Explore page
+
+
+def test_explore_page_steps_and_resets():
+    from experiments.webapp.explore import ExplorePage
+
+    rc = _render(ExplorePage)
+    assert len(rc.find(FigureWidget).widgets) == 6
+    before = _widget_titles(rc)
+    herd_before = [w for w in rc.find(FigureWidget).widgets
+                   if "Herd sizes" in (w.layout.title.text or "")][0].data[0].y
+    _click(rc, "Step")
+    assert "Time: 1.0" in _texts(rc)
+    after = _widget_titles(rc)
+    assert after != before
+    assert any("after spring 2020" in t for t in after)
+    for _ in range(3):
+        _click(rc, "Step")
+    herd_after = [w for w in rc.find(FigureWidget).widgets
+                  if "Herd sizes" in (w.layout.title.text or "")][0].data[0].y
+    assert not np.array_equal(herd_before, herd_after)
+    assert "After: winter 2020/21 (year 1 of 30)" in _texts(rc)
+    _click(rc, "Reset")
+    assert "Time: 0.0" in _texts(rc)
+    rc.close()
+
+
+def test_policy_switched_on_shows_in_the_outcomes_after_reset():
+    from experiments.webapp.explore import ExplorePage
+
+    if "child_money" not in appmodel.policy_registry():
+        pytest.skip("child_money policy not registered")
+    rc = _render(ExplorePage)
+    box = rc.find(v.Checkbox, label=appmodel.policy_title("child_money")).widget
+    box.v_model = True
+    assert any("press Reset" in str(w.children) for w in rc.find(v.Alert).widgets)
+    _click(rc, "Reset")
+    for _ in range(4):
+        _click(rc, "Step")
+    fiscal = [w for w in rc.find(FigureWidget).widgets
+              if "Fiscal cost" in (w.layout.title.text or "")][0]
+    assert "child_money" in [t.name for t in fiscal.data]
+    assert sum(float(np.sum(t.y)) for t in fiscal.data) > 0
+    rc.close()
+
+
+# ----------------------------------------------------------------------------- side by side
+
+
+def test_side_by_side_runs_share_winters_and_differ_by_policy():
+    from experiments.webapp.compare import build_pair, default_policy_b
+
+    pol_b = default_policy_b()
+    if not pol_b:
+        pytest.skip("no policies registered yet")
+    run = {"seed": "3", "region": None, "years": 3, "climate": appmodel.CLIMATE_STOCHASTIC,
+           "replay_winter": appmodel.winter_label(2010), "households": 300}
+    a, b = build_pair(run, {}, pol_b)
+    for _ in range(8):
+        a.step()
+        b.step()
+    np.testing.assert_array_equal(a.winter.soum_mortality, b.winter.soum_mortality)
+    assert a.metrics()["fiscal_cost"].sum() < b.metrics()["fiscal_cost"].sum()
+    fig = figures.compare_figure(a, b, "fiscal_cost")
+    go.Figure(fig.to_plotly_json())
+    assert np.all(np.asarray(fig.data[2].y) > 0)  # B - A: B pays for its programme
+
+
+def test_side_by_side_page_steps_a_year():
+    from experiments.webapp.compare import ComparePage
+
+    rc = _render(ComparePage)
+    _click(rc, "Year")
+    assert any(t.startswith("After: winter 2020/21") for t in _texts(rc))
+    assert len(rc.find(FigureWidget).widgets) == 4
+    assert all(len(w.data[0].y) == 1 for w in rc.find(FigureWidget).widgets)
+    rc.close()
+
+
+# ----------------------------------------------------------------------------- results page
+
+
+def test_results_page_reads_a_batch_folder(tmp_path, monkeypatch):
+    from experiments.webapp import results
+
+    folder = tmp_path / "batch-demo"
+    folder.mkdir()
+    (folder / "manifest.json").write_text(json.dumps({
+        "kind": "batch", "scenarios": {"baseline": {}, "child_money": {}}, "replicates": 2,
+        "years": 3, "counts": {"done": 4, "total": 4}, "git": "abc", "finished": "today"}))
+    rows = [{"scenario": s, "replicate": r, "year": y, "poverty_headcount": 0.3 - 0.01 * y,
+             "asset_poverty": 0.2, "fiscal_cost": 10.0 * y}
+            for s in ("baseline", "child_money") for r in range(2) for y in (1, 2, 3)]
+    pd.DataFrame(rows).to_parquet(folder / "timeseries.parquet")
+    pd.DataFrame([{"scenario": s, "replicate": r, "status": "ok", "poverty_headcount_final": 0.27}
+                  for s in ("baseline", "child_money") for r in range(2)]
+                 ).to_parquet(folder / "runs.parquet")
+    (tmp_path / "not-a-batch").mkdir()
+    monkeypatch.setattr(results, "results_root", lambda: tmp_path)
+    assert [f["name"] for f in results.result_folders(tmp_path)] == ["batch-demo"]
+    rc = _render(results.ResultsPage)
+    titles = _widget_titles(rc)
+    assert any("poverty_headcount" in t for t in titles)
+    widget = rc.find(FigureWidget).widgets[0]
+    assert {t.name for t in widget.data if t.name} == {"baseline", "child_money"}
+    rc.close()
+
+
+def test_results_page_without_results_says_what_to_do(tmp_path, monkeypatch):
+    from experiments.webapp import results
+
+    monkeypatch.setattr(results, "results_root", lambda: tmp_path)
+    rc = _render(results.ResultsPage)
+    assert any("herdtrap batch" in str(w.children) for w in rc.find(v.Alert).widgets)
+    rc.close()
+
+
+# ----------------------------------------------------------------------------- command
+
+
+def test_app_command_binds_localhost_by_default():
+    from experiments import app_cmd
+
+    parser = argparse.ArgumentParser()
+    app_cmd.add_arguments(parser)
+    args = parser.parse_args([])
+    cmd = app_cmd.command(args)
+    assert cmd[1:3] == ["run", str(app_cmd.APP_FILE)]
+    assert cmd[cmd.index("--host") + 1] == "127.0.0.1"
+    assert cmd[cmd.index("--port") + 1] == "8765"
+    args = parser.parse_args(["--host", "0.0.0.0", "--port", "9000"])
+    cmd = app_cmd.command(args)
+    assert cmd[cmd.index("--host") + 1] == "0.0.0.0" and "9000" in cmd
+
+
+def test_app_command_rejects_a_bad_port(capsys):
+    from experiments.cli import main
+
+    assert main(["app", "--port", "70000"]) == 2
+    assert "--port" in capsys.readouterr().err
+
+
+def test_top_level_app_module_exposes_the_pages():
+    import app
+
+    assert [r.path for r in app.routes] == ["/", "side-by-side", "results"]
+    assert app.Page is app.ExplorePage
