@@ -23,7 +23,7 @@ PYTEST_ARGS ?=
 # What setup depends on: when the content of any of these changes, setup reruns.
 SETUP_INPUTS := pyproject.toml experiments/install_app_assets.py
 
-.PHONY: help setup test demo bench lint clean-venv
+.PHONY: help setup test demo bench bench-batch lint clean-venv
 
 help:
 	@sed -n '1,11p' Makefile | sed 's/^# \{0,1\}//'
@@ -86,6 +86,9 @@ demo: setup
 bench: setup
 	"$(PY)" benchmarks/bench_model.py
 	"$(PY)" benchmarks/bench_app.py
+
+bench-batch: setup
+	"$(PY)" benchmarks/bench_batch.py
 
 lint: setup
 	"$(VENV)/bin/ruff" check .

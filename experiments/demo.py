@@ -1,0 +1,72 @@
+"""`herdtrap demo`: the default policy comparison, batch + report, in one command.
+
+Runs baseline, Child Money, a shock-responsive top-up, index insurance and a
+hybrid transfer (scenarios/<name>.toml) with the same replicate seeds, then
+`herdtrap compare`, and prints where the report is. It opens nothing.
+Resumable like any batch: run it again to finish an interrupted demo.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from experiments import compare as compare_mod
+from experiments.batch import (
+    BatchError,
+    add_run_options,
+    load_scenarios,
+    print_report,
+    run_batch,
+)
+from experiments.cli import UsageError
+
+#: The demo's scenarios, in report order (files in scenarios/).
+DEMO_SCENARIOS = ("baseline", "child_money", "shock_responsive_topup", "insurance",
+                  "hybrid_transfer")
+#: 5 scenarios x 100 replicates = 500 runs: a few minutes on 2 cores (a default run takes
+#: 0.25-0.6 s; insurance is the slowest) and, thanks to common random numbers, paired 95%
+#: CIs of about +/-0.1 percentage points on the final poverty headcount (40 replicates
+#: gave +/-0.09 pp for Child Money, +/-0.17 pp for the hybrid transfer).
+DEFAULT_REPLICATES = 100
+DEFAULT_OUT = Path("results") / "demo"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_run_options(parser, replicates_required=False, replicates_default=DEFAULT_REPLICATES,
+                    out_help=f"results folder (default {DEFAULT_OUT})")
+
+
+def main(args: argparse.Namespace) -> int:
+    if args.replicates < 1:
+        raise UsageError(f"--replicates must be at least 1, got {args.replicates}")
+    if args.years is not None and args.years < 1:
+        raise UsageError(f"--years must be at least 1, got {args.years}")
+    if args.household_panel and not 0.0 < args.household_panel <= 1.0:
+        raise UsageError(f"--household-panel must be in (0, 1], got {args.household_panel}")
+    out = args.out or DEFAULT_OUT
+    print(f"herdtrap demo: {', '.join(DEMO_SCENARIOS)} x {args.replicates} replicates "
+          f"(common random numbers) -> {out}/", flush=True)
+    try:
+        scenarios = load_scenarios(DEMO_SCENARIOS, args.years)
+        report, _ = run_batch(
+            scenarios, args.replicates, out, root_seed=args.seed, backend=args.backend,
+            jobs=args.jobs, scheduler=args.scheduler, panel_fraction=args.household_panel,
+            progress=not args.no_progress, flush_every=args.flush_every,
+        )
+    except BatchError as exc:
+        raise UsageError(str(exc)) from None
+    print_report(report, out)
+    result = compare_mod.compare(out, baseline="baseline")
+    print()
+    print(result.text)
+    print()
+    print(f"report: {(result.out_dir / 'report.html').resolve()}")
+    print(f"tables: {result.out_dir.resolve()}/ (comparison.csv, levels.csv, "
+          "cost_effectiveness.csv)")
+    if report.failed:
+        print(f"herdtrap demo: {report.failed} run(s) failed and are left out; run the same "
+              "command again to retry them", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,512 @@
+"""Run many simulations through joblib and stream their results to a folder.
+
+This is the execution layer that batches (`herdtrap batch`) and sensitivity
+analysis share. A *task* is plain data — an id, a resolved scenario, a seed,
+the household-panel fraction and some labels — and :func:`run_tasks` runs the
+tasks that are not done yet:
+
+* through joblib: ``sequential``, ``loky`` (local processes) or ``dask``
+  (``joblib.parallel_config(backend="dask")`` on a ``distributed.Client``:
+  the scheduler address you give, or a ``LocalCluster`` on this machine);
+* each run is :func:`experiments.runner.simulate` wrapped in ``try/except``:
+  a run that raises becomes a ``failed`` record with its error, the other runs
+  go on;
+* results reach the parent as they finish (``return_as="generator_unordered"``)
+  and are written in small chunks, each chunk a folder ``parts/part-NNNNNN/``
+  (runs.parquet, timeseries.parquet, ledger.parquet, panel.parquet). A chunk is
+  written under a temporary name and renamed into place, so after a crash
+  (even SIGKILL) only complete chunks are visible;
+* re-running on the same folder skips every task whose latest record is
+  ``ok`` (failed tasks are tried again);
+* at the end, :func:`compact` merges the chunks into ``runs.parquet``,
+  ``timeseries.parquet``, ``ledger.parquet`` (and ``panel.parquet``), rows in
+  the order of the task list, so the files have the same content whatever the
+  backend, the number of workers or the order in which runs finished.
+
+Only the parent process writes; workers return their (small) tables. That is
+what lets a remote Dask cluster without a shared file system run a batch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shutil
+import sys
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from experiments.runner import RunOutput, simulate
+from model.scenario import Scenario
+from model.streams import run_seed_sequence
+
+BACKENDS = ("sequential", "loky", "dask")
+#: Tables a run can contribute besides its runs.parquet row (RunOutput attribute names).
+TABLES = ("timeseries", "ledger", "panel", "households", "soums")
+#: Tables kept by default (the households' final state is large; soums is rarely needed).
+DEFAULT_TABLES = ("timeseries", "ledger", "panel")
+#: Columns of runs.parquet that measure time, so differ between two identical runs.
+TIMING_COLUMNS = ("elapsed_s",)
+PARTS = "parts"
+#: Write a chunk at the latest when the buffered tables hold this many rows (memory bound).
+FLUSH_ROWS = 200_000
+LOCK = ".lock"
+
+SeedLike = np.random.SeedSequence | tuple[int, int] | int
+
+
+class ExecutionError(Exception):
+    """A batch cannot run as asked (bad backend, missing extra, folder in use, ...)."""
+
+
+@dataclass(frozen=True)
+class Task:
+    """One run to do: plain data, so that any backend can ship it to a worker.
+
+    Attributes:
+        task_id: unique and stable id (e.g. ``"baseline/r0007"``); resume keys on it.
+        scenario: the resolved scenario.
+        seed: a SeedSequence, ``(root_seed, replicate)`` (common random numbers:
+            :func:`model.streams.run_seed_sequence`) or an int.
+        panel_fraction: share of household slots followed in the yearly panel (0 = none).
+        labels: columns added to every row of every table (e.g. scenario, replicate).
+        extra: columns added to the runs.parquet row only (e.g. hash, root seed, inputs).
+    """
+
+    task_id: str
+    scenario: Scenario
+    seed: SeedLike
+    panel_fraction: float = 0.0
+    labels: Mapping[str, Any] = field(default_factory=dict)
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def seed_sequence(self) -> np.random.SeedSequence | int:
+        if isinstance(self.seed, tuple):
+            return run_seed_sequence(*self.seed)
+        return self.seed
+
+
+@dataclass
+class RunResult:
+    """What a worker sends back: the runs.parquet row and the run's small tables."""
+
+    row: dict[str, Any]
+    tables: dict[str, pd.DataFrame]
+
+
+@dataclass
+class Report:
+    """What :func:`run_tasks` did."""
+
+    total: int  # tasks in the list
+    skipped: int  # already done before this call
+    ran: int  # runs finished in this call (ok or failed)
+    ok: int  # tasks whose latest record is ok (whole folder)
+    failed: int  # tasks whose latest record is failed (whole folder)
+    wall_s: float  # time of this call
+    run_s: float  # summed run time of the runs of this call
+    failures: list[tuple[str, str]] = field(default_factory=list)  # (task_id, error)
+    compacted: bool = False
+
+    @property
+    def complete(self) -> bool:
+        return self.ok + self.failed == self.total
+
+
+def run_task(
+    task: Task,
+    tables: Sequence[str] = DEFAULT_TABLES,
+    run: Callable[..., RunOutput] | None = None,
+) -> RunResult:
+    """Run one task in a worker; never raises for a failing model run."""
+    run = run or simulate
+    t0 = time.perf_counter()
+    row: dict[str, Any] = {"task_id": task.task_id, **task.labels, **task.extra}
+    out_tables: dict[str, pd.DataFrame] = {}
+    try:
+        out = run(task.scenario, task.seed_sequence(), panel_fraction=task.panel_fraction)
+        row.update(status="ok", error=None, elapsed_s=0.0, **out.summary)
+        front = {"task_id": task.task_id, **task.labels}
+        for name in tables:
+            df = getattr(out, name, None)
+            if df is None or len(df) == 0:
+                continue
+            df = df.reset_index(drop=True)
+            for i, (col, value) in enumerate(front.items()):
+                if col in df.columns:
+                    df = df.drop(columns=col)
+                df.insert(i, col, value)
+            out_tables[name] = df
+    except Exception as exc:  # a failing run is a record, not a dead batch
+        last = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
+        where = f" (at {Path(last[0].filename).name}:{last[0].lineno})" if last else ""
+        row.update(status="failed", error=f"{type(exc).__name__}: {exc}{where}", elapsed_s=0.0)
+        out_tables = {}
+    row["elapsed_s"] = time.perf_counter() - t0
+    return RunResult(row=row, tables=out_tables)
+
+
+# --------------------------------------------------------------------------- storage
+
+
+def _part_dirs(out_dir: Path) -> list[Path]:
+    parts = out_dir / PARTS
+    if not parts.is_dir():
+        return []
+    return sorted(p for p in parts.iterdir() if p.is_dir() and p.name.startswith("part-"))
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _to_arrow(df: pd.DataFrame) -> pa.Table:
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    return table.replace_schema_metadata(None)
+
+
+def _write_table(path: Path, table: pa.Table) -> None:
+    pq.write_table(table, path)
+    with open(path, "rb") as fh:
+        os.fsync(fh.fileno())
+
+
+def _runs_table(rows: list[dict[str, Any]]) -> pa.Table:
+    table = pa.Table.from_pylist(rows)
+    for col, kind in (("error", pa.string()), ("status", pa.string()),
+                      ("elapsed_s", pa.float64())):
+        i = table.schema.get_field_index(col)
+        if i >= 0 and table.schema.field(i).type != kind:
+            table = table.set_column(i, col, table.column(col).cast(kind))
+    return table
+
+
+def write_part(out_dir: Path, results: Sequence[RunResult]) -> Path | None:
+    """Write finished runs as one chunk folder, atomically (temp folder + rename)."""
+    if not results:
+        return None
+    parts = out_dir / PARTS
+    parts.mkdir(parents=True, exist_ok=True)
+    tmp = parts / f".tmp-{uuid.uuid4().hex}"
+    tmp.mkdir()
+    try:
+        _write_table(tmp / "runs.parquet", _runs_table([r.row for r in results]))
+        names = sorted({name for r in results for name in r.tables})
+        for name in names:
+            frames = [r.tables[name] for r in results if name in r.tables]
+            table = pa.concat_tables([_to_arrow(f) for f in frames], promote_options="permissive")
+            _write_table(tmp / f"{name}.parquet", table)
+        _fsync_dir(tmp)
+        existing = _part_dirs(out_dir)
+        seq = int(existing[-1].name.split("-")[1]) + 1 if existing else 1
+        final = parts / f"part-{seq:06d}"
+        os.rename(tmp, final)  # atomic: the chunk counts only once it is complete
+        _fsync_dir(parts)
+        return final
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _sources(out_dir: Path) -> list[Path]:
+    """Where records live, oldest first: the compacted folder itself, then the chunks."""
+    sources = [out_dir] if (out_dir / "runs.parquet").exists() else []
+    return sources + _part_dirs(out_dir)
+
+
+def latest_status(out_dir: Path) -> dict[str, str]:
+    """task_id -> status of its latest record ("ok" or "failed") in ``out_dir``."""
+    status: dict[str, str] = {}
+    for src in _sources(out_dir):
+        path = src / "runs.parquet"
+        if not path.exists():
+            continue
+        t = pq.read_table(path, columns=["task_id", "status"])
+        status.update(zip(t.column("task_id").to_pylist(), t.column("status").to_pylist(),
+                          strict=True))
+    return status
+
+
+def _unify(tables: list[pa.Table]) -> pa.Table:
+    table = pa.concat_tables(tables, promote_options="permissive")
+    # string/large_string mixes: one type, whatever the chunking
+    fields = [pa.field(f.name, pa.string()) if pa.types.is_large_string(f.type) else f
+              for f in table.schema]
+    return table.cast(pa.schema(fields))
+
+
+def compact(out_dir: Path, task_ids: Sequence[str]) -> dict[str, int]:
+    """Merge chunks into the folder's tables, in task-list order; then drop the chunks.
+
+    For each task the latest record wins (a retried failure replaces the old
+    record). Tasks not in ``task_ids`` are left out. Writing is atomic per file
+    and the chunks are removed only after every table is written, so a crash
+    part way leaves a folder that the next compaction repairs.
+
+    Returns:
+        rows written per table.
+    """
+    out_dir = Path(out_dir)
+    sources = _sources(out_dir)
+    order = {tid: i for i, tid in enumerate(task_ids)}
+    winner: dict[str, int] = {}
+    for s, src in enumerate(sources):
+        path = src / "runs.parquet"
+        if path.exists():
+            for tid in pq.read_table(path, columns=["task_id"]).column("task_id").to_pylist():
+                if tid in order:
+                    winner[tid] = s
+    wins: dict[int, list[str]] = {}
+    for tid, s in winner.items():
+        wins.setdefault(s, []).append(tid)
+    names = ["runs", *[n for n in TABLES if any((src / f"{n}.parquet").exists() for src in sources)]]
+    written: dict[str, int] = {}
+    for name in names:
+        pieces = []
+        for s, src in enumerate(sources):
+            path = src / f"{name}.parquet"
+            if not path.exists() or s not in wins:
+                continue
+            t = pq.read_table(path)
+            mask = pc.is_in(t.column("task_id"), value_set=pa.array(wins[s], pa.string()))
+            t = t.filter(mask)
+            if t.num_rows:
+                pieces.append(t)
+        if not pieces:
+            continue
+        table = _unify(pieces)
+        key = pc.index_in(table.column("task_id"), value_set=pa.array(list(task_ids), pa.string()))
+        table = table.take(pc.sort_indices(key))  # stable: a run's rows keep their order
+        target = out_dir / f"{name}.parquet"
+        tmp = out_dir / f".{name}.parquet.{uuid.uuid4().hex}.tmp"
+        try:
+            _write_table(tmp, table)
+            os.replace(tmp, target)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        written[name] = table.num_rows
+    _fsync_dir(out_dir)
+    for src in sources:
+        if src != out_dir:
+            shutil.rmtree(src, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        (out_dir / PARTS).rmdir()  # only if empty
+    return written
+
+
+@contextlib.contextmanager
+def folder_lock(out_dir: Path) -> Iterator[None]:
+    """One writer per results folder (released by the OS even after SIGKILL)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    fh = open(out_dir / LOCK, "w")  # noqa: SIM115 - closed below
+    try:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ExecutionError(f"{out_dir} is in use by another herdtrap process") from None
+        yield
+    finally:
+        fh.close()
+
+
+def _clean_temporaries(out_dir: Path) -> None:
+    for tmp in (out_dir / PARTS).glob(".tmp-*") if (out_dir / PARTS).is_dir() else []:
+        shutil.rmtree(tmp, ignore_errors=True)
+    for tmp in out_dir.glob(".*.tmp"):
+        tmp.unlink(missing_ok=True)
+
+
+# --------------------------------------------------------------------------- backends
+
+
+@contextlib.contextmanager
+def backend_context(backend: str, jobs: int, scheduler: str | None = None) -> Iterator[int]:
+    """Configure joblib for ``backend``; yields the ``n_jobs`` to pass to ``Parallel``."""
+    import joblib
+
+    if backend not in BACKENDS:
+        raise ExecutionError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
+    if scheduler and backend != "dask":
+        raise ExecutionError("--scheduler needs --backend dask")
+    if backend == "sequential":
+        with joblib.parallel_config(backend="sequential"):
+            yield 1
+        return
+    if backend == "loky":
+        with joblib.parallel_config(backend="loky"):
+            yield jobs
+        return
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise ExecutionError(
+            "the dask backend needs the optional extra: pip install 'herdtrap[dask]'"
+        ) from None
+    with contextlib.ExitStack() as stack:
+        if scheduler:
+            try:
+                stack.enter_context(Client(scheduler, timeout="20s"))
+            except OSError as exc:
+                raise ExecutionError(f"cannot reach the Dask scheduler {scheduler}: {exc}") from None
+        else:
+            cluster = stack.enter_context(LocalCluster(
+                n_workers=max(1, jobs), threads_per_worker=1, processes=True,
+                dashboard_address=None, silence_logs=40,
+            ))
+            stack.enter_context(Client(cluster))
+        stack.enter_context(joblib.parallel_config(backend="dask"))
+        yield -1 if scheduler else max(1, jobs)
+
+
+# --------------------------------------------------------------------------- the loop
+
+
+def _progress(total: int, initial: int, desc: str, enabled: bool):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=initial, desc=desc, unit="run", file=sys.stderr,
+                disable=None if enabled else True, dynamic_ncols=True, smoothing=0.05)
+
+
+def run_tasks(
+    tasks: Sequence[Task],
+    out_dir: Path | str,
+    *,
+    backend: str = "loky",
+    jobs: int = 1,
+    scheduler: str | None = None,
+    progress: bool = True,
+    desc: str = "runs",
+    on_result: Callable[[RunResult], None] | None = None,
+    tables: Sequence[str] = DEFAULT_TABLES,
+    flush_every: int | None = None,
+    flush_seconds: float = 10.0,
+    retry_failed: bool = True,
+    compact_at_end: bool = True,
+    run: Callable[..., RunOutput] | None = None,
+) -> Report:
+    """Run the tasks of ``tasks`` that are not done in ``out_dir`` yet; resumable.
+
+    Args:
+        tasks: the whole task list (done ones included; their order is the row
+            order of the compacted tables). task_ids must be unique.
+        out_dir: results folder (created if needed).
+        backend: "sequential", "loky" or "dask".
+        jobs: worker processes (loky; for dask the LocalCluster's size).
+        scheduler: address of a running Dask scheduler (``tcp://host:8786``);
+            without it, ``backend="dask"`` starts a LocalCluster of ``jobs`` workers.
+        progress: show a tqdm bar with ETA on stderr (only when it is a terminal).
+        on_result: called in this process with each finished run's result.
+        tables: which run tables to keep (see :data:`TABLES`).
+        flush_every: runs per chunk on disk (default: ~1/20 of the runs, 1..100).
+        flush_seconds: write a chunk at least this often while runs finish.
+        retry_failed: run tasks again whose latest record is failed.
+        compact_at_end: merge the chunks into the folder's tables when done.
+        run: the run function (default :func:`experiments.runner.simulate`).
+
+    Returns:
+        a :class:`Report`; failures are in ``report.failures``, never raised.
+    """
+    out_dir = Path(out_dir)
+    ids = [t.task_id for t in tasks]
+    if len(set(ids)) != len(ids):
+        dup = next(i for i in ids if ids.count(i) > 1)
+        raise ExecutionError(f"duplicate task_id {dup!r}")
+    unknown = set(tables) - set(TABLES)
+    if unknown:
+        raise ExecutionError(f"unknown tables {sorted(unknown)}; choose from {TABLES}")
+    if jobs == 0 or jobs < -1:
+        raise ExecutionError(f"jobs must be >= 1 (or -1 for all cores), got {jobs}")
+    if jobs == -1:
+        jobs = os.cpu_count() or 1
+    t_start = time.perf_counter()
+    with folder_lock(out_dir):
+        _clean_temporaries(out_dir)
+        status = latest_status(out_dir)
+        keep = {"ok"} if retry_failed else {"ok", "failed"}
+        todo = [t for t in tasks if status.get(t.task_id) not in keep]
+        skipped = len(tasks) - len(todo)
+        chunk = flush_every or max(1, min(100, len(todo) // 20))
+        buffer: list[RunResult] = []
+        buffered_rows = 0
+        failures: list[tuple[str, str]] = []
+        run_s = 0.0
+        ran = 0
+        last_flush = time.monotonic()
+        bar = _progress(len(tasks), skipped, desc, progress)
+        try:
+            if todo:
+                from joblib import Parallel, delayed
+
+                with backend_context(backend, jobs, scheduler) as n_jobs:
+                    parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered",
+                                        pre_dispatch="2*n_jobs")
+                    results: Iterable[RunResult] = parallel(
+                        delayed(run_task)(t, tuple(tables), run) for t in todo
+                    )
+                    for res in results:
+                        ran += 1
+                        run_s += float(res.row.get("elapsed_s", 0.0))
+                        if res.row["status"] != "ok":
+                            failures.append((res.row["task_id"], str(res.row["error"])))
+                            bar.set_postfix(failed=len(failures))
+                        buffer.append(res)
+                        buffered_rows += sum(len(df) for df in res.tables.values())
+                        if on_result is not None:
+                            on_result(res)
+                        bar.update(1)
+                        if (len(buffer) >= chunk or buffered_rows >= FLUSH_ROWS
+                                or time.monotonic() - last_flush > flush_seconds):
+                            write_part(out_dir, buffer)
+                            buffer, buffered_rows = [], 0
+                            last_flush = time.monotonic()
+        finally:
+            # whatever happens (Ctrl-C, a dead worker), finished runs are kept
+            write_part(out_dir, buffer)
+            bar.close()
+        compacted = False
+        if compact_at_end and (_part_dirs(out_dir) or not (out_dir / "runs.parquet").exists()):
+            compact(out_dir, ids)
+            compacted = True
+        final = latest_status(out_dir)
+        ok = sum(1 for i in ids if final.get(i) == "ok")
+        failed = sum(1 for i in ids if final.get(i) == "failed")
+    return Report(total=len(tasks), skipped=skipped, ran=ran, ok=ok, failed=failed,
+                  wall_s=time.perf_counter() - t_start, run_s=run_s, failures=failures,
+                  compacted=compacted)
+
+
+def read_runs(out_dir: Path | str) -> pd.DataFrame:
+    """runs.parquet of a folder (compacted) or, while a batch is under way, of its chunks."""
+    out_dir = Path(out_dir)
+    pieces = [pq.read_table(src / "runs.parquet") for src in _sources(out_dir)
+              if (src / "runs.parquet").exists()]
+    if not pieces:
+        return pd.DataFrame()
+    df = _unify(pieces).to_pandas()
+    return df.drop_duplicates("task_id", keep="last").reset_index(drop=True)
+
+
+__all__ = [
+    "BACKENDS", "DEFAULT_TABLES", "TABLES", "TIMING_COLUMNS", "ExecutionError", "Report",
+    "RunResult", "Task", "backend_context", "compact", "folder_lock", "latest_status",
+    "read_runs", "run_task", "run_tasks", "write_part",
+]
