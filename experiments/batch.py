@@ -10,7 +10,6 @@ running the same command again resumes the batch.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Sequence
@@ -18,7 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from experiments.cli import UsageError
-from experiments.execution import BACKENDS, ExecutionError, Report, Task, run_tasks
+from experiments.execution import (
+    BACKENDS,
+    ExecutionError,
+    Report,
+    Task,
+    read_existing_manifest,
+    run_tasks,
+)
 from experiments.provenance import (
     atomic_write_json,
     command_line,
@@ -142,22 +148,9 @@ def default_out(scenarios: Sequence[Scenario], replicates: int) -> Path:
 
 def check_folder(out: Path, spec: dict[str, Any]) -> dict[str, Any] | None:
     """The folder's existing manifest, or None; raise if it holds another batch."""
-    if out.exists() and not out.is_dir():
-        raise BatchError(f"{out} exists and is not a folder")
-    path = out / MANIFEST
-    if not path.exists():
-        stray = [p.name for p in out.iterdir() if not p.name.startswith(".")] if out.is_dir() else []
-        if stray:
-            raise BatchError(f"{out} is not empty and holds no batch manifest "
-                             f"({', '.join(sorted(stray)[:3])}...); choose another --out")
+    old = read_existing_manifest(out, "batch", "spec", BatchError)
+    if old is None:
         return None
-    try:
-        old = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise BatchError(f"{path}: unreadable manifest ({exc}); choose another --out") from None
-    if old.get("kind") != "batch" or "spec" not in old:
-        raise BatchError(f"{out} holds a {old.get('kind', 'different')} result, not a batch; "
-                         "choose another --out")
     diff = _spec_difference(old["spec"], spec)
     if diff:
         raise BatchError(f"{out} holds a different batch ({diff}); choose another --out "

@@ -67,6 +67,36 @@ LOCK = ".lock"
 SeedLike = np.random.SeedSequence | tuple[int, int] | int
 
 
+def read_existing_manifest(out: Path, kind: str, key: str,
+                           error: type[Exception] = ValueError) -> dict[str, Any] | None:
+    """The manifest of a results folder about to be (re)used, or None if it is new.
+
+    Raises ``error`` (one line, for exit code 2) when ``out`` is a file, a non-empty
+    folder without a manifest, an unreadable manifest, or a result of another
+    ``kind`` (or without its identity block ``key``). Comparing the identity is the
+    caller's business.
+    """
+    if out.exists() and not out.is_dir():
+        raise error(f"{out} exists and is not a folder")
+    path = out / "manifest.json"
+    if not path.exists():
+        stray = [p.name for p in out.iterdir() if not p.name.startswith(".")] if out.is_dir() else []
+        if stray:
+            raise error(f"{out} is not empty and holds no {kind} manifest "
+                        f"({', '.join(sorted(stray)[:3])}...); choose another --out")
+        return None
+    import json
+
+    try:
+        old = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise error(f"{path}: unreadable manifest ({exc}); choose another --out") from None
+    if old.get("kind") != kind or key not in old:
+        raise error(f"{out} holds a {old.get('kind', 'different')} result, not a {kind}; "
+                    "choose another --out")
+    return old
+
+
 class ExecutionError(Exception):
     """A batch cannot run as asked (bad backend, missing extra, folder in use, ...)."""
 

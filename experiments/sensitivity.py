@@ -658,24 +658,11 @@ def _identity_difference(old: Mapping[str, Any], new: Mapping[str, Any]) -> str 
 
 def check_folder(out: Path, identity: Mapping[str, Any]) -> dict[str, Any] | None:
     """The folder's manifest, or None; UsageError if it holds something else."""
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"{out} exists and is not a folder")
-    path = out / MANIFEST
-    if not path.exists():
-        stray = [p.name for p in out.iterdir() if not p.name.startswith(".")] if out.is_dir() else []
-        if stray:
-            raise UsageError(f"{out} is not empty and holds no sensitivity manifest "
-                             f"({', '.join(sorted(stray)[:3])}...); choose another --out")
-        return None
-    import json
+    from experiments.execution import read_existing_manifest
 
-    try:
-        old = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"{path}: unreadable manifest ({exc}); choose another --out") from None
-    if old.get("kind") != "sensitivity" or "design" not in old:
-        raise UsageError(f"{out} holds a {old.get('kind', 'different')} result, not a "
-                         "sensitivity analysis; choose another --out")
+    old = read_existing_manifest(out, "sensitivity", "design", UsageError)
+    if old is None:
+        return None
     diff = _identity_difference(old["design"], identity)
     if diff:
         raise UsageError(f"{out} holds a different sensitivity design ({diff}); choose another "
