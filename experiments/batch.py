@@ -270,13 +270,18 @@ def print_report(report: Report, out: Path, file=None) -> None:
               file=file)
 
 
-def main(args: argparse.Namespace) -> int:
+def check_run_options(args: argparse.Namespace) -> None:
+    """UsageError (exit 2) for out-of-range run options (shared by batch and demo)."""
     if args.replicates is not None and args.replicates < 1:
         raise UsageError(f"--replicates must be at least 1, got {args.replicates}")
     if args.years is not None and args.years < 1:
         raise UsageError(f"--years must be at least 1, got {args.years}")
     if args.household_panel and not 0.0 < args.household_panel <= 1.0:
         raise UsageError(f"--household-panel must be in (0, 1], got {args.household_panel}")
+
+
+def main(args: argparse.Namespace) -> int:
+    check_run_options(args)
     try:
         scenarios = load_scenarios(args.scenarios, args.years)
         out = args.out or default_out(scenarios, args.replicates)

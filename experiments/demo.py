@@ -16,6 +16,7 @@ from experiments import compare as compare_mod
 from experiments.batch import (
     BatchError,
     add_run_options,
+    check_run_options,
     load_scenarios,
     print_report,
     run_batch,
@@ -39,12 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    if args.replicates < 1:
-        raise UsageError(f"--replicates must be at least 1, got {args.replicates}")
-    if args.years is not None and args.years < 1:
-        raise UsageError(f"--years must be at least 1, got {args.years}")
-    if args.household_panel and not 0.0 < args.household_panel <= 1.0:
-        raise UsageError(f"--household-panel must be in (0, 1], got {args.household_panel}")
+    check_run_options(args)
     out = args.out or DEFAULT_OUT
     print(f"herdtrap demo: {', '.join(DEMO_SCENARIOS)} x {args.replicates} replicates "
           f"(common random numbers) -> {out}/", flush=True)
