@@ -15,34 +15,16 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from small_scenarios import write_scenarios
 
 from experiments import batch as batch_mod
 from experiments import cli
 from experiments.batch import load_scenarios, run_batch
 from experiments.execution import TIMING_COLUMNS, Task, run_tasks
-from model.scenario import SCENARIO_DIR
 
 REPO = Path(__file__).resolve().parents[1]
 TABLES = ("runs", "timeseries", "ledger")
 R = 4
-
-
-def write_scenarios(folder: Path) -> list[Path]:
-    """A small baseline and a small policy change (files in a temporary folder)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    base = folder / "small_base.toml"
-    base.write_text(
-        'name = "small_base"\n'
-        f'base = "{SCENARIO_DIR / "baseline.toml"}"\n'
-        "[run]\nyears = 5\n"
-        '[parameters]\n"population.households" = 300\n'
-    )
-    policy = folder / "small_policy.toml"
-    policy.write_text(
-        'name = "small_policy"\nbase = "small_base.toml"\n'
-        '[parameters]\n"income.offfarm_per_adult" = 1900.0\n'
-    )
-    return [base, policy]
 
 
 def read(folder: Path, name: str) -> pd.DataFrame:

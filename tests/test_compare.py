@@ -11,30 +11,13 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
+from small_scenarios import write_scenarios
 
 from experiments import cli
 from experiments.batch import load_scenarios, run_batch
 from experiments.compare import compare
-from model.scenario import SCENARIO_DIR
 
 R = 8
-
-
-def write_scenarios(folder: Path) -> list[Path]:
-    """A small baseline (300 households, 5 years) and a small policy change."""
-    base = folder / "small_base.toml"
-    base.write_text(
-        'name = "small_base"\n'
-        f'base = "{SCENARIO_DIR / "baseline.toml"}"\n'
-        "[run]\nyears = 5\n"
-        '[parameters]\n"population.households" = 300\n'
-    )
-    policy = folder / "small_policy.toml"
-    policy.write_text(
-        'name = "small_policy"\nbase = "small_base.toml"\n'
-        '[parameters]\n"income.offfarm_per_adult" = 1900.0\n'
-    )
-    return [base, policy]
 
 
 @pytest.fixture(scope="module")
