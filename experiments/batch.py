@@ -280,11 +280,14 @@ def check_run_options(args: argparse.Namespace) -> None:
         raise UsageError(f"--household-panel must be in (0, 1], got {args.household_panel}")
 
 
-def main(args: argparse.Namespace) -> int:
-    check_run_options(args)
+def run_from_args(names: Sequence[str], args: argparse.Namespace,
+                  out: Path | None = None) -> tuple[Report, Path]:
+    """Load the scenarios and run the batch with the command-line run options
+    (shared by batch and demo; call check_run_options first); bad input becomes a
+    UsageError (exit 2)."""
     try:
-        scenarios = load_scenarios(args.scenarios, args.years)
-        out = args.out or default_out(scenarios, args.replicates)
+        scenarios = load_scenarios(names, args.years)
+        out = out or args.out or default_out(scenarios, args.replicates)
         report, _ = run_batch(
             scenarios, args.replicates, out, root_seed=args.seed, backend=args.backend,
             jobs=args.jobs, scheduler=args.scheduler, panel_fraction=args.household_panel,
@@ -292,6 +295,12 @@ def main(args: argparse.Namespace) -> int:
         )
     except BatchError as exc:
         raise UsageError(str(exc)) from None
+    return report, out
+
+
+def main(args: argparse.Namespace) -> int:
+    check_run_options(args)
+    report, out = run_from_args(args.scenarios, args)
     print_report(report, out)
     if report.failed:
         print(f"herdtrap batch: {report.failed} run(s) failed; run the same command again to "

@@ -13,15 +13,7 @@ import sys
 from pathlib import Path
 
 from experiments import compare as compare_mod
-from experiments.batch import (
-    BatchError,
-    add_run_options,
-    check_run_options,
-    load_scenarios,
-    print_report,
-    run_batch,
-)
-from experiments.cli import UsageError
+from experiments.batch import add_run_options, check_run_options, print_report, run_from_args
 
 #: The demo's scenarios, in report order (files in scenarios/).
 DEMO_SCENARIOS = ("baseline", "child_money", "shock_responsive_topup", "insurance",
@@ -44,15 +36,7 @@ def main(args: argparse.Namespace) -> int:
     out = args.out or DEFAULT_OUT
     print(f"herdtrap demo: {', '.join(DEMO_SCENARIOS)} x {args.replicates} replicates "
           f"(common random numbers) -> {out}/", flush=True)
-    try:
-        scenarios = load_scenarios(DEMO_SCENARIOS, args.years)
-        report, _ = run_batch(
-            scenarios, args.replicates, out, root_seed=args.seed, backend=args.backend,
-            jobs=args.jobs, scheduler=args.scheduler, panel_fraction=args.household_panel,
-            progress=not args.no_progress, flush_every=args.flush_every,
-        )
-    except BatchError as exc:
-        raise UsageError(str(exc)) from None
+    report, out = run_from_args(DEMO_SCENARIOS, args, out)
     print_report(report, out)
     result = compare_mod.compare(out, baseline="baseline")
     print()
