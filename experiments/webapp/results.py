@@ -161,24 +161,18 @@ def FolderView(folder: Path):
             solara.ToggleButtonsSingle(value=col if col in options else options[0],
                                        values=options, on_value=set_col, dense=True)
             Plot(batch_timeseries_figure(ts, col if col in options else options[0]))
-    for name in ("compare/comparison.csv", "comparison.csv"):
-        cmp = _read_table(folder / name)
-        if cmp is not None and len(cmp):
-            fig = comparison_figure(cmp)
-            if fig is not None:
-                Plot(fig)
-            solara.Text(name, style={"font-weight": "600"})
-            solara.DataFrame(cmp.head(MAX_TABLE_ROWS), items_per_page=15)
-            break
-    for name in ("indices.csv", "sensitivity/indices.csv"):
-        idx = _read_table(folder / name)
-        if idx is not None and len(idx):
-            fig = indices_figure(idx)
-            if fig is not None:
-                Plot(fig)
-            solara.Text(name, style={"font-weight": "600"})
-            solara.DataFrame(idx.head(MAX_TABLE_ROWS), items_per_page=15)
-            break
+    # the first table found of each kind: a batch comparison, sensitivity indices
+    for names, make_figure in ((("compare/comparison.csv", "comparison.csv"), comparison_figure),
+                               (("indices.csv", "sensitivity/indices.csv"), indices_figure)):
+        for name in names:
+            table = _read_table(folder / name)
+            if table is not None and len(table):
+                fig = make_figure(table)
+                if fig is not None:
+                    Plot(fig)
+                solara.Text(name, style={"font-weight": "600"})
+                solara.DataFrame(table.head(MAX_TABLE_ROWS), items_per_page=15)
+                break
     runs = _read_table(folder / "runs.parquet")
     if runs is not None and len(runs) and "scenario" in runs:
         num = runs.select_dtypes("number").drop(columns=["replicate", "root_seed"], errors="ignore")
