@@ -16,7 +16,6 @@ from __future__ import annotations
 import numpy as np
 
 from model.herd import stochastic_round
-from model.species import to_sfu
 
 
 def crash_factor(
@@ -39,6 +38,3 @@ def herd_value(herd: np.ndarray, price: np.ndarray) -> np.ndarray:
     """Market value of each household's herd (kMNT)."""
     return np.einsum("ij,ij->i", herd, price)
 
-
-def sfu_of(head: np.ndarray) -> np.ndarray:
-    return to_sfu(head)

@@ -130,9 +130,9 @@ class HerdtrapModel(mesa.Model):
         self._reset_year_accumulators()
         self.initial = hh.copy()
 
-        self.agent_rows: list[Household] = []
-        if create_agents:
-            self.agent_rows = [Household(self, i) for i in range(n)]
+        if create_agents:  # registered in Mesa's model.agents
+            for i in range(n):
+                Household(self, i)
 
         self.policies = PolicySet(scenario.policies, self)
         if isinstance(panel_rows, str):
