@@ -37,6 +37,8 @@ from pathlib import Path
 from typing import Any
 
 from model.parameters import ParameterError, resolve
+from model.region import available_aimags as calibrated_files
+from model.region import region_file_name
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 DEFAULT_SCENARIO = SCENARIO_DIR / "baseline.toml"
@@ -51,7 +53,8 @@ REGION_DIR = Path(__file__).resolve().parent / "data" / "regions"
 
 
 def available_aimags() -> list[str]:
-    """Aimags with a calibrated region file in model/data/regions/."""
+    """Names of the aimags with a calibrated region file in model/data/regions/ (as spelled
+    in the files; for display and messages)."""
     names = []
     for path in sorted(REGION_DIR.glob("*.json")):
         with path.open(encoding="utf-8") as fh:
@@ -166,9 +169,10 @@ def build_scenario(
     aimags = tuple(run.get("aimags", ("Zavkhan", "Khuvsgul")))
     if not aimags or not all(isinstance(a, str) for a in aimags):
         raise ScenarioError(f"{where}: run.aimags must be a non-empty list of aimag names")
-    known = available_aimags()
+    files = set(calibrated_files())  # names are case-insensitive, as in load_region
     for a in aimags:
-        if a not in known:
+        if region_file_name(a).removesuffix(".json") not in files:
+            known = available_aimags()
             raise ScenarioError(
                 f"{where}: run.aimags: no calibrated region {a!r}; available: {', '.join(known)} "
                 "(add one with `herdtrap calibrate --aimag NAME`)"
