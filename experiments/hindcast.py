@@ -350,6 +350,13 @@ def compare_with_census(runs: pd.DataFrame, census: pd.DataFrame, start: int,
     years["log_error"] = np.log(years["sim_mean"] / years["census"])
     years["rel_error"] = years["sim_mean"] / years["census"] - 1.0
     years["within_tolerance"] = years["rel_error"].abs() <= CLOSE_TOLERANCE
+    # the same in sheep units (the offtake rate is fitted on it: docs/VALIDATION.md)
+    c_sfu = census[list(SPECIES)].fillna(0.0).to_numpy() @ SFU
+    c_sfu = pd.Series(np.where(census[list(SPECIES)].notna().any(axis=1), c_sfu, np.nan),
+                      index=census.index)
+    years["census_sfu"] = c_sfu.reindex(years.index)
+    years["sim_sfu"] = runs.groupby("year")["sfu"].mean().reindex(years.index)
+    years["log_error_sfu"] = np.log(years["sim_sfu"] / years["census_sfu"])
     # growth: prepend the start year (simulated = census by construction)
     base = float(c_tot.loc[start])
     sim_series = pd.concat([pd.Series({start: base}), years["sim_mean"]])
@@ -399,6 +406,8 @@ def compare_with_census(runs: pd.DataFrame, census: pd.DataFrame, start: int,
         "max_abs_log_error": float(err.abs().max()),
         "max_abs_log_error_year": int(err.abs().idxmax()),
         "share_within_tolerance": float(years["within_tolerance"].mean()),
+        "rmse_log_sfu": float(np.sqrt((years["log_error_sfu"] ** 2).mean())),
+        "mean_log_error_sfu": float(years["log_error_sfu"].mean()),
         "tolerance": CLOSE_TOLERANCE,
         "corr_growth": corr,
         "final_log_error": float(err.iloc[-1]),
@@ -528,6 +537,8 @@ def format_summary(result: HindcastResult) -> str:
         f"  years within ±{100 * s['tolerance']:.0f}%          "
         f"{100 * s['share_within_tolerance']:.0f}%",
         f"  corr of annual growth     {s['corr_growth']:.2f}",
+        f"  RMSE of log error (SFU)   {s['rmse_log_sfu']:.3f}   "
+        f"(mean {s['mean_log_error_sfu']:+.3f}; stock in sheep units)",
     ]
     for c in s["collapses"]:
         lines.append(f"  collapse {c['years']}: census {100 * c['census_change']:+.0f}%, "

@@ -71,3 +71,35 @@ def preparedness_multiplier(prep: np.ndarray, effect: float, reference: float) -
     loses (1 + κ) times what a fully prepared one loses.
     """
     return (1.0 + effect * (1.0 - prep)) / (1.0 + effect * (1.0 - reference))
+
+
+def mix_weights(stock_sfu: np.ndarray, target_mix: np.ndarray, elasticity: float,
+                bounds: tuple[float, float] = (0.05, 20.0)) -> np.ndarray:
+    """Offtake weight per region and species: (current SFU share / desired share)^κ.
+
+    ``stock_sfu`` is (regions, 5) sheep units held now, ``target_mix`` the (regions, 5)
+    desired SFU shares. A species the region's herds hold above the desired mix is sold
+    more readily, one below it is kept (goats after the cashmere boom). κ = 0 sells
+    all species alike. The ratio is clipped to ``bounds`` so that a species that has
+    almost vanished (or was absent from the desired mix) cannot give infinite weights.
+    """
+    total = stock_sfu.sum(axis=1, keepdims=True)
+    current = np.divide(stock_sfu, total, out=np.zeros_like(stock_sfu, dtype=float),
+                        where=total > 0)
+    ratio = np.divide(current, target_mix, out=np.ones_like(current), where=target_mix > 0)
+    ratio = np.where((target_mix <= 0) & (current > 0), bounds[1], ratio)
+    ratio = np.where(current > 0, ratio, 1.0)
+    return np.clip(ratio, *bounds) ** elasticity
+
+
+def allocate(herd: np.ndarray, weight: np.ndarray, sfu_amount: np.ndarray,
+             sfu: np.ndarray) -> np.ndarray:
+    """Head-share of each species taken when ``sfu_amount`` sheep units are taken.
+
+    share_hs = q_h · w_hs with q_h such that Σ_s sfu_s · share_hs · herd_hs = amount_h:
+    species are taken in proportion to head held times weight. Returns (N, S) shares
+    (not capped; callers cap them).
+    """
+    held = np.einsum("ij,ij->i", herd.astype(float), weight * sfu)
+    q = np.divide(sfu_amount, held, out=np.zeros(len(held)), where=held > 0)
+    return q[:, None] * weight

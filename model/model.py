@@ -35,6 +35,7 @@ import pandas as pd
 from model import herd as herd_process
 from model import market
 from model.climate import Winter, draw_stochastic_winter, load_observed_mortality, replay_winter
+from model.herd import stochastic_round
 from model.household import Household, HouseholdState, income_index
 from model.ledger import Ledger
 from model.metrics import year_metrics
@@ -123,6 +124,9 @@ class HerdtrapModel(mesa.Model):
             self.region.soum_aimag
         ]
         self._birth_rate = np.array([self.p[f"herd.birth_rate.{s}"] for s in SPECIES])
+        #: Desired SFU share of each species per aimag: its 2019 census mix (herders'
+        #: portfolio; see herd.mix_weights).
+        self.target_mix = stock_sfu / stock_sfu.sum(axis=1, keepdims=True)
         self.soum_price_crash = np.ones(self.n_soums)
         self._crash_active = False
         self.winter: Winter | None = None
@@ -313,29 +317,42 @@ class HerdtrapModel(mesa.Model):
         hh, p = self.households, self.p
         # The winter is drawn now: its pre-winter signal is what anticipatory policies see.
         self.winter = self._draw_winter()
+        # Species are taken in proportion to head held x weight; the weight falls for a
+        # species the aimag's herds hold below the desired mix (herd.mix_weights).
+        weight = self._offtake_weights()
         # Winter meat: slaughter from sheep and goats, eaten over the next four seasons.
-        small = hh.herd[:, :2].astype(float)
-        small_sfu = to_sfu(small)
         want = p["consumption.meat_sfu_per_person"] * hh.persons * hh.herding
-        share = np.divide(want, small_sfu, out=np.zeros(hh.n), where=small_sfu > 0)
-        share = np.minimum(share, 0.5)
+        share = np.minimum(
+            herd_process.allocate(hh.herd[:, :2], weight[:, :2], want, SFU[:2]), 0.5
+        )
         u = self.draw("offtake", (hh.n, N_SPECIES), key="slaughter")
         slaughter = np.zeros_like(hh.herd)
-        slaughter[:, :2] = market.sell_share(hh.herd[:, :2], share, u[:, :2])
+        slaughter[:, :2] = stochastic_round(hh.herd[:, :2] * share, u[:, :2], cap=hh.herd[:, :2])
         hh.herd -= slaughter
         self.flows["slaughter"] += slaughter
         price = self.prices(2)
         hh.meat_in_kind = np.einsum("ij,ij->i", slaughter, price) / 4.0
-        # Planned sales: the offtake rate rises with the herd each adult must manage
-        # (labour limit): rate = r0 · (1 + herd / (L_sell · adults)); less the slaughter.
-        herd_sfu = hh.herd_sfu
+        # Planned sales: the offtake (slaughter included) is rate x herd in sheep units,
+        # rate = r0 · (1 + herd / (L_sell · adults)) rising with the herd each adult must
+        # manage (labour limit). Each species' target is its allocated share of the whole
+        # offtake; what was slaughtered counts towards it.
+        herd_sfu = hh.herd_sfu + to_sfu(slaughter)
         rate = p["herd.offtake_rate"] * (
             1.0 + herd_sfu / (p["labour.offtake_sfu_per_adult"] * np.maximum(hh.adults, 1))
         )
-        planned_sfu = np.maximum(np.minimum(rate, 0.9) * herd_sfu - to_sfu(slaughter), 0.0)
-        frac = np.divide(planned_sfu, herd_sfu, out=np.zeros(hh.n), where=herd_sfu > 0)
+        total_sfu = np.minimum(rate, 0.9) * herd_sfu
+        before = hh.herd + slaughter
+        target = herd_process.allocate(before, weight, total_sfu, SFU) * before
+        rest = np.maximum(target - slaughter, 0.0)
+        planned_sfu = np.maximum(total_sfu - to_sfu(slaughter), 0.0)
+        rest_sfu = to_sfu(rest)
+        scale = np.divide(planned_sfu, rest_sfu, out=np.zeros(hh.n), where=rest_sfu > 0)
+        herd_now = hh.herd.astype(float)
+        frac = np.divide(rest * scale[:, None], herd_now, out=np.zeros_like(herd_now),
+                         where=herd_now > 0)
         u2 = self.draw("offtake", (hh.n, N_SPECIES), key="planned")
-        sold = market.sell_share(hh.herd, frac * hh.herding, u2)
+        sold = stochastic_round(hh.herd * (np.minimum(frac, 0.9) * hh.herding[:, None]), u2,
+                                cap=hh.herd)
         self._sell(sold, price)
         # Winter preparation: fixed + per-SFU cost, financed from cash and credit after
         # reserving the winter's need. Small herds cannot afford the fixed part.
@@ -354,6 +371,16 @@ class HerdtrapModel(mesa.Model):
         self._cash_out += spend
         self.flows_money["prep"] += spend
         hh.prep = np.where(hh.herding, spend / cost, 0.0)
+
+    def _offtake_weights(self) -> np.ndarray:
+        """(N, 5) offtake weight per household slot: its aimag's mix weights."""
+        hh = self.households
+        n_aimags = self.target_mix.shape[0]
+        held = hh.herd * SFU * hh.herding[:, None]
+        stock = np.stack([np.bincount(hh.aimag, weights=held[:, j], minlength=n_aimags)
+                          for j in range(N_SPECIES)], axis=1)
+        weights = herd_process.mix_weights(stock, self.target_mix, self.p["herd.mix_elasticity"])
+        return weights[hh.aimag]
 
     def _draw_winter(self) -> Winter:
         p = self.p

@@ -243,9 +243,11 @@ def test_policies_change_no_climate_draw():
 
 def test_worlds_with_policies_active():
     """Starsim's test_worlds (as in test_model.py), with every policy on: with the
-    interaction channels (soum density, prices) off, changing one household in arm B
-    changes no one else's trajectory, payments, insurance or enrolment."""
-    decoupled = {**SMALL, "herd.density_exponent": 0.0, "market.price_elasticity": 0.0}
+    interaction channels (soum density, prices, the aimag's species mix) off, changing
+    one household in arm B changes no one else's trajectory, payments, insurance or
+    enrolment."""
+    decoupled = {**SMALL, "herd.density_exponent": 0.0, "market.price_elasticity": 0.0,
+                 "herd.mix_elasticity": 0.0}
     a = HerdtrapModel("baseline", seed=5, years=6, params=decoupled, policies=ALL_POLICIES)
     b = HerdtrapModel("baseline", seed=5, years=6, params=decoupled, policies=ALL_POLICIES)
     b.households.cash[0] += 50_000.0
