@@ -64,6 +64,9 @@ CAMEL_PRICE_EST = 1200.0
 CAMEL_PRICE_RANGE = (700.0, 1800.0)
 # Fallbacks for soum/household figures when no soum rows exist for an aimag.
 HH_PER_HEAD_EST = 1 / 400.0  # [est] herder households per head of livestock
+# [est] pseudo-soums of an aimag without soum rows when no soum profile gives a count
+# (Mongolia's 21 aimags have 330 soums, about 16 each; Zavkhan and Khuvsgul 24).
+PSEUDO_SOUMS_EST = 16
 
 # Calibration check: tolerances (also used by tests/test_climate.py)
 TOL_MEDIAN = 0.010
@@ -178,7 +181,7 @@ def fit_soums(inp: Inputs, aimag: str, stock_total: float, notes: list[str]) -> 
                      + ", ".join(dropped))
     source = f"NSO {F_SOUM} (2019); livestock_thousand_head x 1000"
     if not out:
-        # One pseudo-soum for the whole aimag, scaled from pooled ratios of the soums on file.
+        # Pseudo-soums for the whole aimag, scaled from pooled ratios of the soums on file.
         if prof is not None and len(prof.dropna(subset=["herder_households"])):
             ok = prof.dropna(subset=["herder_households", "livestock_thousand_head"])
             ok = ok[ok["herder_households"] > 0]
@@ -190,17 +193,30 @@ def fit_soums(inp: Inputs, aimag: str, stock_total: float, notes: list[str]) -> 
         else:
             hh_per_head, ch_per_hh, pop_per_hh = HH_PER_HEAD_EST, 0.8, 7.0
             how = "[est] ratios (no soum profile available)"
+        # Equal pseudo-soums, as many as a typical aimag of the profile has soums, so
+        # that soum noise averages out over the aimag as it does in a real one.
+        k = PSEUDO_SOUMS_EST
+        if prof is not None and len(prof):
+            k = int(round(float(prof.groupby("aimag").size().median())))
         hh = stock_total * hh_per_head
-        out.append({
-            "code": 0,
-            "name": f"{aimag} (whole aimag)",
-            "herder_households": int(round(hh)),
-            "livestock_head": stock_total,
-            "children_under5": int(round(hh * ch_per_hh)),
-            "population": int(round(hh * pop_per_hh)),
-        })
-        notes.append(f"soums: no soum rows for {aimag}; one pseudo-soum with the aimag's "
-                     f"2019 stock and households/children/population from {how}")
+
+        def split(total: float) -> list[int]:
+            base = np.full(k, int(round(total)) // k)
+            base[: int(round(total)) - int(base.sum())] += 1
+            return [int(v) for v in base]
+
+        for j, (n_hh, n_ch, n_pop) in enumerate(zip(
+                split(hh), split(hh * ch_per_hh), split(hh * pop_per_hh), strict=True)):
+            out.append({
+                "code": -(j + 1),
+                "name": f"{aimag} (pseudo-soum {j + 1} of {k})",
+                "herder_households": n_hh,
+                "livestock_head": stock_total / k,
+                "children_under5": n_ch,
+                "population": n_pop,
+            })
+        notes.append(f"soums: no soum rows for {aimag}; {k} equal pseudo-soums sharing the "
+                     f"aimag's 2019 stock, households/children/population from {how}")
         source += f"; fallback pseudo-soum ({how})"
     return {"rows": out, "dropped": dropped, "source": source}
 
@@ -548,7 +564,7 @@ def calibrate_aimag(inp: Inputs, aimag: str) -> dict[str, Any]:
     if classes_tab is not None and _match(classes_tab["aimag"], name).any():
         aimag_code = int(classes_tab.loc[_match(classes_tab["aimag"], name), "aimag_code"].iloc[0])
     soums = fit_soums(inp, name, stock_total, notes)
-    real_codes = [s["code"] for s in soums["rows"] if s["code"] != 0]
+    real_codes = [s["code"] for s in soums["rows"] if s["code"] > 0]
     if aimag_code is None and real_codes:
         aimag_code = int(pd.Series([c // 100 for c in real_codes]).mode().iloc[0])
     herder_hh = float(sum(s["herder_households"] for s in soums["rows"]))

@@ -5,7 +5,7 @@
 DIR holds NSO-format tables (README, "Bring your own aimag"):
 ``mortality_rates_aimag.csv`` and ``livestock_population_aimag_species.csv``
 (required), ``soum_profile_2019.csv`` and ``herd_size_classes_aimag_2019.csv``
-(optional: without them the aimag is one pseudo-soum with pooled household
+(optional: without them the aimag is split into equal pseudo-soums with pooled household
 shares, see experiments/calibrate.py). Nothing here is specific to an aimag: the
 region is fitted from DIR by ``experiments.calibrate`` into a temporary folder.
 

@@ -262,10 +262,13 @@ def test_calibrate_any_aimag_with_fallbacks(tmp_path):
     r = load_region(["Test-Aimag", "Khuvsgul"], regions_dir=out)
     notes = " ".join(r.notes["Test-Aimag"])
     assert "pseudo-soum" in notes and "herd classes" in notes and "pooled" in notes
-    assert r.n_soums == 1 + 23
+    # as many equal pseudo-soums as the profile's aimags have soums (24), + Khuvsgul's 23
+    assert r.n_soums == 24 + 23
+    pseudo = r.soum_aimag == 0
+    assert np.allclose(r.soum_livestock_head[pseudo], r.soum_livestock_head[pseudo][0])
     assert np.all(r.base_price_kmnt > 0)
     assert r.herd_class_households[0].sum() > 0
     w = draw_stochastic_winter(np.random.default_rng(0), r, soum_noise_sd=NOISE,
                                signal_corr=CORR)
-    assert w.soum_mortality.shape == (24, 5)
+    assert w.soum_mortality.shape == (47, 5)
     assert (out / "CALIBRATION.md").is_file()
