@@ -21,10 +21,10 @@ replicate seeds per sample row::
     policy_scenario = "child_money"  # needed by effect_* outcomes
     baseline_scenario = "baseline"   # default: scenario
     parameters = "all"             # or a list of names from model/parameters.toml
-    trap_threshold = 45.8          # SFU per person; needed by the trap_share_final outcome
+    trap_threshold = 43.2          # SFU per person; needed by the trap_share_final outcome
 
     [ranges]                       # optional: narrow a parameter's range (inside the table's)
-    "herd.offtake_rate" = [0.12, 0.25]
+    "herd.offtake_rate" = [0.14, 0.17]
 
     [fixed]                        # optional: parameter overrides held fixed in every run
     "population.households" = 1000

@@ -16,7 +16,7 @@ A scenario file looks like::
     replay_years = [2010]           # NSO loss years to replay, in order (winter 2009/10 = 2010)
 
     [parameters]                    # overrides of model/parameters.toml
-    herd.offtake_rate = 0.2
+    herd.offtake_rate = 0.17
 
     [policies.child_money]          # policy levers (see model/policies.py)
     amount = 20.0
