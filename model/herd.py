@@ -100,6 +100,6 @@ def allocate(herd: np.ndarray, weight: np.ndarray, sfu_amount: np.ndarray,
     species are taken in proportion to head held times weight. Returns (N, S) shares
     (not capped; callers cap them).
     """
-    held = np.einsum("ij,ij->i", herd.astype(float), weight * sfu)
+    held = np.einsum("ij,ij->i", np.asarray(herd, dtype=float), weight * sfu)
     q = np.divide(sfu_amount, held, out=np.zeros(len(held)), where=held > 0)
     return q[:, None] * weight

@@ -127,6 +127,7 @@ class HerdtrapModel(mesa.Model):
         #: Desired SFU share of each species per aimag: its 2019 census mix (herders'
         #: portfolio; see herd.mix_weights).
         self.target_mix = stock_sfu / stock_sfu.sum(axis=1, keepdims=True)
+        self._aimag_species_cell = (hh.aimag[:, None] * N_SPECIES + np.arange(N_SPECIES)).ravel()
         self.soum_price_crash = np.ones(self.n_soums)
         self._crash_active = False
         self.winter: Winter | None = None
@@ -320,14 +321,15 @@ class HerdtrapModel(mesa.Model):
         # Species are taken in proportion to head held x weight; the weight falls for a
         # species the aimag's herds hold below the desired mix (herd.mix_weights).
         weight = self._offtake_weights()
+        before = hh.herd.astype(float)
         # Winter meat: slaughter from sheep and goats, eaten over the next four seasons.
         want = p["consumption.meat_sfu_per_person"] * hh.persons * hh.herding
         share = np.minimum(
-            herd_process.allocate(hh.herd[:, :2], weight[:, :2], want, SFU[:2]), 0.5
+            herd_process.allocate(before[:, :2], weight[:, :2], want, SFU[:2]), 0.5
         )
         u = self.draw("offtake", (hh.n, N_SPECIES), key="slaughter")
         slaughter = np.zeros_like(hh.herd)
-        slaughter[:, :2] = stochastic_round(hh.herd[:, :2] * share, u[:, :2], cap=hh.herd[:, :2])
+        slaughter[:, :2] = stochastic_round(before[:, :2] * share, u[:, :2], cap=hh.herd[:, :2])
         hh.herd -= slaughter
         self.flows["slaughter"] += slaughter
         price = self.prices(2)
@@ -335,24 +337,22 @@ class HerdtrapModel(mesa.Model):
         # Planned sales: the offtake (slaughter included) is rate x herd in sheep units,
         # rate = r0 · (1 + herd / (L_sell · adults)) rising with the herd each adult must
         # manage (labour limit). Each species' target is its allocated share of the whole
-        # offtake; what was slaughtered counts towards it.
-        herd_sfu = hh.herd_sfu + to_sfu(slaughter)
+        # offtake; what was slaughtered counts towards it, the rest is sold.
+        herd_sfu = before @ SFU
         rate = p["herd.offtake_rate"] * (
             1.0 + herd_sfu / (p["labour.offtake_sfu_per_adult"] * np.maximum(hh.adults, 1))
         )
         total_sfu = np.minimum(rate, 0.9) * herd_sfu
-        before = hh.herd + slaughter
+        slaughter_sfu = slaughter[:, 0] * SFU[0] + slaughter[:, 1] * SFU[1]
         target = herd_process.allocate(before, weight, total_sfu, SFU) * before
         rest = np.maximum(target - slaughter, 0.0)
-        planned_sfu = np.maximum(total_sfu - to_sfu(slaughter), 0.0)
-        rest_sfu = to_sfu(rest)
+        rest_sfu = rest @ SFU
+        planned_sfu = np.maximum(total_sfu - slaughter_sfu, 0.0)
         scale = np.divide(planned_sfu, rest_sfu, out=np.zeros(hh.n), where=rest_sfu > 0)
-        herd_now = hh.herd.astype(float)
-        frac = np.divide(rest * scale[:, None], herd_now, out=np.zeros_like(herd_now),
-                         where=herd_now > 0)
+        expected = np.minimum(rest * scale[:, None], 0.9 * (before - slaughter))
+        expected *= hh.herding[:, None]
         u2 = self.draw("offtake", (hh.n, N_SPECIES), key="planned")
-        sold = stochastic_round(hh.herd * (np.minimum(frac, 0.9) * hh.herding[:, None]), u2,
-                                cap=hh.herd)
+        sold = stochastic_round(expected, u2, cap=hh.herd)
         self._sell(sold, price)
         # Winter preparation: fixed + per-SFU cost, financed from cash and credit after
         # reserving the winter's need. Small herds cannot afford the fixed part.
@@ -376,9 +376,9 @@ class HerdtrapModel(mesa.Model):
         """(N, 5) offtake weight per household slot: its aimag's mix weights."""
         hh = self.households
         n_aimags = self.target_mix.shape[0]
-        held = hh.herd * SFU * hh.herding[:, None]
-        stock = np.stack([np.bincount(hh.aimag, weights=held[:, j], minlength=n_aimags)
-                          for j in range(N_SPECIES)], axis=1)
+        # exited households hold no animals (they sell the herd on exit)
+        stock = np.bincount(self._aimag_species_cell, weights=hh.herd.ravel(),
+                            minlength=n_aimags * N_SPECIES).reshape(n_aimags, N_SPECIES) * SFU
         weights = herd_process.mix_weights(stock, self.target_mix, self.p["herd.mix_elasticity"])
         return weights[hh.aimag]
 
