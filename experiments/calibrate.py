@@ -217,7 +217,7 @@ def fit_soums(inp: Inputs, aimag: str, stock_total: float, notes: list[str]) -> 
             })
         notes.append(f"soums: no soum rows for {aimag}; {k} equal pseudo-soums sharing the "
                      f"aimag's 2019 stock, households/children/population from {how}")
-        source += f"; fallback pseudo-soum ({how})"
+        source += f"; fallback: {k} equal pseudo-soums ({how})"
     return {"rows": out, "dropped": dropped, "source": source}
 
 

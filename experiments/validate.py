@@ -38,12 +38,11 @@ DEFAULT_OUT = DOCS / "VALIDATION.md"
 FIG_DIR_NAME = "validation"
 GENERATOR_WINTERS = 20_000
 GENERATOR_SEED = 20240501
-#: what-if multipliers of the table's default offtake rate
 #: Offtake rates of the fit table: default x these factors.
 OFFTAKE_WHATIF = (0.968, 1.0, 1.032)
 #: Species-mix elasticities of the fit table.
 MIX_WHATIF = (0.0, 1.0, 2.0)
-#: Regions of the fit tables: the national series (the fit) and the two aimags.
+#: Regions of the fit tables: the two aimags (the fit) and the national series (not fitted).
 REGIONS_FIT = (*AIMAGS, "Mongolia")
 
 
@@ -261,7 +260,7 @@ def hindcast_section(data_dir: Path, replicates: int, figs: Figures, seed: int,
         for row in mp[mp["nso_sfu"] > 0.10].itertuples():
             L.append(f"| {a} | {row.loss_year} | {pct(row.nso_sfu, 1)} | {pct(row.index_sfu, 1)} | "
                      f"{pct(row.household_sfu, 1)} | {row.ratio:.2f} |")
-    # fitting the offtake on the national series; the species-mix elasticity
+    # the fit of the offtake rate (two aimags; nation not fitted); the species-mix elasticity
     whatif, mix = fit_grids(data_dir, results, seed, replicates)
     L += ["", "### Fitting the offtake", "",
           "`herd.offtake_rate` is the one parameter fitted to the census, on the hindcasts "
@@ -714,7 +713,7 @@ def build_report(*, data_dir: Path, replicates: int, seed: int, out: Path,
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--replicates", type=int, default=10,
-                        help="seeds per hindcast (default 5); the trap batch and the RIMA-II "
+                        help="seeds per hindcast (default 10); the trap batch and the RIMA-II "
                              "runs use min(R, 4)")
     parser.add_argument("--data", type=Path, default=None,
                         help="NSO tables (default: $HERDTRAP_NSO_DATA or ../shared/data/nso)")

@@ -35,7 +35,6 @@ import pandas as pd
 from model import herd as herd_process
 from model import market
 from model.climate import Winter, draw_stochastic_winter, load_observed_mortality, replay_winter
-from model.herd import stochastic_round
 from model.household import Household, HouseholdState, income_index
 from model.ledger import Ledger
 from model.metrics import year_metrics
@@ -329,7 +328,9 @@ class HerdtrapModel(mesa.Model):
         )
         u = self.draw("offtake", (hh.n, N_SPECIES), key="slaughter")
         slaughter = np.zeros_like(hh.herd)
-        slaughter[:, :2] = stochastic_round(before[:, :2] * share, u[:, :2], cap=hh.herd[:, :2])
+        slaughter[:, :2] = herd_process.stochastic_round(
+            before[:, :2] * share, u[:, :2], cap=hh.herd[:, :2]
+        )
         hh.herd -= slaughter
         self.flows["slaughter"] += slaughter
         price = self.prices(2)
@@ -352,7 +353,7 @@ class HerdtrapModel(mesa.Model):
         expected = np.minimum(rest * scale[:, None], 0.9 * (before - slaughter))
         expected *= hh.herding[:, None]
         u2 = self.draw("offtake", (hh.n, N_SPECIES), key="planned")
-        sold = stochastic_round(expected, u2, cap=hh.herd)
+        sold = herd_process.stochastic_round(expected, u2, cap=hh.herd)
         self._sell(sold, price)
         # Winter preparation: fixed + per-SFU cost, financed from cash and credit after
         # reserving the winter's need. Small herds cannot afford the fixed part.
