@@ -22,7 +22,7 @@ from experiments.execution import (
     ExecutionError,
     Report,
     Task,
-    read_existing_manifest,
+    resumable_manifest,
     run_tasks,
 )
 from experiments.provenance import (
@@ -146,18 +146,6 @@ def default_out(scenarios: Sequence[Scenario], replicates: int) -> Path:
     return Path("results") / f"batch-{names}-r{replicates}"
 
 
-def check_folder(out: Path, spec: dict[str, Any]) -> dict[str, Any] | None:
-    """The folder's existing manifest, or None; raise if it holds another batch."""
-    old = read_existing_manifest(out, "batch", "spec", BatchError)
-    if old is None:
-        return None
-    diff = _spec_difference(old["spec"], spec)
-    if diff:
-        raise BatchError(f"{out} holds a different batch ({diff}); choose another --out "
-                         "or repeat the original command to resume it")
-    return old
-
-
 def write_manifest(out: Path, *, spec: dict[str, Any], scenarios: Sequence[Scenario],
                    backend: str, jobs: int, old: dict[str, Any] | None,
                    session: dict[str, Any], counts: dict[str, int],
@@ -230,7 +218,8 @@ def run_batch(
     if backend == "sequential":
         jobs = 1
     spec = batch_spec(scenarios, replicates, root_seed, panel_fraction)
-    old = check_folder(out, spec)
+    old = resumable_manifest(out, "batch", "spec", spec, _spec_difference, BatchError,
+                             what="batch", resume="repeat the original command")
     out.mkdir(parents=True, exist_ok=True)
     tasks = make_tasks(scenarios, replicates, root_seed, panel_fraction)
     started = now_iso()

@@ -97,6 +97,25 @@ def read_existing_manifest(out: Path, kind: str, key: str,
     return old
 
 
+def resumable_manifest(out: Path, kind: str, key: str, identity: Mapping[str, Any],
+                       difference: Callable[[Mapping[str, Any], Mapping[str, Any]], str | None],
+                       error: type[Exception], *, what: str, resume: str
+                       ) -> dict[str, Any] | None:
+    """:func:`read_existing_manifest`, then refuse a folder that holds another ``what``.
+
+    ``difference(old[key], identity)`` names what differs (None when the same); the
+    error says to choose another --out or to ``resume`` the original work.
+    """
+    old = read_existing_manifest(out, kind, key, error)
+    if old is None:
+        return None
+    diff = difference(old[key], identity)
+    if diff:
+        raise error(f"{out} holds a different {what} ({diff}); choose another --out or "
+                    f"{resume} to resume it")
+    return old
+
+
 class ExecutionError(Exception):
     """A batch cannot run as asked (bad backend, missing extra, folder in use, ...)."""
 

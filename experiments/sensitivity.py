@@ -656,20 +656,6 @@ def _identity_difference(old: Mapping[str, Any], new: Mapping[str, Any]) -> str 
     return "; ".join(diffs) or None
 
 
-def check_folder(out: Path, identity: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The folder's manifest, or None; UsageError if it holds something else."""
-    from experiments.execution import read_existing_manifest
-
-    old = read_existing_manifest(out, "sensitivity", "design", UsageError)
-    if old is None:
-        return None
-    diff = _identity_difference(old["design"], identity)
-    if diff:
-        raise UsageError(f"{out} holds a different sensitivity design ({diff}); choose another "
-                         "--out or run the original spec to resume it")
-    return old
-
-
 def default_out(spec: SensitivitySpec) -> Path:
     return Path("results") / f"sensitivity-{spec.name}"
 
@@ -762,7 +748,11 @@ def run_sensitivity(
     out = Path(out)
     problem = build_problem(spec)
     identity = design_identity(spec, problem)
-    old = check_folder(out, identity)
+    from experiments.execution import resumable_manifest
+
+    old = resumable_manifest(out, "sensitivity", "design", identity, _identity_difference,
+                             UsageError, what="sensitivity design",
+                             resume="run the original spec")
     out.mkdir(parents=True, exist_ok=True)
 
     X = generate_sample(spec, problem)
