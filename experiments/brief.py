@@ -37,7 +37,6 @@ from __future__ import annotations
 import argparse
 import base64
 import html
-import json
 import math
 import os
 import shlex
@@ -53,7 +52,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from experiments.provenance import REPO_ROOT, git_commit, now_iso
+from experiments.provenance import REPO_ROOT, git_commit, now_iso, read_results_manifest
 
 CONFIDENCE = 0.95
 #: Years reported besides the horizon (when the horizon is longer).
@@ -189,18 +188,9 @@ def load_batch(path: str | Path, baseline: str | None = None,
     ``only``: report just these scenarios (and the baseline).
     """
     path = Path(path)
-    if not path.is_dir():
-        raise BriefError(f"{path}: no such folder (give a batch folder written by `herdtrap batch`)")
-    mpath = path / "manifest.json"
-    if not mpath.is_file():
-        raise BriefError(f"{path}: no manifest.json, so not a batch folder "
-                         "(make one with `herdtrap batch`)")
-    try:
-        manifest = json.loads(mpath.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise BriefError(f"{mpath}: unreadable manifest ({exc})") from None
+    manifest = read_results_manifest(path, BriefError, give="a folder written by `herdtrap batch`")
     if manifest.get("kind") != "batch" or not isinstance(manifest.get("scenarios"), dict):
-        raise BriefError(f"{mpath}: kind is {manifest.get('kind')!r}, not a batch manifest "
+        raise BriefError(f"{path / 'manifest.json'}: kind is {manifest.get('kind')!r}, not a batch manifest "
                          "(briefs are written for `herdtrap batch` folders)")
     parts = path / "parts"
     if parts.is_dir() and any(parts.iterdir()):

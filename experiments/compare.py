@@ -32,7 +32,7 @@ import pandas as pd
 from scipy import stats
 
 from experiments.cli import UsageError
-from experiments.provenance import atomic_write_bytes, now_iso
+from experiments.provenance import atomic_write_bytes, now_iso, read_results_manifest
 from experiments.runner import OUTCOMES
 
 #: Yearly metrics (timeseries.parquet) reported at horizons, with the better direction.
@@ -201,13 +201,8 @@ class Batch:
 
 def load_batch(folder: Path) -> Batch:
     folder = Path(folder)
-    mpath = folder / "manifest.json"
-    if not mpath.exists():
-        raise UsageError(f"{folder}: no manifest.json; is this a `herdtrap batch` folder?")
-    try:
-        manifest = json.loads(mpath.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise UsageError(f"{mpath}: unreadable ({exc})") from None
+    manifest = read_results_manifest(folder, UsageError,
+                                     give="a folder written by `herdtrap batch`")
     if manifest.get("kind") != "batch":
         raise UsageError(f"{folder} holds a {manifest.get('kind')!r} result, not a batch")
     if not (folder / "runs.parquet").exists() or manifest.get("finished", "") is None:

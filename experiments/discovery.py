@@ -52,7 +52,13 @@ import numpy as np
 import pandas as pd
 
 from experiments.cli import UsageError
-from experiments.provenance import atomic_write_bytes, atomic_write_json, command_line, now_iso
+from experiments.provenance import (
+    atomic_write_bytes,
+    atomic_write_json,
+    command_line,
+    now_iso,
+    read_results_manifest,
+)
 
 #: Stock loss (share of SFU, aimag mean) from which a winter counts as a dzud [est]:
 #: ordinary winters lose 2-6% in NSO 1992-2024 aimag data, dzud winters 10-40%.
@@ -94,19 +100,6 @@ class DiscoveryData:
     kind: str  # "sensitivity" or "batch"
     outcome: str
     unit_of_case: str
-
-
-def _read_manifest(folder: Path) -> dict[str, Any]:
-    if not folder.is_dir():
-        raise DiscoveryError(f"{folder}: results folder not found")
-    path = folder / "manifest.json"
-    if not path.exists():
-        raise DiscoveryError(f"{folder}: no manifest.json; give a folder written by "
-                             "`herdtrap batch` or `herdtrap sensitivity`")
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise DiscoveryError(f"{path}: unreadable manifest ({exc})") from None
 
 
 def _choose_outcome(available: Sequence[str], outcome: str, folder: Path) -> None:
@@ -219,7 +212,9 @@ def batch_data(folder: Path, outcome: str, manifest: Mapping[str, Any],
 
 
 def load_data(folder: Path, outcome: str, dzud_loss: float = DZUD_LOSS) -> DiscoveryData:
-    manifest = _read_manifest(folder)
+    manifest = read_results_manifest(
+        folder, DiscoveryError, give="a folder written by `herdtrap batch` or `herdtrap sensitivity`"
+    )
     kind = manifest.get("kind")
     if kind == "sensitivity":
         return sensitivity_data(folder, outcome)

@@ -68,6 +68,24 @@ def command_line() -> str:
     return shlex.join(["herdtrap", *argv])
 
 
+def read_results_manifest(folder: Path, error: type[Exception], *, give: str) -> dict[str, Any]:
+    """The manifest of a results folder to analyse; ``error`` (one line) if there is none.
+
+    ``give`` says what folder the user should pass, e.g. "a folder written by
+    `herdtrap batch`". Checking the manifest's kind is the caller's business.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise error(f"{folder}: no such folder (give {give})")
+    path = folder / "manifest.json"
+    if not path.is_file():
+        raise error(f"{folder}: no manifest.json (give {give})")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise error(f"{path}: unreadable manifest ({exc})") from None
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
