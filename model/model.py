@@ -46,6 +46,12 @@ from model.species import N_SPECIES, SFU, SPECIES, to_sfu
 from model.streams import Streams
 
 SEASONS = ("spring", "summer", "autumn", "winter")
+#: Parameter values that switch off every channel through which households affect each
+#: other: soum density (births, winter losses), soum prices (distress sales) and the
+#: aimag's species mix steering everyone's offtake. With them, a change to one
+#: household moves no other household (the "worlds" tests).
+DECOUPLED = {"herd.density_exponent": 0.0, "market.price_elasticity": 0.0,
+             "herd.mix_elasticity": 0.0}
 _I_SALES = income_index("sales")
 _I_CASHMERE = income_index("cashmere")
 _I_DAIRY = income_index("dairy")

@@ -3,7 +3,10 @@ pytest's default import mode puts tests/ on sys.path)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+
+import numpy as np
 
 from model.scenario import SCENARIO_DIR
 
@@ -24,3 +27,21 @@ def write_scenarios(folder: Path) -> list[Path]:
         '[parameters]\n"income.offfarm_per_adult" = 1900.0\n'
     )
     return [base, policy]
+
+
+def assert_worlds(make: Callable[[], object], index: int, run: Callable[[object], None]) -> tuple:
+    """Starsim's worlds check: two models from ``make`` (built with model.DECOUPLED), the
+    second with household ``index`` given cash and a quarter of its herd; after ``run``
+    no other household's herd, cash or herding differs, and ``index``'s herd does.
+    Returns (a, b, others) for further checks."""
+    a, b = make(), make()
+    b.households.cash[index] += 50_000.0
+    b.households.herd[index] //= 4
+    run(a)
+    run(b)
+    others = np.arange(a.households.n) != index
+    np.testing.assert_array_equal(a.households.herd[others], b.households.herd[others])
+    np.testing.assert_allclose(a.households.cash[others], b.households.cash[others])
+    np.testing.assert_array_equal(a.households.herding[others], b.households.herding[others])
+    assert not np.array_equal(a.households.herd[index], b.households.herd[index])
+    return a, b, others
