@@ -57,6 +57,13 @@ class HouseholdState:
     consumption_year: np.ndarray  # float, consumption this year (kMNT), cash + in kind
     destitute_seasons: np.ndarray  # int, seasons this year with consumption below the floor
     income_year: np.ndarray  # float (N, len(INCOME_SOURCES))
+    # Set by the model at initialisation (HerdtrapModel._init_economy), as they follow
+    # the model's rules rather than the population draw:
+    target_sfu: np.ndarray = None  # float, desired herd (SFU; model.processes.offtake)
+    income_seasons: np.ndarray = None  # float (N, 4), regular income of the last four seasons
+    income_season: np.ndarray = None  # float, regular income of the current season so far
+    pending_income: np.ndarray = None  # float, payments announced and not yet paid (kMNT)
+    destitute: np.ndarray = None  # bool, consumption below the exit floor this season
 
     @property
     def n(self) -> int:

@@ -61,7 +61,7 @@ def year_metrics(model: HerdtrapModel) -> dict[str, Any]:
         "calendar_year": model.calendar_year,
         "households": hh.n,
         "herding_share": float(herding.mean()),
-        "exits": model._exits_this_year,
+        "exits": model.exits_this_year,
         "poverty_headcount": fgt0,
         "poverty_gap": fgt1,
         "poverty_severity": fgt2,
@@ -80,6 +80,7 @@ def year_metrics(model: HerdtrapModel) -> dict[str, Any]:
         "prepared_mean": float(hh.prep[herding].mean()) if herding.any() else 0.0,
         "destitute_share": float((hh.destitute_seasons > 0).mean()),
         "distress_sales": float(model.flows_money["distress_sales"].sum()),
+        "purchases": float(model.flows_money["purchases"].sum()),
     }
     if herding.any():
         q = np.quantile(herd_sfu[herding], [0.1, 0.25, 0.5, 0.75, 0.9])
@@ -91,10 +92,10 @@ def year_metrics(model: HerdtrapModel) -> dict[str, Any]:
     for j, sp in enumerate(SPECIES):
         row[f"stock_{sp}"] = int(stock[j])
     row["stock_sfu"] = float(to_sfu(stock))
-    for flow in ("births", "deaths", "sales", "slaughter", "received"):
+    for flow in ("births", "deaths", "sales", "slaughter", "received", "bought"):
         row[f"{flow}_sfu"] = float(to_sfu(model.flows[flow].sum(axis=0)))
-    before = to_sfu(model._winter_before)
-    died = to_sfu(model._winter_deaths)
+    before = model.winter_outcome.before_sfu
+    died = to_sfu(model.winter_outcome.deaths)
     for a, name in enumerate(model.region.aimags):
         key = name.lower()
         in_a = hh.aimag == a

@@ -1,21 +1,13 @@
 """HerdtrapModel: the Mesa model of herder households, one step = one season.
 
-The seasonal cycle (ODD "Process overview and scheduling"; docs/ODD.md):
-
-=========  ================================================================
-season     processes, in this order
-=========  ================================================================
-spring     births · cashmere income
-summer     dairy income
-autumn     winter draw (pre-winter signal visible) · meat slaughter and
-           planned sales · winter preparation (fodder, hay, otor)
-winter     winter losses (dzud) · policies.after_winter
-every      off-farm income and pensions · policies.season · consumption
-season     and coping (borrow, distress sales with price crash, cut
-           consumption) · interest and repayment · exits
-end of     yearly metrics · policies.end_year
-winter
-=========  ================================================================
+A step walks the schedule of named processes in :mod:`model.schedule` (spring:
+births, cashmere; summer: dairy; autumn: winter draw, offtake, preparation;
+winter: losses, policies after the winter; every season: off-farm income and
+pensions, policies, consumption and coping, purchases, exits; end of the year
+after winter). Each process is a module of :mod:`model.processes`; this class
+holds the state, the accounts and the small API that processes and policies use
+to move money and animals (``pay``, ``charge``, ``sell``, ``borrow``, ``repay``,
+``give_animals``).
 
 All processes are vectorised over the household table; there is no loop
 over households. Money in kMNT.
@@ -34,30 +26,30 @@ import pandas as pd
 
 from model import herd as herd_process
 from model import market
-from model.climate import Winter, draw_stochastic_winter, load_observed_mortality, replay_winter
+from model.climate import Winter, load_observed_mortality
 from model.household import Household, HouseholdState, income_index
 from model.ledger import Ledger
 from model.metrics import year_metrics
 from model.policies import PolicySet
 from model.population import initial_households
+from model.processes import income as income_process
+from model.processes.winter import WinterOutcome, persistent_loss_factor
 from model.region import Region, default_data_dir, load_region
 from model.scenario import Scenario, load_scenario
+from model.schedule import BY_SEASON, SCHEDULE
 from model.species import N_SPECIES, SFU, SPECIES, to_sfu
 from model.streams import Streams
 
-SEASONS = ("spring", "summer", "autumn", "winter")
 #: Parameter values that switch off every channel through which households affect each
 #: other: soum density (births, winter losses), soum prices (distress sales) and the
 #: aimag's species mix steering everyone's offtake. With them, a change to one
 #: household moves no other household (the "worlds" tests).
 DECOUPLED = {"herd.density_exponent": 0.0, "market.price_elasticity": 0.0,
-             "herd.mix_elasticity": 0.0}
+             "herd.mix_elasticity": 0.0, "market.purchase_rationing": False}
 _I_SALES = income_index("sales")
-_I_CASHMERE = income_index("cashmere")
-_I_DAIRY = income_index("dairy")
-_I_OFFFARM = income_index("offfarm")
-_I_PENSION = income_index("pension")
-_I_TRANSFERS = income_index("transfers")
+#: Income sources that are not regular income (what a household expects again):
+#: insurance payouts are windfalls; distress sales are booked apart in ``sell``.
+_IRREGULAR = {income_index("insurance")}
 
 
 class HerdtrapModel(mesa.Model):
@@ -104,10 +96,13 @@ class HerdtrapModel(mesa.Model):
         #: Poverty line in kMNT per person per month, 2021 prices.
         self.line_month = self.p["consumption.poverty_line"] * self.p["consumption.cpi_2018_to_2021"]
         self.region = region if region is not None else load_region(list(scenario.aimags))
-        self._observed = None
+        #: observed NSO mortality (replay regime) and its loss years
+        self.observed = None
+        self.observed_years: set[int] = set()
         if scenario.regime == "replay":
             data_dir = Path(scenario.data_dir) if scenario.data_dir else default_data_dir()
-            self._observed = load_observed_mortality(data_dir)
+            self.observed = load_observed_mortality(data_dir)
+            self.observed_years = set(int(y) for y in self.observed["year"].unique())
 
         n = int(self.p["population.households"])
         self.households: HouseholdState = initial_households(
@@ -128,7 +123,7 @@ class HerdtrapModel(mesa.Model):
         self._soum_sfu_weights = (stock_sfu / stock_sfu.sum(axis=1, keepdims=True))[
             self.region.soum_aimag
         ]
-        self._birth_rate = np.array([self.p[f"herd.birth_rate.{s}"] for s in SPECIES])
+        self.birth_rate = np.array([self.p[f"herd.birth_rate.{s}"] for s in SPECIES])
         #: Desired SFU share of each species per aimag: its 2019 census mix (herders'
         #: portfolio; see herd.mix_weights).
         self.target_mix = stock_sfu / stock_sfu.sum(axis=1, keepdims=True)
@@ -136,8 +131,12 @@ class HerdtrapModel(mesa.Model):
         self.soum_price_crash = np.ones(self.n_soums)
         self._crash_active = False
         self.winter: Winter | None = None
+        #: the last winter's losses per household (published for policies and metrics)
+        self.winter_outcome = WinterOutcome(before=hh.herd.copy(), deaths=np.zeros_like(hh.herd))
         self.ledger = Ledger()
+        self._init_economy()
         self._reset_year_accumulators()
+        self.season_sales_sfu = np.zeros(n)
         self.initial = hh.copy()
 
         if create_agents:  # registered in Mesa's model.agents
@@ -154,7 +153,9 @@ class HerdtrapModel(mesa.Model):
         self.metrics_rows: list[dict[str, Any]] = []
         self.soum_rows: list[dict[str, Any]] = []
         self.running = True
-        self.timings: dict[str, float] = {}
+        #: seconds spent per process (and "step" in total)
+        self.timings: dict[str, float] = {p.name: 0.0 for p in SCHEDULE}
+        self.timings["step"] = 0.0
 
     # ------------------------------------------------------------------ time
     @property
@@ -166,6 +167,11 @@ class HerdtrapModel(mesa.Model):
     def year(self) -> int:
         """Simulated year (1-based) being simulated (during a step) or next (between steps)."""
         return self._t // 4 + 1
+
+    @property
+    def step_index(self) -> int:
+        """Seasons completed before the current step (the key of this step's random draws)."""
+        return self._t
 
     @property
     def calendar_year(self) -> int:
@@ -191,9 +197,7 @@ class HerdtrapModel(mesa.Model):
         in the households' income of the year. Returns the amounts actually paid.
         """
         amount = np.where(amount > 0, amount, 0.0)
-        hh = self.households
-        hh.cash += amount
-        hh.income_year[:, income_index(source)] += amount
+        self.add_income(income_index(source), amount)
         paid = float(amount.sum())
         n_ben = int(np.count_nonzero(amount))
         y = self.year
@@ -201,8 +205,14 @@ class HerdtrapModel(mesa.Model):
         self.ledger.add(y, programme, "beneficiaries", n_ben)
         if admin_per_beneficiary:
             self.ledger.add(y, programme, "admin", admin_per_beneficiary * n_ben)
-        self._cash_in += amount
         return amount
+
+    def announce(self, amount: np.ndarray) -> None:
+        """Record payments owed to households and paid later (a triggered insurance claim,
+        a scheduled transfer): lenders accept them as collateral (``credit_room``).
+        A negative amount settles them when they are paid."""
+        hh = self.households
+        hh.pending_income = np.maximum(hh.pending_income + amount, 0.0)
 
     def charge(self, account: str, amount: np.ndarray, *, item: str) -> np.ndarray:
         """Take ``amount`` (kMNT per slot, at most the household's cash) from households.
@@ -212,7 +222,7 @@ class HerdtrapModel(mesa.Model):
         hh = self.households
         taken = np.clip(amount, 0.0, np.maximum(hh.cash, 0.0))
         hh.cash -= taken
-        self._cash_out += taken
+        self.cash_out += taken
         self.ledger.add(self.year, account, item, float(taken.sum()))
         return taken
 
@@ -227,14 +237,17 @@ class HerdtrapModel(mesa.Model):
         """Scale every household's herd by ``factor[aimag, species]`` before the first step.
 
         Used to start from another year's census (hindcasts): counts are rounded
-        stochastically (stream "population", key "rescale"), carrying capacity stays
-        at its 2019-based level.
+        stochastically (stream "population", key "rescale"); carrying capacity stays at
+        its 2019-based level.
         """
         if self._t != 0:
             raise RuntimeError("rescale_stock must be called before the first step")
         hh = self.households
         u = self.streams.get("population", 0, "rescale").random(hh.herd.shape)
         hh.herd = herd_process.stochastic_round(hh.herd * np.asarray(factor)[hh.aimag], u)
+        # households desire and expect the income of the herd they now hold
+        hh.target_sfu = hh.herd_sfu.astype(float)
+        hh.income_seasons = income_process.initial_income_seasons(self)
         self.initial = hh.copy()
         self._panel.clear()
         self._record_panel(0)
@@ -247,32 +260,25 @@ class HerdtrapModel(mesa.Model):
         return self._season_price[s]
 
     def need_per_season(self) -> np.ndarray:
-        """Consumption need per household for one season (kMNT)."""
-        return (
-            self.line_month * 3.0 * self.p["consumption.need_ratio"]
-            * self.households.persons
-        )
+        """The poverty line's consumption for one season per household (kMNT)."""
+        return self.line_month * 3.0 * self.households.persons
 
     # ------------------------------------------------------------------ step
     def step(self) -> None:
-        """Advance one season."""
+        """Advance one season: run the season's processes of :data:`model.schedule.SCHEDULE`."""
         t0 = time.perf_counter()
-        season = self.season
         self.soum_price_crash[:] = 1.0
         self._crash_active = False
-        if season == 0:
-            self._spring()
-        elif season == 1:
-            self._summer()
-        elif season == 2:
-            self._autumn()
-        else:
-            self._winter()
-        self._everyday(season)
-        if season == 3:
-            self._end_year()
+        hh = self.households
+        hh.income_season[:] = 0.0
+        self.season_sales_sfu[:] = 0.0
+        timings = self.timings
+        for process in BY_SEASON[self.season]:
+            t = time.perf_counter()
+            process.run(self)
+            timings[process.name] += time.perf_counter() - t
         self._t += 1
-        self.timings["step"] = self.timings.get("step", 0.0) + time.perf_counter() - t0
+        timings["step"] += time.perf_counter() - t0
 
     def run(self, years: int | None = None) -> HerdtrapModel:
         """Run ``years`` (default: the scenario's horizon) and return self."""
@@ -283,8 +289,25 @@ class HerdtrapModel(mesa.Model):
         self.running = False
         return self
 
-    # ------------------------------------------------------------------ seasons
-    def _density(self) -> np.ndarray:
+    # ------------------------------------------------------------------ the household economy
+    def _init_economy(self) -> None:
+        """Household columns of the economy that depend on the model's rules.
+
+        The desired herd (the starting herd; ``offtake.update_target``), a persistent winter-loss factor per household (stream
+        "population", key "loss_factor"), and the regular income each household
+        expects in each season at t = 0.
+        """
+        hh, p = self.households, self.p
+        hh.target_sfu = hh.herd_sfu.astype(float)
+        z = self.streams.get("population", 0, "loss_factor").standard_normal(hh.n)
+        hh.loss_factor = hh.loss_factor * persistent_loss_factor(
+            z, p["herd.household_loss_persistent_sd"])
+        hh.income_seasons = income_process.initial_income_seasons(self)
+        hh.income_season = np.zeros(hh.n)
+        hh.pending_income = np.zeros(hh.n)
+        hh.destitute = np.zeros(hh.n, dtype=bool)
+
+    def density(self) -> np.ndarray:
         """Soum stocking / carrying capacity, per household slot (floored at 1e-6)."""
         hh = self.households
         stock = np.bincount(
@@ -292,94 +315,7 @@ class HerdtrapModel(mesa.Model):
         )
         return np.maximum(stock / self.capacity, 1e-6)[hh.soum]
 
-    def _spring(self) -> None:
-        hh, p = self.households, self.p
-        u = self.draw("births", (hh.n, N_SPECIES))
-        density = np.minimum(1.0, self._density() ** -p["herd.density_exponent"])
-        born = herd_process.births(
-            hh.herd,
-            self._birth_rate,
-            female_share=p["herd.breeding_female_share"],
-            young_survival=p["herd.young_survival"],
-            winter_penalty=p["herd.birth_winter_penalty"],
-            last_winter_loss=hh.last_winter_loss,
-            density=density,
-            u=u,
-        )
-        born[~hh.herding] = 0
-        hh.herd += born
-        self.flows["births"] += born
-        cashmere = (
-            hh.herd[:, 1] * p["herd.cashmere_kg_per_goat"] * p["market.cashmere_price"]
-            * hh.cashmere_factor
-        )
-        self._income(_I_CASHMERE, cashmere)
-
-    def _summer(self) -> None:
-        hh = self.households
-        self._income(_I_DAIRY, hh.herd_sfu * self.p["income.dairy_per_sfu"])
-
-    def _autumn(self) -> None:
-        hh, p = self.households, self.p
-        # The winter is drawn now: its pre-winter signal is what anticipatory policies see.
-        self.winter = self._draw_winter()
-        # Species are taken in proportion to head held x weight; the weight falls for a
-        # species the aimag's herds hold below the desired mix (herd.mix_weights).
-        weight = self._offtake_weights()
-        before = hh.herd.astype(float)
-        # Winter meat: slaughter from sheep and goats, eaten over the next four seasons.
-        want = p["consumption.meat_sfu_per_person"] * hh.persons * hh.herding
-        share = np.minimum(
-            herd_process.allocate(before[:, :2], weight[:, :2], want, SFU[:2]), 0.5
-        )
-        u = self.draw("offtake", (hh.n, N_SPECIES), key="slaughter")
-        slaughter = np.zeros_like(hh.herd)
-        slaughter[:, :2] = herd_process.stochastic_round(
-            before[:, :2] * share, u[:, :2], cap=hh.herd[:, :2]
-        )
-        hh.herd -= slaughter
-        self.flows["slaughter"] += slaughter
-        price = self.prices(2)
-        hh.meat_in_kind = np.einsum("ij,ij->i", slaughter, price) / 4.0
-        # Planned sales: the offtake (slaughter included) is rate x herd in sheep units,
-        # rate = r0 · (1 + herd / (L_sell · adults)) rising with the herd each adult must
-        # manage (labour limit). Each species' target is its allocated share of the whole
-        # offtake; what was slaughtered counts towards it, the rest is sold.
-        herd_sfu = before @ SFU
-        rate = p["herd.offtake_rate"] * (
-            1.0 + herd_sfu / (p["labour.offtake_sfu_per_adult"] * np.maximum(hh.adults, 1))
-        )
-        total_sfu = np.minimum(rate, 0.9) * herd_sfu
-        slaughter_sfu = slaughter[:, 0] * SFU[0] + slaughter[:, 1] * SFU[1]
-        target = herd_process.allocate(before, weight, total_sfu, SFU) * before
-        rest = np.maximum(target - slaughter, 0.0)
-        rest_sfu = rest @ SFU
-        planned_sfu = np.maximum(total_sfu - slaughter_sfu, 0.0)
-        scale = np.divide(planned_sfu, rest_sfu, out=np.zeros(hh.n), where=rest_sfu > 0)
-        expected = np.minimum(rest * scale[:, None], 0.9 * (before - slaughter))
-        expected *= hh.herding[:, None]
-        u2 = self.draw("offtake", (hh.n, N_SPECIES), key="planned")
-        sold = herd_process.stochastic_round(expected, u2, cap=hh.herd)
-        self._sell(sold, price)
-        # Winter preparation: fixed + per-SFU cost, financed from cash and credit after
-        # reserving the winter's need. Small herds cannot afford the fixed part.
-        cost = p["prep.fixed_cost"] + p["prep.cost_per_sfu"] * hh.herd_sfu
-        reserve = self.need_per_season()
-        credit_room = np.maximum(
-            p["credit.loan_to_value"] * market.herd_value(hh.herd, price) - hh.debt, 0.0
-        )
-        from_cash = np.clip(hh.cash - reserve, 0.0, cost)
-        from_credit = np.minimum(cost - from_cash, credit_room) * hh.herding
-        hh.debt += from_credit
-        hh.cash += from_credit
-        self.flows_money["borrowed"] += from_credit
-        spend = (from_cash + from_credit) * hh.herding
-        hh.cash -= spend
-        self._cash_out += spend
-        self.flows_money["prep"] += spend
-        hh.prep = np.where(hh.herding, spend / cost, 0.0)
-
-    def _offtake_weights(self) -> np.ndarray:
+    def offtake_weights(self) -> np.ndarray:
         """(N, 5) offtake weight per household slot: its aimag's mix weights."""
         hh = self.households
         n_aimags = self.target_mix.shape[0]
@@ -389,169 +325,43 @@ class HerdtrapModel(mesa.Model):
         weights = herd_process.mix_weights(stock, self.target_mix, self.p["herd.mix_elasticity"])
         return weights[hh.aimag]
 
-    def _draw_winter(self) -> Winter:
-        p = self.p
-        rng = self.streams.get("climate", self._t)
-        loss_year = self.calendar_year + 1  # the winter Dec Y – Feb Y+1 is NSO loss year Y+1
-        replay = None
-        if self.spec.regime == "replay":
-            k = self.year - 1
-            if self.spec.replay_years:
-                replay = self.spec.replay_years[k] if k < len(self.spec.replay_years) else None
-            else:
-                years = set(self._observed["year"].unique())
-                replay = loss_year if loss_year in years else None
-        if replay is not None:
-            return replay_winter(
-                rng, self.region, self._observed, replay,
-                soum_noise_sd=p["climate.soum_noise_sd"], signal_corr=p["climate.signal_corr"],
-            )
-        return draw_stochastic_winter(
-            rng,
-            self.region,
-            soum_noise_sd=p["climate.soum_noise_sd"],
-            signal_corr=p["climate.signal_corr"],
-            severity_shift=p["climate.severity_shift"],
-            dzud_prob_scale=p["climate.dzud_prob_scale"],
-        )
-
-    def _winter(self) -> None:
-        hh, p = self.households, self.p
-        assert self.winter is not None
-        noise = self.draw("mortality", hh.n, kind="standard_normal")
-        u = self.draw("mortality", (hh.n, N_SPECIES), key="rounding")
-        sd = p["herd.household_mortality_sd"]
-        luck = np.exp(sd * noise - 0.5 * sd * sd)
-        multiplier = (
-            luck
-            * herd_process.preparedness_multiplier(
-                hh.prep, p["prep.mortality_effect"], p["prep.reference_share"]
-            )
-            * np.maximum(self._density(), 1.0) ** p["herd.density_exponent"]
-            * hh.loss_factor
-        )
-        before = hh.herd.copy()
-        deaths = herd_process.winter_losses(
-            hh.herd, self.winter.soum_mortality[hh.soum], multiplier, u
-        )
-        deaths[~hh.herding] = 0
-        hh.herd -= deaths
-        self.flows["deaths"] += deaths
-        before_sfu = to_sfu(before)
-        hh.last_winter_loss = np.divide(
-            to_sfu(deaths), before_sfu, out=np.zeros(hh.n), where=before_sfu > 0
-        )
-        self._winter_before = before
-        self._winter_deaths = deaths
-        self.policies.after_winter(self)
-
-    def _everyday(self, season: int) -> None:
-        hh, p = self.households, self.p
-        herding = hh.herding
-        # Labour not needed for the herd earns off-farm income: the share of adult time
-        # free from herding is 1 / (1 + herd / (L · adults)), smooth in herd size.
-        free = 1.0 / (1.0 + hh.herd_sfu / (p["labour.herd_sfu_per_adult"] * np.maximum(hh.adults, 1)))
-        offfarm = np.where(
-            herding,
-            p["income.offfarm_per_adult"] * free,
-            p["income.exited_wage_per_adult"],
-        ) * hh.adults / 4.0
-        self._income(_I_OFFFARM, offfarm)
-        self._income(_I_PENSION, p["income.elderly_pension"] * 3.0 * hh.elderly)
-        self.policies.season(self, season)
-        self._consume_and_cope()
-
-    def _consume_and_cope(self) -> None:
-        """Consumption, borrowing, distress sales (with price crash) and exits.
-
-        need_s = line · 3 · need_ratio · persons. Meat from the own herd covers part
-        of it in kind. A household short of cash first cuts consumption to the
-        smoothing floor (a share of need: poor households protect their animals); the
-        gap below that floor is met, in order, by (1) borrowing up to LTV · herd value
-        − debt, (2) selling at most a share σ of the herd this season at the (crashed)
-        soum price, (3) cutting consumption further. A household consuming
-        below the floor share of its need is destitute and leaves herding with the
-        exit hazard. Cash above the buffer repays debt, then a share is consumed.
-        """
-        hh, p = self.households, self.p
-        herding = hh.herding
-        need = self.need_per_season()
-        in_kind = np.minimum(hh.meat_in_kind, need)
-        cash_need = need - in_kind
-        # Asset smoothing: a household short of cash first cuts consumption down to the
-        # smoothing floor; only the gap below the floor is financed by debt or sales.
-        floor_need = np.maximum(p["coping.smoothing_floor"] * need - in_kind, 0.0)
-        shortfall = np.maximum(floor_need - hh.cash, 0.0) * herding
-        price = self.prices()
-        value = market.herd_value(hh.herd, price)
-        # (1) borrow
-        credit_room = np.maximum(p["credit.loan_to_value"] * value - hh.debt, 0.0)
-        borrow = np.minimum(shortfall, credit_room)
-        hh.debt += borrow
-        hh.cash += borrow
-        self.flows_money["borrowed"] += borrow
-        shortfall -= borrow
-        # (2) distress sales: soum prices fall with the sheep units offered
-        cap = p["coping.max_distress_sale_share"]
-        wanted_share = np.minimum(
-            np.divide(shortfall, value, out=np.zeros(hh.n), where=value > 0), cap
-        )
-        herd_sfu = hh.herd_sfu
-        crash = market.crash_factor(
-            hh.soum, wanted_share * herd_sfu, herd_sfu * herding, self.n_soums,
-            p["market.price_elasticity"],
-        )
+    def set_price_crash(self, crash: np.ndarray) -> None:
+        """The soum price multipliers of this season (distress sales)."""
         self.soum_price_crash = crash
         self._crash_active = bool((crash != 1.0).any())
-        price = self.prices()
-        value = value * crash[hh.soum]  # the crash scales all species of a soum alike
-        share = np.minimum(np.divide(shortfall, value, out=np.zeros(hh.n), where=value > 0), cap)
-        u = self.draw("offtake", (hh.n, N_SPECIES), key="distress")
-        sold = market.sell_share(hh.herd, share, u)
-        self._sell(sold, price, distress=True)
-        # (3) consume what is there, up to need; then repay; then spend a share of surplus
-        consume = np.minimum(hh.cash, cash_need)
-        hh.cash -= consume
-        buffer = p["consumption.buffer_seasons"] * need
-        rate = (1.0 + p["credit.interest_monthly"]) ** 3 - 1.0
-        interest = hh.debt * rate
-        hh.debt += interest
-        self.flows_money["interest"] += interest
-        # Repay from cash above the buffer; debt above the credit limit (after a dzud the
-        # collateral is worth less) must be repaid from any cash the household has.
-        over_limit = np.maximum(hh.debt - p["credit.loan_to_value"] * value, 0.0)
-        repay = np.minimum(
-            hh.debt, np.maximum(np.maximum(hh.cash - buffer, 0.0), np.minimum(over_limit, hh.cash))
-        )
-        hh.debt -= repay
-        hh.cash -= repay
-        self.flows_money["repaid"] += repay
-        extra = p["consumption.mpc_surplus"] * np.maximum(hh.cash - buffer, 0.0)
-        hh.cash -= extra
-        consume = consume + extra
-        self._cash_out += consume + repay
-        self.flows_money["consumption_cash"] += consume
-        total = consume + in_kind
-        hh.consumption_year += total
-        destitute = total < p["exit.consumption_floor"] * need
-        hh.destitute_seasons += destitute
-        u_exit = self.draw("behaviour", hh.n)
-        exits = herding & (
-            (destitute & (u_exit < p["exit.hazard"])) | (hh.herd.sum(axis=1) == 0)
-        )
-        if exits.any():
-            self._exit(exits, price)
 
-    def _exit(self, mask: np.ndarray, price: np.ndarray) -> None:
+    def credit_room(self, herd_value: np.ndarray | None = None) -> np.ndarray:
+        """What each household can still borrow (kMNT).
+
+        limit = LTV · herd value + c · announced payments (lenders accept a triggered
+        insurance claim or a scheduled transfer as collateral), minus debt.
+        """
+        hh, p = self.households, self.p
+        if herd_value is None:
+            herd_value = market.herd_value(hh.herd, self.prices())
+        limit = (p["credit.loan_to_value"] * herd_value
+                 + p["credit.pending_collateral_share"] * hh.pending_income)
+        return np.maximum(limit - hh.debt, 0.0)
+
+    def borrow(self, amount: np.ndarray) -> None:
+        hh = self.households
+        hh.debt += amount
+        hh.cash += amount
+        self.flows_money["borrowed"] += amount
+
+    def repay(self, amount: np.ndarray) -> None:
+        hh = self.households
+        hh.debt -= amount
+        hh.cash -= amount
+        self.cash_out += amount
+        self.flows_money["repaid"] += amount
+
+    def leave_herding(self, mask: np.ndarray) -> None:
         """Households in ``mask`` leave herding: sell the herd, repay what they can."""
         hh = self.households
         sold = np.where(mask[:, None], hh.herd, 0)
-        self._sell(sold, price, distress=True)
-        repay = np.where(mask, np.minimum(hh.debt, hh.cash), 0.0)
-        hh.debt -= repay
-        hh.cash -= repay
-        self._cash_out += repay
-        self.flows_money["repaid"] += repay
+        self.sell(sold, self.prices(), distress=True)
+        self.repay(np.where(mask, np.minimum(hh.debt, hh.cash), 0.0))
         # What the sale of the herd cannot repay is defaulted (a loss to lenders, not the state).
         default = np.where(mask, hh.debt, 0.0)
         self.flows_money["defaulted"] += default
@@ -561,35 +371,44 @@ class HerdtrapModel(mesa.Model):
         hh.exit_year = np.where(mask, self.year, hh.exit_year)
         hh.insured[mask] = 0
         hh.meat_in_kind[mask] = 0.0
-        self._exits_this_year += int(mask.sum())
+        self.exits_this_year += int(mask.sum())
 
-    def _sell(self, sold: np.ndarray, price: np.ndarray, distress: bool = False) -> None:
+    def sell(self, sold: np.ndarray, price: np.ndarray, distress: bool = False) -> None:
+        """Sell ``sold`` (N, 5) head at ``price``; distress sales are not regular income."""
         hh = self.households
         hh.herd -= sold
         self.flows["sales"] += sold
+        self.season_sales_sfu += to_sfu(sold)
         revenue = np.einsum("ij,ij->i", sold, price)
-        self._income(_I_SALES, revenue)
+        self.add_income(_I_SALES, revenue, regular=not distress)
         if distress:
             self.flows_money["distress_sales"] += revenue
 
-    def _income(self, index: int, amount: np.ndarray) -> None:
+    def add_income(self, index: int, amount: np.ndarray, *, regular: bool | None = None) -> None:
+        """Add income of source ``index`` (model.household.INCOME_SOURCES) to cash.
+
+        Regular income (all but insurance payouts and distress sales, unless said
+        otherwise) also counts towards what the household expects to earn.
+        """
         hh = self.households
         hh.cash += amount
         hh.income_year[:, index] += amount
-        self._cash_in += amount
+        self.cash_in += amount
+        if regular if regular is not None else index not in _IRREGULAR:
+            hh.income_season += amount
 
     # ------------------------------------------------------------------ years
     def _reset_year_accumulators(self) -> None:
         n = self.households.n
         hh = self.households
         self.flows = {k: np.zeros((n, N_SPECIES), dtype=np.int64)
-                      for k in ("births", "deaths", "sales", "slaughter", "received")}
+                      for k in ("births", "deaths", "sales", "slaughter", "received", "bought")}
         self.flows_money = {k: np.zeros(n) for k in (
             "borrowed", "repaid", "interest", "defaulted", "prep", "consumption_cash",
-            "distress_sales")}
-        self._cash_in = np.zeros(n)
-        self._cash_out = np.zeros(n)
-        self._exits_this_year = 0
+            "distress_sales", "purchases")}
+        self.cash_in = np.zeros(n)
+        self.cash_out = np.zeros(n)
+        self.exits_this_year = 0
         self.year_start_herd = hh.herd.copy()
         self.year_start_cash = hh.cash.copy()
         self.year_start_debt = hh.debt.copy()
@@ -597,7 +416,8 @@ class HerdtrapModel(mesa.Model):
         hh.destitute_seasons[:] = 0
         hh.income_year[:] = 0.0
 
-    def _end_year(self) -> None:
+    def end_year(self) -> None:
+        """After the winter: yearly metrics, the panel, policies' year end, new accumulators."""
         y = self.year
         hh = self.households
         row = year_metrics(self)
@@ -608,8 +428,8 @@ class HerdtrapModel(mesa.Model):
         self.last_year = {
             "flows": self.flows, "money": self.flows_money,
             "start_herd": self.year_start_herd, "start_cash": self.year_start_cash,
-            "start_debt": self.year_start_debt, "cash_in": self._cash_in,
-            "cash_out": self._cash_out, "consumption": hh.consumption_year.copy(),
+            "start_debt": self.year_start_debt, "cash_in": self.cash_in,
+            "cash_out": self.cash_out, "consumption": hh.consumption_year.copy(),
             "income": hh.income_year.copy(),
         }
         self._reset_year_accumulators()
@@ -618,8 +438,8 @@ class HerdtrapModel(mesa.Model):
 
     def _soum_rows(self) -> list[dict[str, Any]]:
         hh = self.households
-        before = np.bincount(hh.soum, weights=to_sfu(self._winter_before), minlength=self.n_soums)
-        died = np.bincount(hh.soum, weights=to_sfu(self._winter_deaths), minlength=self.n_soums)
+        before = np.bincount(hh.soum, weights=self.winter_outcome.before_sfu, minlength=self.n_soums)
+        died = np.bincount(hh.soum, weights=to_sfu(self.winter_outcome.deaths), minlength=self.n_soums)
         sim_rate = np.divide(died, before, out=np.full(self.n_soums, np.nan), where=before > 0)
         index = (self.winter.soum_mortality * self._soum_sfu_weights).sum(axis=1)
         return [

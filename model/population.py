@@ -110,7 +110,7 @@ def initial_households(
 
     persons = adults + children_6_17 + elderly + children_0_5
     need_season = (
-        params["consumption.poverty_line"] * params["consumption.cpi_2018_to_2021"] * 3.0 * params["consumption.need_ratio"] * persons
+        params["consumption.poverty_line"] * params["consumption.cpi_2018_to_2021"] * 3.0 * persons
     )
     cash = need_season * rng.exponential(params["population.initial_cash_seasons"], n) if (
         params["population.initial_cash_seasons"] > 0

@@ -22,6 +22,7 @@ STREAM_NAMES = (
     "mortality",  # household winter losses
     "births",  # rounding of births
     "offtake",  # rounding of sales and slaughter
+    "purchases",  # rounding of animals bought
     "behaviour",  # exits, take-up decisions
     "policy",  # targeting errors, lotteries
 )

@@ -64,7 +64,8 @@ def test_animal_accounting_every_year_and_no_negative_herds():
         last = m.last_year
         f = last["flows"]
         delta = m.households.herd - last["start_herd"]
-        expected = f["births"] - f["deaths"] - f["sales"] - f["slaughter"] + f["received"]
+        expected = (f["births"] - f["deaths"] - f["sales"] - f["slaughter"] + f["received"]
+                    + f["bought"])
         np.testing.assert_array_equal(delta, expected)
 
 

@@ -221,7 +221,10 @@ def test_training_raises_cashmere_and_lowers_losses_for_trained_only():
     pol = next(p for p in m.policies.active if p.name == "training")
     assert 0.2 < pol.trained.mean() < 0.4
     np.testing.assert_allclose(hh.cashmere_factor[pol.trained], 1.1)
-    np.testing.assert_allclose(hh.loss_factor[~pol.trained], 1.0)
+    # loss_factor starts as each household's persistent winter-loss factor (model init)
+    np.testing.assert_allclose(hh.loss_factor[~pol.trained], m.initial.loss_factor[~pol.trained])
+    np.testing.assert_allclose(hh.loss_factor[pol.trained],
+                               0.8 * m.initial.loss_factor[pol.trained])
     assert m.ledger.value(1, "training", "training") == pytest.approx(
         500.0 * m.ledger.value(1, "training", "beneficiaries"))
 

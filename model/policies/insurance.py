@@ -271,9 +271,7 @@ class Insurance(Programme):
         # Basis risk: own loss rate vs. the payout per unit of sum insured.
         insured = value.sum(axis=1) > 0
         if insured.sum() >= 3:
-            before = model._winter_before @ SFU
-            own = np.divide(model._winter_deaths @ SFU, before, out=np.zeros(hh.n),
-                            where=before > 0)[insured]
+            own = model.winter_outcome.loss_rate[insured]
             rate = (bip + drp)[insured] / value.sum(axis=1)[insured]
             if own.std() > 0 and rate.std() > 0:
                 self.year_stats["basis_corr"] = float(np.corrcoef(own, rate)[0, 1])
@@ -282,6 +280,7 @@ class Insurance(Programme):
             self.schedule(step, bip)
         if drp.any():
             self._due_gov[step] = self._due_gov.get(step, 0.0) + drp
+            model.announce(drp)
         hh.insured[:] = 0  # cover ends with the winter
         self.si[:] = 0.0
         if s["payout_lag"] == 0:
@@ -291,12 +290,14 @@ class Insurance(Programme):
         step = step_index(model)
         bip = self._pending.pop(step, None)
         if bip is not None:
+            model.announce(-bip)
             paid = self.pay(model, bip, item="payouts", source="insurance", account="insurer",
                             admin=0.0)
             self.year_stats["bip"] += float(paid.sum())
             self.last_payout_year[paid > 0] = model.year
         drp = self._due_gov.pop(step, None)
         if drp is not None:
+            model.announce(-drp)
             paid = self.pay(model, drp, item="loss_layer", source="insurance", admin=0.0)
             self.year_stats["drp"] += float(paid.sum())
             self.last_payout_year[paid > 0] = model.year

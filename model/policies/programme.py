@@ -287,8 +287,15 @@ class Programme(Policy):
             self.children = np.maximum(self.children, np.where(got, children, 0.0))
         return paid
 
-    def schedule(self, step: int, amount: np.ndarray, children: np.ndarray | None = None) -> None:
-        """Queue ``amount`` (kMNT per slot) to be paid in season ``step``."""
+    def schedule(self, step: int, amount: np.ndarray, children: np.ndarray | None = None,
+                 *, announce: bool = True) -> None:
+        """Queue ``amount`` (kMNT per slot) to be paid in season ``step``.
+
+        The households are told (``model.announce``): lenders count what is owed to them
+        as collateral until ``pay_due`` pays it. ``announce=False`` queues something
+        that is not money (restocking's animals)."""
+        if announce:
+            self.model.announce(np.asarray(amount, dtype=float))
         if step in self._pending:
             self._pending[step] = self._pending[step] + amount
         else:
@@ -303,6 +310,7 @@ class Programme(Policy):
         children = self._pending_children.pop(step, None)
         if amount is None:
             return None
+        model.announce(-amount)
         return self.pay(model, amount, children=children, **kwargs)
 
     # -------------------------------------------------------------- accounting

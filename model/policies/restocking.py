@@ -77,13 +77,12 @@ class Restocking(Programme):
     def after_winter(self, model: HerdtrapModel) -> None:
         s = self.settings
         hh = model.households
-        before = model._winter_before @ SFU
-        lost = np.divide(model._winter_deaths @ SFU, before, out=np.zeros(hh.n), where=before > 0)
+        lost = model.winter_outcome.loss_rate
         shock = soum_loss_index(model)[hh.soum] > s["loss_threshold"]
         eligible = (shock & hh.herding & (lost >= s["min_household_loss"])
                     & (herd_sfu_per_person(model) < s["herd_line"]))
         if eligible.any():
-            self.schedule(step_index(model) + s["lag"], eligible.astype(float))
+            self.schedule(step_index(model) + s["lag"], eligible.astype(float), announce=False)
 
     def season(self, model: HerdtrapModel, season: int) -> None:
         due = self._pending.pop(step_index(model), None)

@@ -40,7 +40,6 @@ from model.policies.programme import (
     soum_loss_index,
     step_index,
 )
-from model.species import SFU
 
 if TYPE_CHECKING:
     from model.model import HerdtrapModel
@@ -165,7 +164,7 @@ class HybridTransfer(Programme):
             return
         hh = model.households
         persons = np.maximum(hh.persons, 1)
-        before = (model._winter_before @ SFU) / persons
+        before = model.winter_outcome.before_sfu / persons
         after = herd_sfu_per_person(model)
         shock = soum_loss_index(model)[hh.soum] > s["loss_threshold"]
         vulnerable = shock & hh.herding & (before >= s["critical_line"]) & (

@@ -1,0 +1,100 @@
+"""Income from the herd and from labour (ODD §7.5), and expected income (§7.7).
+
+Cashmere is combed in spring, dairy is earned in summer, off-farm work and
+pensions arrive every season. Every income is added through
+``model.add_income`` so that the household's yearly accounts, its cash and the
+record of *regular* income (what a household expects to earn again, see
+:func:`expected_income`) stay in step.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from model import market
+from model.household import income_index
+
+if TYPE_CHECKING:
+    from model.model import HerdtrapModel
+
+I_SALES = income_index("sales")
+I_CASHMERE = income_index("cashmere")
+I_DAIRY = income_index("dairy")
+I_OFFFARM = income_index("offfarm")
+I_PENSION = income_index("pension")
+
+
+def free_labour_share(herd_sfu: np.ndarray, adults: np.ndarray, sfu_per_adult: float) -> np.ndarray:
+    """Share of adult time not needed for the herd: 1 / (1 + H / (L · adults))."""
+    return 1.0 / (1.0 + herd_sfu / (sfu_per_adult * np.maximum(adults, 1)))
+
+
+def offfarm_year(herd_sfu: np.ndarray, adults: np.ndarray, herding: np.ndarray,
+                 p: dict) -> np.ndarray:
+    """Yearly off-farm income (kMNT): free labour × wage while herding, wages after exit."""
+    free = free_labour_share(herd_sfu, adults, p["labour.herd_sfu_per_adult"])
+    per_adult = np.where(herding, p["income.offfarm_per_adult"] * free,
+                         p["income.exited_wage_per_adult"])
+    return per_adult * adults
+
+
+def expected_income(income_seasons: np.ndarray) -> np.ndarray:
+    """Expected regular cash income per season: the mean of the last four seasons.
+
+    ``income_seasons`` is (N, 4), the regular income of each season of the last year
+    (sales, cashmere, dairy, off-farm, pensions and regular transfers; not distress
+    sales, insurance payouts or loans).
+    """
+    return income_seasons.mean(axis=1)
+
+
+def initial_income_seasons(model: HerdtrapModel) -> np.ndarray:
+    """(N, 4) regular income per season a household expects at t = 0 (kMNT).
+
+    The herd's income at the model's rules: cashmere (spring), dairy (summer), the
+    planned autumn sales (offtake less winter meat, at autumn prices) less the winter
+    preparation, off-farm work and pensions spread over the seasons.
+    """
+    from model.processes import offtake  # the offtake rule gives the planned sales
+
+    hh, p = model.households, model.p
+    h = hh.herd_sfu
+    out = np.zeros((hh.n, 4))
+    out[:, 0] = cashmere_income(model)
+    out[:, 1] = h * p["income.dairy_per_sfu"]
+    autumn = model.prices(2)
+    value = market.herd_value(hh.herd, autumn)
+    per_sfu = np.divide(value, h, out=np.zeros(hh.n), where=h > 0)
+    rate = offtake.offtake_rate(h, hh.target_sfu, hh.adults, p)
+    meat = offtake.meat_sfu(h, hh.persons, p)
+    out[:, 2] = np.maximum(rate * h - meat, 0.0) * per_sfu
+    out[:, 2] -= p["prep.fixed_cost"] + p["prep.cost_per_sfu"] * h  # winter preparation
+    out += (offfarm_year(h, hh.adults, hh.herding, p)
+            + 12.0 * p["income.elderly_pension"] * hh.elderly)[:, None] / 4.0
+    return out
+
+
+def cashmere_income(model: HerdtrapModel) -> np.ndarray:
+    hh, p = model.households, model.p
+    return (hh.herd[:, 1] * p["herd.cashmere_kg_per_goat"] * p["market.cashmere_price"]
+            * hh.cashmere_factor)
+
+
+def cashmere(model: HerdtrapModel) -> None:
+    """Spring: cashmere combed and sold."""
+    model.add_income(I_CASHMERE, cashmere_income(model))
+
+
+def dairy(model: HerdtrapModel) -> None:
+    """Summer: milk and dairy products, valued per sheep unit."""
+    hh = model.households
+    model.add_income(I_DAIRY, hh.herd_sfu * model.p["income.dairy_per_sfu"])
+
+
+def offfarm_and_pensions(model: HerdtrapModel) -> None:
+    """Every season: off-farm work with the labour the herd leaves free, and pensions."""
+    hh, p = model.households, model.p
+    model.add_income(I_OFFFARM, offfarm_year(hh.herd_sfu, hh.adults, hh.herding, p) / 4.0)
+    model.add_income(I_PENSION, p["income.elderly_pension"] * 3.0 * hh.elderly)

@@ -1,0 +1,111 @@
+"""The winter: drawn in autumn (with its pre-winter signal), its losses applied in winter.
+
+Household mortality (ODD §7.3):
+
+    rate_hs = min(m_soum(h),s · w_h, 0.98)
+    w_h     = luck_h,t · skill_h · prep(p_h) · max(1, S/K)^θ · training_h
+
+luck_h,t is the winter's own lognormal draw (``herd.household_mortality_sd``),
+skill_h a persistent lognormal factor drawn once per household
+(``herd.household_loss_persistent_sd``: winter camp, shelter, pasture and skill
+differ between households and persist from one winter to the next), prep the
+preparedness multiplier, S/K the soum's stocking over its carrying capacity. Both
+lognormal factors have mean 1, so the soum's expected rate is the NSO rate.
+
+The results are published on the model as ``model.winter_outcome``
+(:class:`WinterOutcome`) for policies and metrics.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from model import herd as herd_process
+from model.climate import Winter, draw_stochastic_winter, replay_winter
+from model.species import N_SPECIES, to_sfu
+
+if TYPE_CHECKING:
+    from model.model import HerdtrapModel
+
+
+@dataclass(frozen=True, eq=False)
+class WinterOutcome:
+    """The last winter's losses, per household slot."""
+
+    before: np.ndarray  # (N, 5) head before the winter
+    deaths: np.ndarray  # (N, 5) head lost
+
+    @property
+    def before_sfu(self) -> np.ndarray:
+        return to_sfu(self.before)
+
+    @property
+    def loss_rate(self) -> np.ndarray:
+        """SFU-weighted share of the herd lost (0 for empty herds)."""
+        b = self.before_sfu
+        return np.divide(to_sfu(self.deaths), b, out=np.zeros(b.shape), where=b > 0)
+
+
+def persistent_loss_factor(z: np.ndarray, sd: float) -> np.ndarray:
+    """Mean-one lognormal factor exp(sd · z − sd²/2) of standard normals ``z``."""
+    return np.exp(sd * z - 0.5 * sd * sd)
+
+
+def draw(model: HerdtrapModel) -> None:
+    """Autumn: the coming winter is drawn; its pre-winter signal is what policies see."""
+    model.winter = draw_winter(model)
+
+
+def draw_winter(model: HerdtrapModel) -> Winter:
+    p = model.p
+    rng = model.streams.get("climate", model.step_index)
+    loss_year = model.calendar_year + 1  # the winter Dec Y – Feb Y+1 is NSO loss year Y+1
+    replay = None
+    if model.spec.regime == "replay":
+        k = model.year - 1
+        if model.spec.replay_years:
+            replay = model.spec.replay_years[k] if k < len(model.spec.replay_years) else None
+        else:
+            replay = loss_year if loss_year in model.observed_years else None
+    if replay is not None:
+        return replay_winter(
+            rng, model.region, model.observed, replay,
+            soum_noise_sd=p["climate.soum_noise_sd"], signal_corr=p["climate.signal_corr"],
+        )
+    return draw_stochastic_winter(
+        rng,
+        model.region,
+        soum_noise_sd=p["climate.soum_noise_sd"],
+        signal_corr=p["climate.signal_corr"],
+        severity_shift=p["climate.severity_shift"],
+        dzud_prob_scale=p["climate.dzud_prob_scale"],
+    )
+
+
+def losses(model: HerdtrapModel) -> None:
+    """Winter: each household loses animals at its soum's rate times its own factors."""
+    hh, p = model.households, model.p
+    assert model.winter is not None
+    noise = model.draw("mortality", hh.n, kind="standard_normal")
+    u = model.draw("mortality", (hh.n, N_SPECIES), key="rounding")
+    luck = persistent_loss_factor(noise, p["herd.household_mortality_sd"])
+    multiplier = (
+        luck
+        * herd_process.preparedness_multiplier(
+            hh.prep, p["prep.mortality_effect"], p["prep.reference_share"]
+        )
+        * np.maximum(model.density(), 1.0) ** p["herd.density_exponent"]
+        * hh.loss_factor
+    )
+    before = hh.herd.copy()
+    deaths = herd_process.winter_losses(
+        hh.herd, model.winter.soum_mortality[hh.soum], multiplier, u
+    )
+    deaths[~hh.herding] = 0
+    hh.herd -= deaths
+    model.flows["deaths"] += deaths
+    model.winter_outcome = WinterOutcome(before=before, deaths=deaths)
+    hh.last_winter_loss = model.winter_outcome.loss_rate

@@ -1,0 +1,86 @@
+"""The order of processes in a season: one table that ``HerdtrapModel.step`` walks.
+
+Each row names a process, the seasons it runs in and the function that runs it
+(``function(model)``; the equations are in the process modules and docs/ODD.md §7).
+``model.timings`` accumulates the seconds spent in each process.
+
+=========  ===================  ============================================
+season     process              module
+=========  ===================  ============================================
+spring     births               model/processes/births.py
+spring     cashmere             model/processes/income.py
+summer     dairy                model/processes/income.py
+autumn     winter_draw          model/processes/winter.py (pre-winter signal)
+autumn     offtake              model/processes/offtake.py (meat, sales)
+autumn     preparation          model/processes/preparation.py
+winter     winter_losses        model/processes/winter.py
+winter     policies_after_winter  model/policies (insurance claims, ex-post triggers)
+every      offfarm_pensions     model/processes/income.py
+every      policies_season      model/policies (transfers, premiums, payouts)
+every      consumption          model/processes/consumption.py (coping, credit)
+every      purchases            model/processes/purchases.py
+every      exits                model/processes/consumption.py
+winter     end_year             model/model.py (metrics, panel, policies.end_year)
+=========  ===================  ============================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from model.processes import births, consumption, income, offtake, preparation, purchases, winter
+
+if TYPE_CHECKING:
+    from model.model import HerdtrapModel
+
+SEASONS = ("spring", "summer", "autumn", "winter")
+ALL = (0, 1, 2, 3)
+
+
+@dataclass(frozen=True)
+class Process:
+    name: str
+    seasons: tuple[int, ...]
+    run: Callable[[HerdtrapModel], None]
+
+
+def _after_winter(model: HerdtrapModel) -> None:
+    model.policies.after_winter(model)
+
+
+def _policies_season(model: HerdtrapModel) -> None:
+    model.policies.season(model, model.season)
+
+
+def _end_year(model: HerdtrapModel) -> None:
+    model.end_year()
+
+
+SCHEDULE: tuple[Process, ...] = (
+    Process("births", (0,), births.spring_births),
+    Process("cashmere", (0,), income.cashmere),
+    Process("dairy", (1,), income.dairy),
+    Process("winter_draw", (2,), winter.draw),
+    Process("offtake", (2,), offtake.autumn_offtake),
+    Process("preparation", (2,), preparation.prepare),
+    Process("winter_losses", (3,), winter.losses),
+    Process("policies_after_winter", (3,), _after_winter),
+    Process("offfarm_pensions", ALL, income.offfarm_and_pensions),
+    Process("policies_season", ALL, _policies_season),
+    Process("consumption", ALL, consumption.consume_and_cope),
+    Process("purchases", ALL, purchases.buy_animals),
+    Process("exits", ALL, consumption.exits),
+    Process("end_year", (3,), _end_year),
+)
+
+#: The processes of each season, in order.
+BY_SEASON: tuple[tuple[Process, ...], ...] = tuple(
+    tuple(p for p in SCHEDULE if s in p.seasons) for s in range(4)
+)
+
+
+def table() -> list[tuple[str, str]]:
+    """(season(s), process name) rows, for docs and tests."""
+    return [("every" if p.seasons == ALL else SEASONS[p.seasons[0]], p.name) for p in SCHEDULE]
