@@ -381,11 +381,13 @@ def compute_findings(batch: Batch) -> pd.DataFrame:
         if horizon != batch.horizon(base):
             continue  # different horizons cannot be paired year by year
         for year in report_years(horizon):
-            cost = paired_difference(outcome_values(batch, cost_o, scenario, year),
-                                     outcome_values(batch, cost_o, base, year))
+            cost = _rounded(paired_difference(outcome_values(batch, cost_o, scenario, year),
+                                              outcome_values(batch, cost_o, base, year)))
             for o in OUTCOMES:
-                d = paired_difference(outcome_values(batch, o, scenario, year),
-                                      outcome_values(batch, o, base, year))
+                # the sentence states the numbers findings.csv stores (6 decimals), so
+                # both round a 5.25 the same way
+                d = _rounded(paired_difference(outcome_values(batch, o, scenario, year),
+                                               outcome_values(batch, o, base, year)))
                 if d["n"] == 0:
                     continue
                 rows.append({
@@ -408,6 +410,10 @@ def compute_findings(batch: Batch) -> pd.DataFrame:
     num = ["baseline_mean", "scenario_mean", "difference", "ci_low", "ci_high"]
     df[num] = df[num].astype(float).round(6)
     return df
+
+
+def _rounded(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: round(v, 6) if isinstance(v, float) else v for k, v in d.items()}
 
 
 def level_table(batch: Batch, scenario: str, year: int) -> pd.DataFrame:

@@ -221,8 +221,33 @@ def fit_soums(inp: Inputs, aimag: str, stock_total: float, notes: list[str]) -> 
     return {"rows": out, "dropped": dropped, "source": source}
 
 
+def top_class_draw_mean(alpha: float, x_min: int, cap: int) -> float:
+    """Expected head of a top-class draw of model.population.draw_herd_sizes.
+
+    A draw is min(floor(X), cap) with X ~ Pareto(x_min, alpha), so its mean is
+    sum_{k=1..cap} P(X >= k) = x_min + sum_{k=x_min+1..cap} (x_min / k)^alpha.
+    """
+    k = np.arange(x_min + 1, cap + 1, dtype=float)
+    return float(x_min + np.sum((x_min / k) ** alpha))
+
+
 def fit_herd_classes(inp: Inputs, aimag: str, stock_total: float, herder_hh: float,
                      notes: list[str]) -> dict[str, Any]:
+    """Size classes of households with livestock, the top-class tail and the herders' classes.
+
+    The tail: the open class >200 is drawn as min(floor(X), cap), X ~ Pareto(201, alpha)
+    (model.population.draw_herd_sizes); alpha is solved so that all households with
+    livestock hold the aimag's 2019 stock: sum_k n_k mid_k + n_top E[draw](alpha) = S.
+    The herders: model.population.herder_class_households removes the non-herder
+    households (owners - herder households) from the smallest classes first, at most
+    ``population.nonherder_max_class_share`` of each class; the non-herders keep the
+    class mean herd, so the herders hold S minus the non-herders' head.
+    """
+    from scipy.optimize import brentq
+
+    from model.parameters import defaults
+    from model.population import TOP_CLASS_CAP, herder_class_households
+
     tab = inp.get(F_CLASS)
     lower = [1, 11, 31, 51, 101, 201]
     upper: list[float | None] = [10, 30, 50, 100, 200, None]
@@ -250,18 +275,35 @@ def fit_herd_classes(inp: Inputs, aimag: str, stock_total: float, herder_hh: flo
     mids = [(lo + up) / 2 for lo, up in zip(lower[:5], upper[:5], strict=True)]
     head_lower = float(np.dot(hh[:5], mids))
     top_hh = hh[5]
+    # The top class starts at its lower bound (TOP_X_MIN + 1 head).
+    x_min = int(TOP_X_MIN) + 1
+
+    def draw_mean(a: float) -> float:
+        return top_class_draw_mean(a, x_min, TOP_CLASS_CAP)
+
     alpha_raw = None
-    if top_hh > 0:
-        mean_top = (stock_total - head_lower) / top_hh
-        alpha_raw = mean_top / (mean_top - TOP_X_MIN) if mean_top > TOP_X_MIN else np.inf
+    mean_top = (stock_total - head_lower) / top_hh if top_hh > 0 else np.nan
+    if top_hh > 0 and draw_mean(ALPHA_RANGE[1]) <= mean_top <= draw_mean(ALPHA_RANGE[0]):
+        alpha_raw = float(brentq(lambda a: draw_mean(a) - mean_top, *ALPHA_RANGE, xtol=1e-10))
+        alpha = alpha_raw
     else:
-        mean_top = np.nan
-    alpha = float(np.clip(alpha_raw if alpha_raw is not None else ALPHA_RANGE[1], *ALPHA_RANGE))
-    if alpha_raw is None or not (ALPHA_RANGE[0] <= alpha_raw <= ALPHA_RANGE[1]):
-        notes.append(f"herd classes: top-class Pareto alpha {alpha_raw} outside "
-                     f"{list(ALPHA_RANGE)}; capped to {alpha:.3f} (stock no longer matched)")
-    top_mean = alpha * TOP_X_MIN / (alpha - 1)
+        alpha = ALPHA_RANGE[0] if top_hh > 0 and mean_top > draw_mean(ALPHA_RANGE[0]) \
+            else ALPHA_RANGE[1]
+        notes.append(f"herd classes: top-class mean {mean_top:.0f} head is out of reach of "
+                     f"Pareto alpha in {list(ALPHA_RANGE)}; alpha set to {alpha:.3f} (stock no "
+                     "longer matched)")
+    top_mean = draw_mean(alpha)
     implied = head_lower + top_hh * top_mean
+    means = np.array([*mids, top_mean])
+
+    # Herder households only (docs/ODD.md section 5).
+    share = float(defaults()["population.nonherder_max_class_share"])
+    herders_k, removed_k = herder_class_households(np.array(hh), herder_hh, share)
+    nonherders = float(removed_k.sum())
+    if sum(hh) - herder_hh > nonherders + 0.5:
+        notes.append(f"herd classes: {sum(hh) - herder_hh:,.0f} non-herder households but at "
+                     f"most {share} of each class may be removed; {nonherders:,.0f} removed")
+    nonherder_head = float(np.dot(removed_k, means))
     classes = []
     for i in range(6):
         classes.append({
@@ -269,26 +311,47 @@ def fit_herd_classes(inp: Inputs, aimag: str, stock_total: float, herder_hh: flo
             "lower": lower[i],
             "upper": upper[i],
             "households": float(hh[i]),
-            "mean_head": float(mids[i]) if i < 5 else top_mean,
+            "herder_households": float(herders_k[i]),
+            "mean_head": float(means[i]),
         })
     return {
         "classes": classes,
         "total_households": float(sum(hh)),
+        "herders": {
+            "herder_households": herder_hh,
+            "nonherder_households": nonherders,
+            "nonherder_max_class_share": share,
+            "nonherder_head": nonherder_head,
+            "herder_stock_head": implied - nonherder_head,
+            "share_up_to_30_head": float(herders_k[:2].sum() / herders_k.sum()),
+            "share_up_to_100_head": float(herders_k[:4].sum() / herders_k.sum()),
+            "owners_share_up_to_30_head": float(sum(hh[:2]) / sum(hh)),
+            "owners_share_up_to_100_head": float(sum(hh[:4]) / sum(hh)),
+            "source": f"herder households = sum of the soums' herder households ({F_SOUM}); "
+                      "non-herder households = households with livestock - herder households, "
+                      "removed from the smallest classes first, at most "
+                      "population.nonherder_max_class_share (model/parameters.toml, [est]; value "
+                      "here = its default, the model applies the scenario's value) of each "
+                      "class, each holding its class's mean herd; the model draws herds from "
+                      "herder_households per class (model.population.herder_class_households)",
+        },
         "top_class": {
-            "x_min": TOP_X_MIN,
+            "x_min": x_min,
+            "cap_head": TOP_CLASS_CAP,
             "pareto_alpha": alpha,
             "pareto_alpha_uncapped": alpha_raw,
             "alpha_range": list(ALPHA_RANGE),
             "mean_head": top_mean,
             "implied_stock_head": implied,
             "target_stock_head": stock_total,
-            "share_above_500": (TOP_X_MIN / 500.0) ** alpha,
-            "share_above_1000": (TOP_X_MIN / 1000.0) ** alpha,
+            "share_above_500": (x_min / 500.0) ** alpha,
+            "share_above_1000": (x_min / 1000.0) ** alpha,
         },
-        "unit": "households with livestock; head",
-        "source": source + "; lower classes at midpoints; top class Pareto(x_min=200, alpha) "
-                  f"with alpha chosen so the classes sum to the {STOCK_YEAR} stock "
-                  f"({F_POP}); alpha = m/(m-200), m = mean head in the top class",
+        "unit": "households with livestock (herder_households: herder households); head",
+        "source": source + "; lower classes at their means (midpoints); top class min(floor(X), "
+                  f"{TOP_CLASS_CAP}) with X ~ Pareto(x_min={x_min}, alpha), alpha solved so the "
+                  f"classes sum to the {STOCK_YEAR} stock ({F_POP}): "
+                  "sum_k n_k mid_k + n_top E[min(floor X, cap)] = stock",
     }
 
 
@@ -749,23 +812,61 @@ def write_report(blobs: list[dict[str, Any]], out_dir: Path, report: Path,
         a(f"- {b['aimag']}: soum price factor range {f.min():.2f}–{f.max():.2f} "
           f"(mean {f.mean():.3f}) over {len(f)} soums.")
     a("")
-    a("## 4. Herd-size classes and top-class tail (2019)")
+    a("## 4. Herd-size classes, top-class tail and herder households (2019)")
     a("")
-    a("Households with livestock by herd size (head). Lower classes at their midpoints; "
-      "the open top class (>200) is Pareto(x_min = 200, α) with α chosen so that the classes "
-      f"sum to the aimag's {STOCK_YEAR} stock (α capped to {list(ALPHA_RANGE)}).")
+    a("Households with livestock by herd size (head), NSO `herd_size_classes_aimag_2019.csv`. "
+      "Bounded classes at their means (midpoints, as the model draws uniform integers "
+      "within them). The open top class (>200) is drawn as min(⌊X⌋, cap) with X ~ "
+      "Pareto(x_min = 201, α) (model/population.py); α is solved so that the households "
+      f"with livestock hold the aimag's {STOCK_YEAR} stock S:")
     a("")
-    a("| aimag | " + " | ".join(HERD_CLASS_LABELS) + " | total | α | top-class mean head | "
+    a("  Σ_k n_k·mid_k + n_top·E[min(⌊X⌋, cap)] = S,  E[min(⌊X⌋, cap)] = x_min + "
+      "Σ_{j = x_min+1}^{cap} (x_min / j)^α")
+    a("")
+    a(f"(α limited to {list(ALPHA_RANGE)}).")
+    a("")
+    a("| aimag | " + " | ".join(HERD_CLASS_LABELS) + " | total | α | cap | top-class mean head | "
       "implied / census stock (M head) | share of top class > 500 / > 1000 head |")
-    a("|---|" + "---|" * (len(HERD_CLASS_LABELS) + 5))
+    a("|---|" + "---|" * (len(HERD_CLASS_LABELS) + 6))
     for b in blobs:
         h = b["herd_classes"]
         t = h["top_class"]
         a(f"| {b['aimag']} | " + " | ".join(f"{c['households']:,.0f}" for c in h["classes"])
           + f" | {h['total_households']:,.0f} | {t['pareto_alpha']:.3f} | "
+          f"{t.get('cap_head', 0):,} | "
           f"{t['mean_head']:.0f} | {t['implied_stock_head'] / 1e6:.3f} / "
           f"{t['target_stock_head'] / 1e6:.3f} | {100 * t['share_above_500']:.1f}% / "
           f"{100 * t['share_above_1000']:.1f}% |")
+    a("")
+    a("**Herder households only.** The model simulates herder households (herding as main "
+      "livelihood; the soums' `herder_households` in `soum_profile_2019.csv`), fewer than the "
+      "households with livestock. The difference d = N_owners − N_herders are non-herder "
+      "households (mostly soum-centre households with a few animals); they are removed from "
+      "the smallest classes first, at most a share c = `population.nonherder_max_class_share` "
+      "of any class ([est], model/parameters.toml):")
+    a("")
+    a("  r_k = min(c·n_k, max(0, d − Σ_{j<k} c·n_j)),  herders_k = n_k − r_k")
+    a("")
+    a("Each removed household holds its class's mean herd, so the herders hold S − Σ_k "
+      "r_k·mean_k. The model draws its households' herds from herders_k (with the scenario's "
+      "c; the table uses the default).")
+    a("")
+    a("| aimag | c | households with livestock | herder households | non-herders removed | "
+      + " | ".join(f"herders {lab}" for lab in HERD_CLASS_LABELS)
+      + " | share ≤ 30 / ≤ 100 head: owners → herders | non-herders' stock (M head, share of S) |")
+    a("|---|" + "---|" * (len(HERD_CLASS_LABELS) + 6))
+    for b in blobs:
+        h = b["herd_classes"]
+        g = h["herders"]
+        t = h["top_class"]
+        a(f"| {b['aimag']} | {g['nonherder_max_class_share']:.2f} | "
+          f"{h['total_households']:,.0f} | {g['herder_households']:,.0f} | "
+          f"{g['nonherder_households']:,.0f} | "
+          + " | ".join(f"{c['herder_households']:,.0f}" for c in h["classes"])
+          + f" | {100 * g['owners_share_up_to_30_head']:.1f}% / "
+          f"{100 * g['owners_share_up_to_100_head']:.1f}% → "
+          f"{100 * g['share_up_to_30_head']:.1f}% / {100 * g['share_up_to_100_head']:.1f}% | "
+          f"{g['nonherder_head'] / 1e6:.3f} ({100 * g['nonherder_head'] / t['target_stock_head']:.1f}%) |")
     a("")
     a("## 5. Stock and soums (2019)")
     a("")

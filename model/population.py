@@ -2,12 +2,16 @@
 
 * Households are spread over the region's soums in proportion to 2019 herder
   households (NSO soum_profile_2019.csv), by the largest-remainder method.
-* Herd sizes (head) reproduce each aimag's 2019 herd-size classes of
-  households with livestock (NSO herd_size_classes_aimag_2019.csv) by quota:
-  every class gets its share of the aimag's households (largest remainder),
-  uniform within bounded classes, and a Pareto tail above 200 head whose shape
-  was fitted so that the aimag's total 2019 stock is matched (see
-  experiments/calibrate.py, docs/CALIBRATION.md).
+* Herd sizes (head) reproduce each aimag's 2019 herd-size classes of *herder*
+  households by quota. NSO counts households with livestock by class
+  (herd_size_classes_aimag_2019.csv); the herder households (herding as main
+  livelihood, soum_profile_2019.csv) are fewer. ``herder_class_households``
+  removes the difference, the non-herder households, from the smallest classes
+  first, at most a share ``population.nonherder_max_class_share`` of any class
+  (docs/ODD.md section 5). Every class then gets its share of the aimag's
+  simulated households (largest remainder), uniform within bounded classes, and
+  a Pareto tail above 200 head whose shape was fitted so that the aimag's total
+  2019 stock is matched (see experiments/calibrate.py, docs/CALIBRATION.md).
 * Species mix: multinomial with the aimag's 2019 stock shares.
 * Members: adults 1 + Poisson, children and elderly Poisson; children 0-5 from
   the soum's 2019 share of under-fives.
@@ -38,6 +42,30 @@ def largest_remainder(weights: np.ndarray, total: int) -> np.ndarray:
     order = np.argsort(-(exact - counts), kind="stable")
     counts[order[:rest]] += 1
     return counts
+
+
+def herder_class_households(
+    owners: np.ndarray, herders: np.ndarray | float, max_share: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Herder households per herd-size class from the classes of livestock owners.
+
+    ``owners`` (..., K): households with livestock per class, smallest class first;
+    ``herders`` (...): herder households of the aimag. The d = max(0, sum(owners) -
+    herders) non-herder households are taken from the classes bottom-up, at most
+    ``max_share`` of each class::
+
+        r_k = min(max_share * n_k, max(0, d - sum_{j<k} max_share * n_j))
+
+    Returns ``(herders_k, removed_k)`` with herders_k = n_k - r_k. If
+    ``max_share * sum(owners) < d`` every class loses ``max_share`` and the herder
+    total stays above ``herders`` (calibrate notes it).
+    """
+    owners = np.asarray(owners, dtype=float)
+    cap = float(max_share) * owners
+    d = np.maximum(owners.sum(axis=-1) - np.asarray(herders, dtype=float), 0.0)
+    before = np.cumsum(cap, axis=-1) - cap  # capacity of the smaller classes
+    removed = np.clip(np.asarray(d)[..., None] - before, 0.0, cap)
+    return owners - removed, removed
 
 
 def draw_herd_sizes(
@@ -78,6 +106,11 @@ def initial_households(
     aimag = region.soum_aimag[soum]
 
     herd = np.zeros((n, N_SPECIES), dtype=np.int64)
+    herder_classes, _ = herder_class_households(
+        region.herd_class_households,
+        region.aimag_herder_households,
+        params["population.nonherder_max_class_share"],
+    )
     for a in range(len(region.aimags)):
         rows = np.flatnonzero(aimag == a)
         if rows.size == 0:
@@ -87,7 +120,7 @@ def initial_households(
             rows.size,
             np.asarray(region.herd_class_lower[a], dtype=float),
             np.asarray(region.herd_class_upper[a], dtype=float),
-            np.asarray(region.herd_class_households[a], dtype=float),
+            herder_classes[a],
             float(region.top_class_pareto_alpha[a]),
         )
         shares = region.stock_2019[a] / region.stock_2019[a].sum()

@@ -94,6 +94,7 @@ class Region:
     herd_class_lower: np.ndarray  # (n_aimags, 6) head, inclusive
     herd_class_upper: np.ndarray  # (n_aimags, 6) head, inclusive; inf for the top class
     herd_class_households: np.ndarray  # (n_aimags, 6) households with livestock, 2019
+    # (herders' classes: model.population.herder_class_households)
     top_class_pareto_alpha: np.ndarray  # (n_aimags,) Pareto shape above x_min
     top_class_x_min: np.ndarray  # (n_aimags,) Pareto scale (head)
     dzud: list[dict[str, Any]]  # per aimag: the fitted generator block of the JSON
@@ -114,6 +115,12 @@ class Region:
         """(n_aimags, 5) share of each species in the aimag's 2019 stock in SFU."""
         w = self.stock_2019 * SFU
         return w / w.sum(axis=1, keepdims=True)
+
+    @cached_property
+    def aimag_herder_households(self) -> np.ndarray:
+        """(n_aimags,) 2019 herder households of the aimag (sum over its soums)."""
+        return np.bincount(self.soum_aimag, weights=self.soum_herder_households,
+                           minlength=self.n_aimags)
 
     @cached_property
     def soum_livestock_weight(self) -> np.ndarray:
