@@ -9,9 +9,10 @@
 """
 
 from model.household import Household, HouseholdState
-from model.model import SEASONS, HerdtrapModel
+from model.model import HerdtrapModel
 from model.parameters import Param, parameter_table
 from model.scenario import Scenario, ScenarioError, load_scenario
+from model.schedule import SEASONS
 from model.species import SFU, SPECIES
 
 __all__ = [

@@ -293,9 +293,10 @@ class HerdtrapModel(mesa.Model):
     def _init_economy(self) -> None:
         """Household columns of the economy that depend on the model's rules.
 
-        The desired herd (the starting herd; ``offtake.update_target``), a persistent winter-loss factor per household (stream
-        "population", key "loss_factor"), and the regular income each household
-        expects in each season at t = 0.
+        The desired herd (the starting herd; ``offtake.update_target``), a persistent
+        winter-loss factor per household (stream "population", key "loss_factor"), the
+        regular income each household expects in each season at t = 0, and its cash (a
+        share of its buffer target).
         """
         hh, p = self.households, self.p
         hh.target_sfu = hh.herd_sfu.astype(float)
@@ -303,6 +304,10 @@ class HerdtrapModel(mesa.Model):
         hh.loss_factor = hh.loss_factor * persistent_loss_factor(
             z, p["herd.household_loss_persistent_sd"])
         hh.income_seasons = income_process.initial_income_seasons(self)
+        # initial cash: the population's unit draw × the share of the buffer target held
+        hh.cash = (p["population.initial_cash_buffers"] * np.maximum(hh.cash, 0.0)
+                   * p["consumption.buffer_seasons"]
+                   * np.maximum(income_process.expected_income(hh.income_seasons), 0.0))
         hh.income_season = np.zeros(hh.n)
         hh.pending_income = np.zeros(hh.n)
         hh.destitute = np.zeros(hh.n, dtype=bool)
@@ -405,7 +410,7 @@ class HerdtrapModel(mesa.Model):
                       for k in ("births", "deaths", "sales", "slaughter", "received", "bought")}
         self.flows_money = {k: np.zeros(n) for k in (
             "borrowed", "repaid", "interest", "defaulted", "prep", "consumption_cash",
-            "distress_sales", "purchases")}
+            "distress_sales", "purchases", "running_costs")}
         self.cash_in = np.zeros(n)
         self.cash_out = np.zeros(n)
         self.exits_this_year = 0

@@ -142,12 +142,9 @@ def initial_households(
     children_0_5 = rng.poisson(lam_u5)
 
     persons = adults + children_6_17 + elderly + children_0_5
-    need_season = (
-        params["consumption.poverty_line"] * params["consumption.cpi_2018_to_2021"] * 3.0 * persons
-    )
-    cash = need_season * rng.exponential(params["population.initial_cash_seasons"], n) if (
-        params["population.initial_cash_seasons"] > 0
-    ) else np.zeros(n)
+    # Cash in units of the household's buffer target (a unit exponential); the model turns
+    # it into kMNT once it knows the household's expected income (HerdtrapModel._init_economy).
+    cash = rng.exponential(1.0, n)
     price = region.base_price_kmnt[aimag] * region.soum_price_factor[soum, None]
     herd_value = (herd * price).sum(axis=1)
     has_loan = rng.random(n) < params["population.loan_share"]

@@ -16,6 +16,7 @@ autumn     preparation          model/processes/preparation.py
 winter     winter_losses        model/processes/winter.py
 winter     policies_after_winter  model/policies (insurance claims, ex-post triggers)
 every      offfarm_pensions     model/processes/income.py
+every      herding_costs        model/processes/income.py
 every      policies_season      model/policies (transfers, premiums, payouts)
 every      consumption          model/processes/consumption.py (coping, credit)
 every      purchases            model/processes/purchases.py
@@ -68,6 +69,7 @@ SCHEDULE: tuple[Process, ...] = (
     Process("winter_losses", (3,), winter.losses),
     Process("policies_after_winter", (3,), _after_winter),
     Process("offfarm_pensions", ALL, income.offfarm_and_pensions),
+    Process("herding_costs", ALL, income.herding_costs),
     Process("policies_season", ALL, _policies_season),
     Process("consumption", ALL, consumption.consume_and_cope),
     Process("purchases", ALL, purchases.buy_animals),

@@ -55,7 +55,8 @@ def initial_income_seasons(model: HerdtrapModel) -> np.ndarray:
 
     The herd's income at the model's rules: cashmere (spring), dairy (summer), the
     planned autumn sales (offtake less winter meat, at autumn prices) less the winter
-    preparation, off-farm work and pensions spread over the seasons.
+    preparation, off-farm work and pensions spread over the seasons, less the herd's
+    running costs.
     """
     from model.processes import offtake  # the offtake rule gives the planned sales
 
@@ -71,6 +72,7 @@ def initial_income_seasons(model: HerdtrapModel) -> np.ndarray:
     meat = offtake.meat_sfu(h, hh.persons, p)
     out[:, 2] = np.maximum(rate * h - meat, 0.0) * per_sfu
     out[:, 2] -= p["prep.fixed_cost"] + p["prep.cost_per_sfu"] * h  # winter preparation
+    out -= p["herd.running_cost_per_sfu"] * h[:, None] / 4.0
     out += (offfarm_year(h, hh.adults, hh.herding, p)
             + 12.0 * p["income.elderly_pension"] * hh.elderly)[:, None] / 4.0
     return out
@@ -91,6 +93,18 @@ def dairy(model: HerdtrapModel) -> None:
     """Summer: milk and dairy products, valued per sheep unit."""
     hh = model.households
     model.add_income(I_DAIRY, hh.herd_sfu * model.p["income.dairy_per_sfu"])
+
+
+def herding_costs(model: HerdtrapModel) -> None:
+    """Every season: the herd's running costs (veterinary care, fuel and transport, salt,
+    hired help, livestock tax), c · H / 4, paid from cash; a regular cost."""
+    hh, p = model.households, model.p
+    cost = np.minimum(p["herd.running_cost_per_sfu"] * hh.herd_sfu / 4.0, np.maximum(hh.cash, 0.0))
+    cost = cost * hh.herding
+    hh.cash -= cost
+    hh.income_season -= cost
+    model.cash_out += cost
+    model.flows_money["running_costs"] += cost
 
 
 def offfarm_and_pensions(model: HerdtrapModel) -> None:
