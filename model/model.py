@@ -136,6 +136,9 @@ class HerdtrapModel(mesa.Model):
         self.soum_price_crash = np.ones(self.n_soums)
         self._crash_active = False
         self.winter: Winter | None = None
+        #: Last winter's copula scores (Winter.latent): the state of the persistent
+        #: winter generator, from the climate stream only (model.climate).
+        self._climate_state: np.ndarray | None = None
         self.ledger = Ledger()
         self._reset_year_accumulators()
         self.initial = hh.copy()
@@ -402,18 +405,23 @@ class HerdtrapModel(mesa.Model):
                 years = set(self._observed["year"].unique())
                 replay = loss_year if loss_year in years else None
         if replay is not None:
-            return replay_winter(
+            w = replay_winter(
                 rng, self.region, self._observed, replay,
                 soum_noise_sd=p["climate.soum_noise_sd"], signal_corr=p["climate.signal_corr"],
             )
-        return draw_stochastic_winter(
-            rng,
-            self.region,
-            soum_noise_sd=p["climate.soum_noise_sd"],
-            signal_corr=p["climate.signal_corr"],
-            severity_shift=p["climate.severity_shift"],
-            dzud_prob_scale=p["climate.dzud_prob_scale"],
-        )
+        else:
+            w = draw_stochastic_winter(
+                rng,
+                self.region,
+                soum_noise_sd=p["climate.soum_noise_sd"],
+                signal_corr=p["climate.signal_corr"],
+                severity_shift=p["climate.severity_shift"],
+                dzud_prob_scale=p["climate.dzud_prob_scale"],
+                persistence_scale=p["climate.persistence_scale"],
+                previous=self._climate_state,
+            )
+        self._climate_state = w.latent
+        return w
 
     def _winter(self) -> None:
         hh, p = self.households, self.p
