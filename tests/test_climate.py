@@ -293,6 +293,8 @@ def test_same_seed_same_winter(region):
     {"severity_shift": -0.5, "dzud_prob_scale": 2.0},
     {"dzud_prob_scale": 0.0},
     {"soum_noise_sd": 0.0, "signal_corr": 1.0},
+    {"persistence_scale": 2.0, "previous": np.array([2.5, -1.0])},
+    {"persistence_scale": 0.0, "previous": np.array([-3.0, 3.0])},
 ])
 def test_draws_consumed_do_not_depend_on_parameters(region, kw):
     base = {"soum_noise_sd": NOISE, "signal_corr": CORR}
