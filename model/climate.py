@@ -7,6 +7,12 @@ Two regimes (MODEL.md, process 1):
   Gaussian mixture (ordinary vs dzud winter) fitted to NSO 1992–2024, by
   quantile transform of a Gaussian copula that links aimags (copula rho fitted
   so the between-aimag correlation of y matches NSO).
+  Winters persist: the copula scores follow a stationary AR(1) per aimag,
+  ``Z_t = phi * Z_{t-1} + sqrt(1 - phi^2) * L' eps_t`` (phi fitted to the NSO
+  year-to-year correlation; ``L'`` keeps the between-aimag correlation of Z at
+  the fitted copula), so bad winters cluster as 1999–2002 did while each
+  aimag's marginal law of y is unchanged. The first winter (no previous
+  score) is drawn from the stationary law, Z ~ N(0, C).
   Species rates follow ``logit(m_s) = intercept_s + slope_s * y + e_s``.
   Soums share the aimag's common factor and add mean-preserving lognormal
   noise, so losses covary across soums (index insurance works, basis risk is
@@ -20,7 +26,10 @@ in autumn before the winter's losses are applied.
 
 Common random numbers: every call consumes exactly
 ``n_aimags * 8 + n_soums * 6`` standard normals in one block, whatever the
-parameters or outcomes, so paired scenario runs stay aligned.
+parameters or outcomes, so paired scenario runs stay aligned. The persistence
+state (``Winter.latent``, the aimag copula scores of the last winter) is passed
+back in by the caller (the model keeps it between years); it depends only on
+the climate stream, so replicate r of every scenario sees the same weather.
 """
 
 from __future__ import annotations
@@ -30,9 +39,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtr
+from scipy.special import ndtr, ndtri
 
-from model.region import Region
+from model.region import Region, nearest_corr_psd
 from model.species import NSO_MORTALITY_COLUMNS, SPECIES
 
 MAX_MORTALITY = 0.95
@@ -47,6 +56,7 @@ class Winter:
     signal: np.ndarray  # (n_aimags,) pre-winter signal, corr(signal, severity) = signal_corr
     dzud_regime: np.ndarray | None = None  # (n_aimags,) bool, stochastic draws only
     year: int | None = None  # loss year, replay only
+    latent: np.ndarray | None = None  # (n_aimags,) copula score Z of this winter (persistence)
 
 
 def n_draws(region: Region) -> int:
@@ -118,14 +128,63 @@ def mixture_quantile_table(p_dzud, mu_normal, sd_normal, mu_dzud, sd_dzud,
 def _tables(region: Region, dzud_prob_scale: float) -> tuple[np.ndarray, np.ndarray]:
     p = region.dzud_arrays
     key = round(float(dzud_prob_scale), 12)
-    tab = p.cache.get(key)
+    tab = p.cache.get(("tables", key))
     if tab is None:
         tab = mixture_quantile_table(np.clip(p.p_dzud * key, 0.0, 1.0), p.mu_normal,
                                      p.sd_normal, p.mu_dzud, p.sd_dzud)
         if len(p.cache) > 64:
             p.cache.clear()
-        p.cache[key] = tab
+        p.cache[("tables", key)] = tab
     return tab
+
+
+MAX_PERSISTENCE = 0.95
+
+
+def persistence_arrays(region: Region, persistence_scale: float = 1.0
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """(phi, L') of the AR(1) on the copula scores: phi = clip(fitted phi × scale,
+    ±0.95) per aimag, and L' the Cholesky factor of the innovation correlation
+
+        C'_ij = C_ij (1 − phi_i phi_j) / sqrt((1 − phi_i²)(1 − phi_j²)),
+
+    which keeps the stationary correlation of Z between aimags at the fitted
+    copula C whatever the phis (equal phis give C' = C)."""
+    p = region.dzud_arrays
+    key = ("ar", round(float(persistence_scale), 12))
+    out = p.cache.get(key)
+    if out is None:
+        phi = np.clip(p.persistence * key[1], -MAX_PERSISTENCE, MAX_PERSISTENCE)
+        s = np.sqrt(1.0 - phi * phi)
+        c = p.corr * (1.0 - np.outer(phi, phi)) / np.outer(s, s)
+        np.fill_diagonal(c, 1.0)
+        if np.any(np.linalg.eigvalsh(c) <= 0):
+            c = nearest_corr_psd(c)
+        out = (phi, np.linalg.cholesky(c))
+        if len(p.cache) > 64:
+            p.cache.clear()
+        p.cache[key] = out
+    return out
+
+
+def _latent_scores(region: Region, z_copula: np.ndarray, previous: np.ndarray | None,
+                   persistence_scale: float) -> np.ndarray:
+    """This winter's copula scores Z from the block's standard normals."""
+    if previous is None:  # stationary law: Z ~ N(0, C)
+        return region.dzud_arrays.chol @ z_copula if region.n_aimags > 1 else z_copula
+    phi, chol = persistence_arrays(region, persistence_scale)
+    eps = chol @ z_copula if region.n_aimags > 1 else z_copula
+    return phi * np.asarray(previous, dtype=float) + np.sqrt(1.0 - phi * phi) * eps
+
+
+def copula_scores(region: Region, y: np.ndarray) -> np.ndarray:
+    """Z = Phi^-1(F_a(y)): the copula score of an observed y = logit(aimag SFU
+    mortality) under each aimag's fitted mixture (used to carry an observed
+    winter into the persistence state)."""
+    p = region.dzud_arrays
+    u = ((1 - p.p_dzud) * ndtr((y - p.mu_normal) / p.sd_normal)
+         + p.p_dzud * ndtr((y - p.mu_dzud) / p.sd_dzud))
+    return ndtri(np.clip(u, 1e-12, 1 - 1e-12))
 
 
 def _interp_rows(table: np.ndarray, z: np.ndarray) -> np.ndarray:
@@ -146,6 +205,8 @@ def draw_stochastic_winter(
     severity_shift: float = 0.0,
     dzud_prob_scale: float = 1.0,
     species_noise_share: float = 0.2,
+    persistence_scale: float = 1.0,
+    previous: np.ndarray | None = None,
 ) -> Winter:
     """Draw one winter from the fitted generator.
 
@@ -153,6 +214,12 @@ def draw_stochastic_winter(
     so the between-aimag correlation of y matches NSO) and F_a is the aimag's
     fitted ordinary/dzud mixture; the regime is then drawn from its posterior
     given y, so (regime, y) has exactly the mixture's joint law.
+
+    previous: the last winter's ``Winter.latent`` (None: first winter, drawn from
+        the stationary law). Then Z = phi·previous + sqrt(1 − phi²)·L'·eps, a
+        stationary AR(1) with the same N(0, C) law, so the marginals and the
+        between-aimag copula are unchanged (``persistence_arrays``).
+    persistence_scale: multiplies the fitted AR coefficient phi of every aimag.
 
     severity_shift: added to y = logit(aimag SFU mortality) (sensitivity analysis).
     dzud_prob_scale: multiplies the fitted p_dzud (clipped to [0, 1]).
@@ -163,8 +230,7 @@ def draw_stochastic_winter(
     n_a, n_s = region.n_aimags, region.n_soums
     z = rng.standard_normal(8 * n_a + 6 * n_s)
     z_regime, z_copula, z_signal, z_species, z_soum, z_soum_species = _split(z, n_a, n_s)
-    if n_a > 1:
-        z_copula = p.chol @ z_copula
+    z_copula = _latent_scores(region, z_copula, previous, persistence_scale)
     y_tab, post_tab = _tables(region, dzud_prob_scale)
     y = _interp_rows(y_tab, z_copula)
     dzud = ndtr(z_regime) < _interp_rows(post_tab, z_copula)
@@ -180,6 +246,7 @@ def draw_stochastic_winter(
         severity=severity,
         signal=_signal(severity, z_signal, signal_corr),
         dzud_regime=dzud,
+        latent=z_copula,
     )
 
 
@@ -218,7 +285,9 @@ def replay_winter(
     """The observed aimag × species rates of loss year ``year`` plus soum noise.
 
     Consumes the same number of draws as ``draw_stochastic_winter``. A missing
-    species rate falls back to the aimag's SFU rate of that year.
+    species rate falls back to the aimag's SFU rate of that year. ``latent`` is
+    the observed winter's copula score (``copula_scores``), so a stochastic
+    winter after a replayed one follows on from it.
     """
     n_a, n_s = region.n_aimags, region.n_soums
     rows = observed[observed["year"] == int(year)]
@@ -251,6 +320,7 @@ def replay_winter(
         severity=severity,
         signal=_signal(severity, z_signal, signal_corr),
         year=int(year),
+        latent=copula_scores(region, y),
     )
 
 

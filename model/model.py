@@ -131,6 +131,9 @@ class HerdtrapModel(mesa.Model):
         self.soum_price_crash = np.ones(self.n_soums)
         self._crash_active = False
         self.winter: Winter | None = None
+        #: Last winter's copula scores (Winter.latent): the state of the persistent
+        #: winter generator, from the climate stream only (model.climate).
+        self.climate_state: np.ndarray | None = None
         #: the last winter's losses per household (published for policies and metrics)
         self.winter_outcome = WinterOutcome(before=hh.herd.copy(), deaths=np.zeros_like(hh.herd))
         self.ledger = Ledger()

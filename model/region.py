@@ -57,7 +57,9 @@ class DzudArrays:
     y = logit(aimag SFU-weighted adult mortality) follows a two-component
     Gaussian mixture per aimag; species rates follow
     ``logit(m_s) = intercept_s + slope_s * y + N(0, resid_sd_s)``.
-    Aimags are linked by a Gaussian copula with correlation ``corr``.
+    Aimags are linked by a Gaussian copula with correlation ``corr``; the copula
+    scores follow an AR(1) from year to year with coefficient ``persistence``
+    (0 in region files written before it was fitted: independent winters).
     """
 
     p_dzud: np.ndarray  # (n_aimags,)
@@ -72,6 +74,7 @@ class DzudArrays:
     resid_sd: np.ndarray  # (n_aimags, 5)
     corr: np.ndarray  # (n_aimags, n_aimags) copula correlation between aimags
     chol: np.ndarray  # lower Cholesky factor of corr
+    persistence: np.ndarray  # (n_aimags,) AR(1) coefficient phi of the copula scores
     cache: dict = field(default_factory=dict, repr=False)  # quantile tables (model.climate)
 
 
@@ -140,7 +143,7 @@ def _read_json(path: Path) -> dict[str, Any]:
         return json.load(f)
 
 
-def _nearest_corr_psd(c: np.ndarray) -> np.ndarray:
+def nearest_corr_psd(c: np.ndarray) -> np.ndarray:
     """Clip negative eigenvalues so a correlation matrix admits a Cholesky factor."""
     c = 0.5 * (c + c.T)
     vals, vecs = np.linalg.eigh(c)
@@ -210,7 +213,7 @@ def load_region(aimags: list[str] | tuple[str, ...], regions_dir: Path | None = 
                 cji = dz[j].get("copula_corr", {}).get(names[i])
                 vals = [v for v in (cij, cji) if v is not None]
                 corr[i, j] = float(np.mean(vals)) if vals else 0.0
-    corr = _nearest_corr_psd(corr)
+    corr = nearest_corr_psd(corr)
 
     def spx(sub: str) -> np.ndarray:
         return np.array([[float(z["species"][s][sub]) for s in SPECIES] for z in dz])
@@ -228,6 +231,7 @@ def load_region(aimags: list[str] | tuple[str, ...], regions_dir: Path | None = 
         resid_sd=spx("resid_sd"),
         corr=corr,
         chol=np.linalg.cholesky(corr),
+        persistence=np.array([float(z.get("persistence", {}).get("phi", 0.0)) for z in dz]),
     )
     assert arrays.intercept.shape == (n, N_SPECIES)
     return Region(

@@ -71,18 +71,23 @@ def draw_winter(model: HerdtrapModel) -> Winter:
         else:
             replay = loss_year if loss_year in model.observed_years else None
     if replay is not None:
-        return replay_winter(
+        w = replay_winter(
             rng, model.region, model.observed, replay,
             soum_noise_sd=p["climate.soum_noise_sd"], signal_corr=p["climate.signal_corr"],
         )
-    return draw_stochastic_winter(
-        rng,
-        model.region,
-        soum_noise_sd=p["climate.soum_noise_sd"],
-        signal_corr=p["climate.signal_corr"],
-        severity_shift=p["climate.severity_shift"],
-        dzud_prob_scale=p["climate.dzud_prob_scale"],
-    )
+    else:
+        w = draw_stochastic_winter(
+            rng,
+            model.region,
+            soum_noise_sd=p["climate.soum_noise_sd"],
+            signal_corr=p["climate.signal_corr"],
+            severity_shift=p["climate.severity_shift"],
+            dzud_prob_scale=p["climate.dzud_prob_scale"],
+            persistence_scale=p["climate.persistence_scale"],
+            previous=model.climate_state,
+        )
+    model.climate_state = w.latent  # winters persist (model.climate)
+    return w
 
 
 def losses(model: HerdtrapModel) -> None:
