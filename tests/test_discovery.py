@@ -23,7 +23,7 @@ def planted_sensitivity_folder(folder: Path, n: int = 1200, seed: int = 1) -> Pa
     folder.mkdir(parents=True)
     x = rng.uniform(size=(n, 4))
     names = ["herd.offtake_rate", "climate.dzud_prob_scale", "income.dairy_per_sfu",
-             "consumption.need_ratio"]
+             "consumption.subsistence_floor"]
     sample = pd.DataFrame(x, columns=names)
     sample.insert(0, "row", np.arange(n))
     inside = (x[:, 0] >= 0.6) & (x[:, 1] <= 0.3)

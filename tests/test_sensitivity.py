@@ -38,7 +38,7 @@ years = 3
 root_seed = 3
 seed = 11
 bootstrap = 100
-parameters = ["herd.offtake_rate", "climate.dzud_prob_scale", "consumption.need_ratio"]
+parameters = ["herd.offtake_rate", "climate.dzud_prob_scale", "consumption.subsistence_floor"]
 outcomes = ["poverty_headcount_final", "exits_total", "trap_share_final", "fiscal_cost_total"]
 trap_threshold = 65.7
 
@@ -222,7 +222,7 @@ n = 2
 replicates = 2
 years = 2
 bootstrap = 50
-parameters = ["herd.offtake_rate", "consumption.need_ratio"]
+parameters = ["herd.offtake_rate", "consumption.subsistence_floor"]
 outcomes = ["poverty_headcount_final", "effect_poverty_headcount_final"]
 policy_scenario = "baseline"
 [fixed]

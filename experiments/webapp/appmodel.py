@@ -22,9 +22,10 @@ from typing import Any
 import numpy as np
 
 from model.household import income_index
-from model.model import SEASONS, HerdtrapModel
+from model.model import HerdtrapModel
 from model.parameters import Param, parameter_table
 from model.scenario import SCENARIO_DIR, Scenario, build_scenario, load_scenario
+from model.schedule import SEASONS
 
 #: App control name -> dotted parameter name: the key parameters shown as sliders.
 KEY_PARAMETERS: dict[str, str] = {
@@ -34,7 +35,7 @@ KEY_PARAMETERS: dict[str, str] = {
     "price_elasticity": "market.price_elasticity",
     "loan_to_value": "credit.loan_to_value",
     "interest_monthly": "credit.interest_monthly",
-    "smoothing_floor": "coping.smoothing_floor",
+    "subsistence_floor": "consumption.subsistence_floor",
     "offfarm_per_adult": "income.offfarm_per_adult",
     "asset_poverty_line": "metrics.asset_poverty_line",
 }
@@ -46,7 +47,7 @@ KEY_LABELS: dict[str, str] = {
     "price_elasticity": "Price crash elasticity",
     "loan_to_value": "Credit limit / herd value",
     "interest_monthly": "Loan interest",
-    "smoothing_floor": "Consumption defended",
+    "subsistence_floor": "Subsistence floor",
     "offfarm_per_adult": "Off-farm income",
     "asset_poverty_line": "Asset poverty line (measure only)",
 }
@@ -274,7 +275,7 @@ class AppModel(HerdtrapModel):
         price_elasticity: float | None = None,
         loan_to_value: float | None = None,
         interest_monthly: float | None = None,
-        smoothing_floor: float | None = None,
+        subsistence_floor: float | None = None,
         offfarm_per_adult: float | None = None,
         asset_poverty_line: float | None = None,
         create_agents: bool = True,
@@ -283,7 +284,7 @@ class AppModel(HerdtrapModel):
             "dzud_prob_scale": dzud_prob_scale, "severity_shift": severity_shift,
             "prep_fixed_cost": prep_fixed_cost, "price_elasticity": price_elasticity,
             "loan_to_value": loan_to_value, "interest_monthly": interest_monthly,
-            "smoothing_floor": smoothing_floor, "offfarm_per_adult": offfarm_per_adult,
+            "subsistence_floor": subsistence_floor, "offfarm_per_adult": offfarm_per_adult,
             "asset_poverty_line": asset_poverty_line,
         }
         params: dict[str, Any] = {

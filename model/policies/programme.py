@@ -263,6 +263,8 @@ class Programme(Policy):
         self.where = f"{model.spec.source or model.spec.name}: policies.{self.name}"
         n = model.households.n
         self.reached = np.zeros(n, dtype=bool)
+        #: households reached in any earlier year of the run (see ``beneficiaries``)
+        self.ever_reached = np.zeros(n, dtype=bool)
         self.paid = np.zeros(n)
         self.children = np.zeros(n)
         self._pending: dict[int, np.ndarray] = {}
@@ -314,6 +316,10 @@ class Programme(Policy):
         return self.pay(model, amount, children=children, **kwargs)
 
     # -------------------------------------------------------------- accounting
+    def beneficiaries(self) -> np.ndarray:
+        """Household slots the programme has paid, given animals or served so far in the run."""
+        return self.ever_reached | self.reached
+
     def coverage(self, model: HerdtrapModel) -> float:
         """Share of household slots reached this year (overridden where coverage means
         enrolment or insurance)."""
@@ -335,6 +341,7 @@ class Programme(Policy):
         model.ledger.add(y, self.name, "households", int(self.reached.sum()))
         if self.counts_children:
             model.ledger.add(y, self.name, "children_reached", float(self.children.sum()))
+        self.ever_reached |= self.reached
         self.reached[:] = False
         self.paid[:] = 0.0
         self.children[:] = 0.0

@@ -60,6 +60,9 @@ class Training(Programme):
         self.trained = np.zeros(model.households.n, dtype=bool)
         self._trained_this_year = 0
 
+    def beneficiaries(self) -> np.ndarray:
+        return self.trained.copy()
+
     def season(self, model: HerdtrapModel, season: int) -> None:
         s = self.settings
         k = model.calendar_year - s["start_year"]
