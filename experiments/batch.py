@@ -30,6 +30,7 @@ from experiments.provenance import (
     command_line,
     git_commit,
     now_iso,
+    nso_data,
     package_versions,
 )
 from experiments.runner import simulate
@@ -184,6 +185,9 @@ def write_manifest(out: Path, *, spec: dict[str, Any], scenarios: Sequence[Scena
         "household_panel_fraction": spec["household_panel_fraction"],
         "files": sorted(p.name for p in out.glob("*.parquet")),
     }
+    data = {sc.name: nso_data(sc) for sc in scenarios if nso_data(sc)}
+    if data:
+        manifest["nso_data"] = data
     atomic_write_json(out / MANIFEST, manifest)
     return manifest
 

@@ -432,13 +432,11 @@ def compare_with_census(runs: pd.DataFrame, census: pd.DataFrame, start: int,
 
 
 def _display(path: Path) -> str:
-    """A path relative to the repository's parent folder when possible (stable in reports)."""
-    from model.region import REPO_ROOT
+    """A path relative to the repository's parent folder when possible (stable in reports);
+    the shipped NSO copy as ``model/data/nso (shipped with herdtrap)``."""
+    from model.region import data_dir_label
 
-    try:
-        return str(Path(path).resolve().relative_to(REPO_ROOT.parent))
-    except ValueError:
-        return str(path)
+    return data_dir_label(path)
 
 
 # ---------------------------------------------------------------- figures and files
@@ -550,8 +548,8 @@ def format_summary(result: HindcastResult) -> str:
 # ---------------------------------------------------------------- CLI
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", type=Path, default=None,
-                        help="folder with the NSO-format tables (default: $HERDTRAP_NSO_DATA "
-                             "or ../shared/data/nso)")
+                        help="folder with the NSO-format tables (default: $HERDTRAP_NSO_DATA, "
+                             "else ../shared/data/nso if present, else model/data/nso)")
     parser.add_argument("--aimag", required=True, help="aimag name as spelled in the tables")
     parser.add_argument("--start", type=int, default=1992,
                         help="census year used as the initial condition (default 1992)")
