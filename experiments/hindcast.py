@@ -206,6 +206,8 @@ class HindcastResult:
     #: per species: RMSE of log error, census and simulated change start -> end
     species: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    #: the NSO folder read, as reports name it (model.region.data_dir_label)
+    data: str = ""
 
 
 def scenario_for(aimag: str, start: int, end: int, data_dir: Path,
@@ -293,7 +295,7 @@ def run_hindcast(data_dir: Path, aimag: str, start: int = 1992, end: int = 2024,
                      f"to the {start} stock: an approximation {2019 - start} years before 2019")
     return HindcastResult(aimag=name, start=start, end=end, replicates=replicates,
                           households=n_hh, runs=runs, years=years, summary=summary,
-                          species=species, notes=notes)
+                          species=species, notes=notes, data=_display(data_dir))
 
 
 def mortality_pass_through(data_dir: Path, aimag: str, start: int = 1992, end: int = 2024,
@@ -517,7 +519,8 @@ def write_outputs(result: HindcastResult, out: Path, formats=("html", "png")) ->
     atomic_write_json(out / "hindcast_summary.json", {
         "kind": "hindcast", "aimag": result.aimag, "start": result.start, "end": result.end,
         "replicates": result.replicates, "households": result.households,
-        "summary": result.summary, "notes": result.notes, "finished": now_iso(),
+        "summary": result.summary, "notes": result.notes, "data": result.data,
+        "finished": now_iso(),
     })
     files.append(out / "hindcast_summary.json")
     files += save_figure(figure(result), out / "hindcast", formats)
@@ -529,6 +532,7 @@ def format_summary(result: HindcastResult) -> str:
     lines = [
         f"hindcast {result.aimag} {result.start}-{result.end}: {result.replicates} replicate(s) x "
         f"{result.households} households, census {result.start} as initial condition",
+        f"  NSO tables                {result.data}",
         f"  years compared            {s['years_compared']}",
         f"  RMSE of log error         {s['rmse_log']:.3f}   (mean {s['mean_log_error']:+.3f}, "
         f"max |.| {s['max_abs_log_error']:.3f} in {s['max_abs_log_error_year']})",
