@@ -264,6 +264,9 @@ def run_hindcast(data_dir: Path, aimag: str, start: int = 1992, end: int = 2024,
     data_dir = Path(data_dir)
     if replicates < 1:
         raise HindcastError(f"--replicates must be at least 1, got {replicates}")
+    from experiments.limits import check_limits
+
+    check_limits(replicates=replicates, error=HindcastError)
     name = check_inputs(data_dir, aimag, start, end)
     census = read_census(data_dir, name)
     mort = read_mortality(data_dir, name)

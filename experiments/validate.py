@@ -733,6 +733,9 @@ def main(args: argparse.Namespace) -> int:
     data = args.data if args.data is not None else default_data_dir()
     if args.replicates < 1:
         raise UsageError(f"--replicates must be at least 1, got {args.replicates}")
+    from experiments.limits import check_limits
+
+    check_limits(replicates=args.replicates, error=UsageError)
     missing = [f for f in (hc.F_MORT, hc.F_POP, "poverty_headcount_aimag.csv",
                            "livestock_population_national_species.csv",
                            "livestock_losses_national_annual.csv")
