@@ -156,31 +156,36 @@ def test_race_two_batches_started_together_on_one_folder_one_is_refused(files, t
         assert cli.main(batch_args(fs, ref[name], "--backend", "sequential")) == 0
     outcomes = {"A": 0, "B": 0}
     reasons = {"in use": 0, "different batch": 0}
-    for round_ in range(20):
-        out = tmp_path / f"race{round_:02d}"
-        barrier = ctx.Barrier(2)
-        procs = {}
-        for name, fs in batches.items():
-            err = tmp_path / f"race{round_:02d}-{name}.err"
-            p = ctx.Process(target=_racer, args=(
-                batch_args(fs, out, "--backend", "sequential"), str(err), barrier))
-            p.start()
-            procs[name] = (p, err)
-        codes = {}
-        for name, (p, _) in procs.items():
-            p.join(120)
-            codes[name] = p.exitcode
-        assert sorted(codes.values()) == [0, 2], (round_, codes)
-        winner = next(n for n, c in codes.items() if c == 0)
-        loser = next(n for n, c in codes.items() if c == 2)
-        msg = one_line(procs[loser][1].read_text())
-        assert "in use by another herdtrap process" in msg or "holds a different batch" in msg
-        reasons["in use" if "in use" in msg else "different batch"] += 1
-        outcomes[winner] += 1
-        assert_same_results(out, ref[winner])
-        m = json.loads((out / "manifest.json").read_text())
-        assert list(m["spec"]["scenarios"]) == [
-            load_scenarios([str(f)], None)[0].name for f in batches[winner]]
+    for first in range(0, 20, 4):  # 4 rounds at a time, each on its own folder
+        rounds = {}
+        for round_ in range(first, first + 4):
+            out = tmp_path / f"race{round_:02d}"
+            barrier = ctx.Barrier(2)
+            procs = {}
+            for name, fs in batches.items():
+                err = tmp_path / f"race{round_:02d}-{name}.err"
+                p = ctx.Process(target=_racer, args=(
+                    batch_args(fs, out, "--backend", "sequential"), str(err), barrier))
+                p.start()
+                procs[name] = (p, err)
+            rounds[round_] = (out, procs)
+        for round_, (out, procs) in rounds.items():
+            codes = {}
+            for name, (p, _) in procs.items():
+                p.join(120)
+                codes[name] = p.exitcode
+            assert sorted(codes.values()) == [0, 2], (round_, codes)
+            winner = next(n for n, c in codes.items() if c == 0)
+            loser = next(n for n, c in codes.items() if c == 2)
+            msg = one_line(procs[loser][1].read_text())
+            assert "in use by another herdtrap process" in msg or "holds a different batch" in msg
+            reasons["in use" if "in use" in msg else "different batch"] += 1
+            outcomes[winner] += 1
+            assert_same_results(out, ref[winner])
+            m = json.loads((out / "manifest.json").read_text())
+            assert list(m["spec"]["scenarios"]) == [
+                load_scenarios([str(f)], None)[0].name for f in batches[winner]]
+    assert sum(outcomes.values()) == 20
     print(f"race: survivors {outcomes}, refusals {reasons}")
 
 
@@ -243,3 +248,121 @@ def test_limits_do_not_refuse_a_big_but_sane_batch(files, tmp_path):
     with pytest.raises(ValueError, match="limit"):
         check_limits(replicates=MAX_REPLICATES + 1)
 
+
+
+# --------------------------------------------------------------------------- Dask
+
+
+def _dask_cli(*args: str) -> list[str]:
+    script = Path(sys.executable).with_name("dask")
+    if script.exists():
+        return [str(script), *args]
+    return [sys.executable, "-m", "dask", *args]
+
+
+def _env() -> dict[str, str]:
+    path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
+    return {**os.environ, "PYTHONPATH": path}
+
+
+@contextlib.contextmanager
+def dask_scheduler(tmp_path: Path):
+    """A `dask scheduler` process on 127.0.0.1; yields its address."""
+    pytest.importorskip("distributed")
+    sf = tmp_path / "scheduler.json"
+    log = open(tmp_path / "scheduler.log", "wb")  # noqa: SIM115
+    proc = subprocess.Popen(_dask_cli("scheduler", "--host", "127.0.0.1", "--port", "0",
+                                      "--no-dashboard", "--scheduler-file", str(sf)),
+                            env=_env(), stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        address = None
+        while address is None and time.monotonic() < deadline and proc.poll() is None:
+            with contextlib.suppress(OSError, ValueError, KeyError):
+                address = json.loads(sf.read_text())["address"]
+            time.sleep(0.1)
+        assert address, (tmp_path / "scheduler.log").read_text()
+        yield address
+    finally:
+        proc.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(15)
+        proc.kill()
+        proc.wait()
+        log.close()
+
+
+def start_worker(address: str, tmp_path: Path, i: int) -> subprocess.Popen:
+    """A `dask worker` process (no nanny: killing it is final), one thread."""
+    log = open(tmp_path / f"worker{i}.log", "wb")  # noqa: SIM115
+    return subprocess.Popen(_dask_cli("worker", address, "--nthreads", "1", "--no-nanny",
+                                      "--no-dashboard", "--host", "127.0.0.1",
+                                      "--name", f"w{i}"),
+                            env=_env(), stdout=log, stderr=subprocess.STDOUT)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("n_workers", [1, 2])
+def test_a_dask_cluster_runs_the_batch_on_its_workers_and_a_lost_cluster_is_an_error(
+        n_workers, files, tmp_path, capsys):
+    """Scheduler and workers as separate processes: every run happens on a worker (one
+    worker included), results equal the sequential ones, the manifest says how many
+    workers ran what; killing every worker during a batch ends it with one line, exit 2."""
+    distributed = pytest.importorskip("distributed")
+    ref = tmp_path / "ref"
+    assert cli.main(batch_args(files, ref, "--backend", "sequential")) == 0
+    with dask_scheduler(tmp_path) as address:
+        workers = [start_worker(address, tmp_path, i) for i in range(n_workers)]
+        try:
+            with distributed.Client(address, timeout="30s") as client:
+                client.wait_for_workers(n_workers, timeout=60)
+                pids = client.run(os.getpid)  # worker address -> pid
+            assert sorted(pids.values()) == sorted(w.pid for w in workers)
+
+            out = tmp_path / "dask"
+            capsys.readouterr()
+            assert cli.main(batch_args(files, out, "--backend", "dask", "--scheduler", address,
+                                       "--worker-timeout", "5")) == 0
+            assert_same_results(out, ref)
+            par = json.loads((out / "manifest.json").read_text())["parallelism"]
+            assert (par["backend"], par["workers"], par["threads"]) == ("dask", n_workers,
+                                                                       n_workers)
+            ran = par["runs_per_worker"]
+            assert sum(ran.values()) == 4 and set(ran) <= set(pids)  # all on the workers
+            assert len(ran) == n_workers  # every worker took part
+
+            # a long batch; every worker is killed once runs have finished
+            out = tmp_path / "lost"
+            cmd = [sys.executable, "-m", "experiments.cli", *batch_args(
+                files, out, "--backend", "dask", "--scheduler", address, "--worker-timeout",
+                "3", "--years", "30", "--flush-every", "1", replicates=100)]
+            proc = subprocess.Popen(cmd, cwd=REPO, env=_env(), stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.PIPE, text=True)
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline and proc.poll() is None:
+                if (out / "parts").is_dir() and any((out / "parts").iterdir()):
+                    break
+                time.sleep(0.05)
+            assert proc.poll() is None, proc.stderr.read()
+            for w in workers:
+                w.kill()
+                w.wait(30)
+            _, err = proc.communicate(timeout=120)
+            assert proc.returncode == 2
+            msg = one_line(err)
+            assert "has had no worker for 3 s" in msg and "--worker-timeout" in msg
+            assert any((out / "parts").iterdir())  # finished runs are kept for a resume
+        finally:
+            for w in workers:
+                w.kill()
+                w.wait()
+
+
+def test_a_dask_scheduler_without_workers_is_an_error_and_writes_nothing(files, tmp_path,
+                                                                         capsys):
+    with dask_scheduler(tmp_path) as address:
+        out = tmp_path / "none"
+        assert cli.main(batch_args(files, out, "--backend", "dask", "--scheduler", address,
+                                   "--worker-timeout", "2")) == 2
+    assert "no Dask worker joined the scheduler" in one_line(capsys.readouterr().err)
+    assert not out.exists()
