@@ -192,12 +192,17 @@ def test_race_two_batches_started_together_on_one_folder_one_is_refused(files, t
 # --------------------------------------------------------------------------- workers die
 
 
-def test_loky_workers_exit_when_the_batch_process_is_killed(files, tmp_path):
+@pytest.mark.parametrize("backend", ["loky", "dask"])
+def test_local_workers_exit_when_the_batch_process_is_killed(backend, files, tmp_path):
+    """kill -9 of the batch process alone (not its process group): its 2 workers and the
+    resource tracker (loky's, or multiprocessing's for a Dask LocalCluster) exit too."""
     psutil = pytest.importorskip("psutil")
+    if backend == "dask":
+        pytest.importorskip("distributed")
     out = tmp_path / "killed"
     # runs long enough to be killed in the middle (2 workers busy)
     cmd = [sys.executable, "-m", "experiments.cli", *batch_args(
-        files, out, "--backend", "loky", "--jobs", "2", "--years", "30", "--flush-every", "1",
+        files, out, "--backend", backend, "--jobs", "2", "--years", "30", "--flush-every", "1",
         replicates=200)]
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
@@ -207,7 +212,7 @@ def test_loky_workers_exit_when_the_batch_process_is_killed(files, tmp_path):
         while time.monotonic() < deadline and proc.poll() is None:
             children = parent.children(recursive=True)
             busy = (out / "parts").is_dir() and any((out / "parts").iterdir())
-            if len(children) >= 3 and busy:  # 2 workers + loky's resource tracker
+            if len(children) >= 3 and busy:  # 2 workers + the resource tracker
                 break
             time.sleep(0.05)
         assert proc.poll() is None, proc.stderr.read().decode()
