@@ -189,7 +189,9 @@ def write_manifest(out: Path, *, spec: dict[str, Any], scenarios: Sequence[Scena
         "counts": counts,
         "backend": backend,
         "jobs": jobs,
-        "parallelism": session.get("parallelism"),
+        # how the latest session that ran something ran (a session with nothing left to
+        # run keeps the previous one's)
+        "parallelism": session.get("parallelism") or (old or {}).get("parallelism"),
         "household_panel_fraction": spec["household_panel_fraction"],
         "files": sorted(p.name for p in out.glob("*.parquet")),
     }

@@ -713,7 +713,7 @@ def _write_manifest(out: Path, *, spec: SensitivitySpec, problem: Mapping[str, A
         "counts": dict(counts),
         "backend": backend,
         "jobs": jobs,
-        "parallelism": session.get("parallelism"),
+        "parallelism": session.get("parallelism") or (old or {}).get("parallelism"),
         "analysis": dict(analysis or {}),
         "files": sorted(p.name for p in out.iterdir()
                         if p.is_file() and not p.name.startswith(".")

@@ -98,6 +98,8 @@ def test_a_failed_start_on_an_unfinished_folder_leaves_it_as_it_was(files, tmp_p
     assert cli.main(batch_args(files, out, "--backend", "sequential")) == 1
     monkeypatch.setattr(batch_mod, "simulate", real)
     capsys.readouterr()
+    par = json.loads((out / "manifest.json").read_text())["parallelism"]
+    assert par == {"backend": "sequential", "workers": 1, "threads": 1}
     before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
     # the retry needs the cluster, which is unreachable: refused before any write
     assert cli.main(batch_args(files, out, "--backend", "dask", "--scheduler",
