@@ -19,17 +19,22 @@ from typing import Any
 from experiments.cli import UsageError
 from experiments.execution import (
     BACKENDS,
+    WORKER_TIMEOUT,
     ExecutionError,
     Report,
     Task,
+    check_backend,
+    folder_lock,
     resumable_manifest,
     run_tasks,
 )
+from experiments.limits import check_limits
 from experiments.provenance import (
     atomic_write_json,
     command_line,
     git_commit,
     now_iso,
+    nso_data,
     package_versions,
 )
 from experiments.runner import simulate
@@ -69,6 +74,9 @@ def add_run_options(parser: argparse.ArgumentParser, *, replicates_required: boo
                              "dask (a LocalCluster, or the cluster at --scheduler)")
     parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
                         help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (with --backend dask)")
+    parser.add_argument("--worker-timeout", type=float, default=WORKER_TIMEOUT, metavar="S",
+                        help="dask: give up when the scheduler has had no worker for S seconds "
+                             f"(at the start or later; default {WORKER_TIMEOUT:g})")
     parser.add_argument("--out", "-o", type=Path, default=None,
                         help=out_help or "results folder (default results/batch-<scenarios>-r<R>)")
     parser.add_argument("--household-panel", type=float, default=0.0, metavar="FRACTION",
@@ -181,9 +189,15 @@ def write_manifest(out: Path, *, spec: dict[str, Any], scenarios: Sequence[Scena
         "counts": counts,
         "backend": backend,
         "jobs": jobs,
+        # how the latest session that ran something ran (a session with nothing left to
+        # run keeps the previous one's)
+        "parallelism": session.get("parallelism") or (old or {}).get("parallelism"),
         "household_panel_fraction": spec["household_panel_fraction"],
         "files": sorted(p.name for p in out.glob("*.parquet")),
     }
+    data = {sc.name: nso_data(sc) for sc in scenarios if nso_data(sc)}
+    if data:
+        manifest["nso_data"] = data
     atomic_write_json(out / MANIFEST, manifest)
     return manifest
 
@@ -200,6 +214,7 @@ def run_batch(
     panel_fraction: float = 0.0,
     progress: bool = True,
     flush_every: int | None = None,
+    worker_timeout: float = WORKER_TIMEOUT,
     run=None,
 ) -> tuple[Report, dict[str, Any]]:
     """Run (or resume) a batch into ``out``; returns the report and the manifest."""
@@ -217,30 +232,43 @@ def run_batch(
         raise BatchError(f"--flush-every must be at least 1, got {flush_every}")
     if backend == "sequential":
         jobs = 1
+    check_limits(replicates=replicates, runs=replicates * len(scenarios), jobs=jobs,
+                 error=BatchError)
     spec = batch_spec(scenarios, replicates, root_seed, panel_fraction)
-    old = resumable_manifest(out, "batch", "spec", spec, _spec_difference, BatchError,
-                             what="batch", resume="repeat the original command")
-    out.mkdir(parents=True, exist_ok=True)
     tasks = make_tasks(scenarios, replicates, root_seed, panel_fraction)
-    started = now_iso()
-    session = {"started": started, "finished": None, "backend": backend, "jobs": jobs,
-               "wall_s": None, "run_s": None, "ran": 0}
-    prev_counts = (old or {}).get("counts", {"done": 0, "failed": 0, "total": len(tasks)})
-    write_manifest(out, spec=spec, scenarios=scenarios, backend=backend, jobs=jobs, old=old,
-                   session=session, counts=prev_counts, finished=None)
     desc = f"{len(scenarios)} scenarios x {replicates}"
     try:
-        report = run_tasks(tasks, out, backend=backend, jobs=jobs, scheduler=scheduler,
-                           progress=progress, desc=desc, flush_every=flush_every,
-                           run=run or simulate)
+        check_backend(backend, scheduler, worker_timeout)
+        # The lock first, then the manifest check, then (once the backend is connected)
+        # the manifest: a start refused or failing on the way writes nothing.
+        with folder_lock(out):
+            old = resumable_manifest(out, "batch", "spec", spec, _spec_difference, BatchError,
+                                     what="batch", resume="repeat the original command")
+            started = now_iso()
+            session: dict[str, Any] = {"started": started, "finished": None, "backend": backend,
+                                       "jobs": jobs, "wall_s": None, "run_s": None, "ran": 0}
+            prev_counts = (old or {}).get("counts",
+                                          {"done": 0, "failed": 0, "total": len(tasks)})
+
+            def start(used) -> None:
+                if used is not None:
+                    session["parallelism"] = used.parallelism()
+                write_manifest(out, spec=spec, scenarios=scenarios, backend=backend, jobs=jobs,
+                               old=old, session=session, counts=prev_counts, finished=None)
+
+            report = run_tasks(tasks, out, backend=backend, jobs=jobs, scheduler=scheduler,
+                               worker_timeout=worker_timeout, progress=progress, desc=desc,
+                               flush_every=flush_every, run=run or simulate, on_start=start)
+            session.update(finished=now_iso(), wall_s=round(report.wall_s, 3),
+                           run_s=round(report.run_s, 3), ran=report.ran)
+            if report.backend is not None:
+                session["parallelism"] = report.backend.parallelism()
+            counts = {"done": report.ok, "failed": report.failed, "total": report.total}
+            manifest = write_manifest(out, spec=spec, scenarios=scenarios, backend=backend,
+                                      jobs=jobs, old=old, session=session, counts=counts,
+                                      finished=session["finished"])
     except ExecutionError as exc:
         raise BatchError(str(exc)) from None
-    session.update(finished=now_iso(), wall_s=round(report.wall_s, 3),
-                   run_s=round(report.run_s, 3), ran=report.ran)
-    counts = {"done": report.ok, "failed": report.failed, "total": report.total}
-    manifest = write_manifest(out, spec=spec, scenarios=scenarios, backend=backend, jobs=jobs,
-                              old=old, session=session, counts=counts,
-                              finished=session["finished"])
     return report, manifest
 
 
@@ -263,6 +291,7 @@ def check_run_options(args: argparse.Namespace) -> None:
     """UsageError (exit 2) for out-of-range run options (shared by batch and demo)."""
     if args.replicates is not None and args.replicates < 1:
         raise UsageError(f"--replicates must be at least 1, got {args.replicates}")
+    check_limits(replicates=args.replicates, jobs=args.jobs, error=UsageError)
     if args.years is not None and args.years < 1:
         raise UsageError(f"--years must be at least 1, got {args.years}")
     if args.household_panel and not 0.0 < args.household_panel <= 1.0:
@@ -281,6 +310,7 @@ def run_from_args(names: Sequence[str], args: argparse.Namespace,
             scenarios, args.replicates, out, root_seed=args.seed, backend=args.backend,
             jobs=args.jobs, scheduler=args.scheduler, panel_fraction=args.household_panel,
             progress=not args.no_progress, flush_every=args.flush_every,
+            worker_timeout=args.worker_timeout,
         )
     except BatchError as exc:
         raise UsageError(str(exc)) from None

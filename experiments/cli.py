@@ -94,4 +94,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python -m experiments.cli`: run the imported module's main, so that the
+    # UsageError the subcommands raise (experiments.cli.UsageError) is the one caught
+    from experiments.cli import main as _main
+
+    sys.exit(_main())

@@ -168,6 +168,7 @@ class Report:
     run_s: float  # summed run time of the runs of this call
     failures: list[tuple[str, str]] = field(default_factory=list)  # (task_id, error)
     compacted: bool = False
+    backend: Any = None  # the Backend used (None when nothing ran)
 
     @property
     def complete(self) -> bool:
@@ -361,18 +362,79 @@ def compact(out_dir: Path, task_ids: Sequence[str]) -> dict[str, int]:
     return written
 
 
-@contextlib.contextmanager
-def folder_lock(out_dir: Path) -> Iterator[None]:
-    """One writer per results folder (released by the OS even after SIGKILL)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    fh = open(out_dir / LOCK, "w")  # noqa: SIM115 - closed below
-    try:
+#: Results folders whose lock is held, (pid, resolved path) -> nesting depth (the pid keeps
+#: a forked child from taking its parent's lock for its own).
+_HELD: dict[tuple[int, str], int] = {}
+
+
+def _lock_file(out_dir: Path):
+    """Open and flock ``out_dir/.lock``; the file object, or ExecutionError if taken.
+
+    A start that fails removes its new folder (lock file included) while holding the
+    lock; a process that locked that removed file tries again on a fresh one.
+    """
+    for _ in range(20):
+        out_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            fh = open(out_dir / LOCK, "a")  # noqa: SIM115 - closed by the caller
+        except FileNotFoundError:  # the folder went away between mkdir and open
+            continue
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
+            fh.close()
             raise ExecutionError(f"{out_dir} is in use by another herdtrap process") from None
+        try:
+            st = os.stat(out_dir / LOCK)
+        except FileNotFoundError:
+            st = None
+        mine = os.fstat(fh.fileno())
+        if st is not None and (st.st_ino, st.st_dev) == (mine.st_ino, mine.st_dev):
+            return fh
+        fh.close()
+    raise ExecutionError(f"{out_dir}: could not take its lock (the folder keeps disappearing)")
+
+
+@contextlib.contextmanager
+def folder_lock(out_dir: Path) -> Iterator[None]:
+    """One writer per results folder (released by the OS even after SIGKILL).
+
+    Take it *before* reading or writing anything in the folder. Reentrant within a
+    process. Creates the folder; if the folder did not exist before and the block
+    ends with an error while it holds nothing but the lock file, the folder (and the
+    parents this call created) is removed again: a start that fails leaves nothing.
+    """
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ExecutionError(f"{out_dir} exists and is not a folder; choose another --out")
+    key = (os.getpid(), str(out_dir.resolve()))
+    if key in _HELD:
+        _HELD[key] += 1
+        try:
+            yield
+        finally:
+            _HELD[key] -= 1
+        return
+    new = [p for p in (out_dir, *out_dir.parents) if not p.exists()]  # innermost first
+    try:
+        fh = _lock_file(out_dir)
+    except ExecutionError:
+        raise
+    except OSError as exc:
+        raise ExecutionError(f"cannot create the results folder {out_dir}: "
+                             f"{exc.strerror or exc}") from None
+    _HELD[key] = 1
+    try:
         yield
+    except BaseException:
+        if new and {p.name for p in out_dir.iterdir()} <= {LOCK}:
+            with contextlib.suppress(OSError):
+                (out_dir / LOCK).unlink()
+                for p in new:
+                    p.rmdir()
+        raise
     finally:
+        del _HELD[key]
         fh.close()
 
 
@@ -385,44 +447,210 @@ def _clean_temporaries(out_dir: Path) -> None:
 
 # --------------------------------------------------------------------------- backends
 
+#: Default seconds a Dask batch waits while the scheduler has no worker (--worker-timeout).
+WORKER_TIMEOUT = 60.0
+#: How often (s) a worker process checks that the batch process that started it lives.
+WATCHDOG_S = 0.5
 
-@contextlib.contextmanager
-def backend_context(backend: str, jobs: int, scheduler: str | None = None) -> Iterator[int]:
-    """Configure joblib for ``backend``; yields the ``n_jobs`` to pass to ``Parallel``."""
-    import joblib
 
+def _exit_with_parent(parent_pid: int) -> None:
+    """Worker initializer: the worker exits soon after the batch process dies.
+
+    A loky worker's parent is the batch process. If that is killed (even with
+    SIGKILL, which nothing can catch) the worker would idle on for minutes and keep
+    loky's resource tracker alive. A daemon thread polls the parent pid and ends the
+    worker (``os._exit``) once it changes; on Linux the kernel also sends SIGKILL at
+    once (``PR_SET_PDEATHSIG``) when the parent process is gone.
+    """
+    import threading
+
+    if os.getppid() != parent_pid:
+        os._exit(1)
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(Exception):
+            import ctypes
+            import signal
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG = 1
+            if os.getppid() != parent_pid:  # the parent died before prctl
+                os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(WATCHDOG_S)
+            if os.getppid() != parent_pid:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="herdtrap-parent-watch", daemon=True).start()
+
+
+def check_backend(backend: str, scheduler: str | None = None,
+                  worker_timeout: float = WORKER_TIMEOUT) -> None:
+    """ExecutionError for a backend that cannot run as asked (no connection is made)."""
     if backend not in BACKENDS:
         raise ExecutionError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
     if scheduler and backend != "dask":
         raise ExecutionError("--scheduler needs --backend dask")
+    if not (worker_timeout > 0 and np.isfinite(worker_timeout)):
+        raise ExecutionError(f"--worker-timeout must be a positive number of seconds, "
+                             f"got {worker_timeout}")
+    if backend == "dask":
+        try:
+            import distributed  # noqa: F401
+        except ImportError:
+            raise ExecutionError(
+                "the dask backend needs the optional extra: pip install 'herdtrap[dask]'"
+            ) from None
+
+
+@dataclass
+class Backend:
+    """A connected backend: what runs the tasks and how many at a time."""
+
+    name: str
+    n_jobs: int  # joblib n_jobs (sequential, loky)
+    client: Any = None  # distributed.Client (dask)
+    scheduler: str | None = None
+    worker_timeout: float = WORKER_TIMEOUT
+    #: the actual parallelism: workers (processes) and threads (runs at a time)
+    workers: int = 1
+    threads: int = 1
+    #: dask: runs per worker address in this session
+    runs_per_worker: dict[str, int] = field(default_factory=dict)
+
+    def parallelism(self) -> dict[str, Any]:
+        """What the manifest records about how this session ran."""
+        d: dict[str, Any] = {"backend": self.name, "workers": self.workers,
+                             "threads": self.threads}
+        if self.name == "dask":
+            d["scheduler"] = self.scheduler or "LocalCluster"
+            if self.runs_per_worker:
+                d["runs_per_worker"] = dict(sorted(self.runs_per_worker.items()))
+        return d
+
+
+def _dask_workers(client: Any) -> tuple[int, int]:
+    workers = client.scheduler_info(n_workers=-1).get("workers", {})
+    return len(workers), sum(int(w.get("nthreads", 1)) for w in workers.values())
+
+
+@contextlib.contextmanager
+def backend_context(backend: str, jobs: int, scheduler: str | None = None,
+                    worker_timeout: float = WORKER_TIMEOUT) -> Iterator[Backend]:
+    """Connect ``backend``; yields a :class:`Backend` (raises ExecutionError if it cannot).
+
+    Dask: connects to ``scheduler`` (trying for ``worker_timeout`` seconds, at most
+    20) or starts a LocalCluster of ``jobs`` workers, and waits up to
+    ``worker_timeout`` seconds for a first worker. Every worker the
+    scheduler has is used, one included: tasks are submitted to the cluster
+    directly, never run in this process.
+    """
+    import joblib
+
+    check_backend(backend, scheduler, worker_timeout)
     if backend == "sequential":
         with joblib.parallel_config(backend="sequential"):
-            yield 1
+            yield Backend("sequential", 1)
         return
     if backend == "loky":
-        with joblib.parallel_config(backend="loky"):
-            yield jobs
+        with joblib.parallel_config(backend="loky", initializer=_exit_with_parent,
+                                    initargs=(os.getpid(),)):
+            yield Backend("loky", jobs, workers=jobs, threads=jobs)
         return
-    try:
-        from distributed import Client, LocalCluster
-    except ImportError:
-        raise ExecutionError(
-            "the dask backend needs the optional extra: pip install 'herdtrap[dask]'"
-        ) from None
+    from distributed import Client, LocalCluster
+
     with contextlib.ExitStack() as stack:
         if scheduler:
             try:
-                stack.enter_context(Client(scheduler, timeout="20s"))
-            except OSError as exc:
-                raise ExecutionError(f"cannot reach the Dask scheduler {scheduler}: {exc}") from None
+                client = stack.enter_context(
+                    Client(scheduler, timeout=f"{min(20.0, worker_timeout):g}s"))
+            except (OSError, ValueError, TypeError) as exc:
+                raise ExecutionError(f"cannot reach the Dask scheduler {scheduler}: "
+                                     f"{type(exc).__name__}: {exc}") from None
         else:
             cluster = stack.enter_context(LocalCluster(
                 n_workers=max(1, jobs), threads_per_worker=1, processes=True,
                 dashboard_address=None, silence_logs=40,
             ))
-            stack.enter_context(Client(cluster))
-        stack.enter_context(joblib.parallel_config(backend="dask"))
-        yield -1 if scheduler else max(1, jobs)
+            client = stack.enter_context(Client(cluster))
+        try:
+            client.wait_for_workers(1, timeout=worker_timeout)
+        except (TimeoutError, OSError):
+            raise ExecutionError(
+                f"no Dask worker joined the scheduler {scheduler or '(LocalCluster)'} within "
+                f"{worker_timeout:g} s (--worker-timeout); start workers with "
+                f"`dask worker {scheduler or 'ADDRESS'}`") from None
+        workers, threads = _dask_workers(client)
+        yield Backend("dask", -1, client=client, scheduler=scheduler,
+                      worker_timeout=worker_timeout, workers=workers, threads=threads)
+
+
+def _run_on_worker(task: Task, tables: tuple[str, ...], run: Any) -> tuple[RunResult, str]:
+    """:func:`run_task` on a Dask worker; also returns the worker's address."""
+    from distributed import get_worker
+
+    return run_task(task, tables, run), get_worker().address
+
+
+def _dask_results(be: Backend, todo: Sequence[Task], tables: tuple[str, ...],
+                  run: Any) -> Iterator[RunResult]:
+    """Submit the tasks to the cluster, a few per worker thread at a time; yield results
+    as they finish. ExecutionError when no worker is left for ``be.worker_timeout`` s
+    or the cluster gives up on a run."""
+    from distributed import wait
+
+    client = be.client
+    batch_key = uuid.uuid4().hex[:8]
+    pending: dict[Any, Task] = {}
+    it = iter(enumerate(todo))
+    exhausted = False
+    no_worker_since: float | None = None
+    threads = max(1, be.threads)
+    try:
+        while True:
+            while not exhausted and len(pending) < 2 * threads:
+                nxt = next(it, None)
+                if nxt is None:
+                    exhausted = True
+                    break
+                i, t = nxt
+                f = client.submit(_run_on_worker, t, tables, run, pure=False,
+                                  key=f"herdtrap-{batch_key}-{i}")
+                pending[f] = t
+            if not pending:
+                return
+            try:
+                done, _ = wait(list(pending), timeout=1.0, return_when="FIRST_COMPLETED")
+            except TimeoutError:
+                done = set()
+            for f in done:
+                t = pending.pop(f)
+                try:
+                    res, address = f.result()
+                except Exception as exc:
+                    raise ExecutionError(
+                        f"the Dask cluster gave up on run {t.task_id} "
+                        f"({type(exc).__name__}: {exc}); finished runs are kept, run the same "
+                        "command again to resume") from None
+                be.runs_per_worker[address] = be.runs_per_worker.get(address, 0) + 1
+                yield res
+            n_workers, n_threads = _dask_workers(client)
+            if n_workers:
+                no_worker_since = None
+                threads = max(1, n_threads)
+                be.workers, be.threads = max(be.workers, n_workers), max(be.threads, n_threads)
+            elif no_worker_since is None:
+                no_worker_since = time.monotonic()
+            elif time.monotonic() - no_worker_since > be.worker_timeout:
+                raise ExecutionError(
+                    f"the Dask scheduler {be.scheduler or '(LocalCluster)'} has had no worker "
+                    f"for {be.worker_timeout:g} s (--worker-timeout); {len(pending)} run(s) "
+                    "waiting; finished runs are kept, run the same command again to resume")
+    finally:
+        if pending:
+            with contextlib.suppress(Exception):
+                client.cancel(list(pending))
 
 
 # --------------------------------------------------------------------------- the loop
@@ -442,9 +670,11 @@ def run_tasks(
     backend: str = "loky",
     jobs: int = 1,
     scheduler: str | None = None,
+    worker_timeout: float = WORKER_TIMEOUT,
     progress: bool = True,
     desc: str = "runs",
     on_result: Callable[[RunResult], None] | None = None,
+    on_start: Callable[[Backend | None], None] | None = None,
     tables: Sequence[str] = DEFAULT_TABLES,
     flush_every: int | None = None,
     flush_seconds: float = 10.0,
@@ -454,6 +684,11 @@ def run_tasks(
 ) -> Report:
     """Run the tasks of ``tasks`` that are not done in ``out_dir`` yet; resumable.
 
+    Order of a start: every argument check; the folder lock (:func:`folder_lock`;
+    the caller may hold it already); the backend (Dask: the scheduler and a first
+    worker); ``on_start`` (e.g. writing the manifest); the runs. A start that fails
+    before ``on_start`` has written nothing.
+
     Args:
         tasks: the whole task list (done ones included; their order is the row
             order of the compacted tables). task_ids must be unique.
@@ -462,8 +697,12 @@ def run_tasks(
         jobs: worker processes (loky; for dask the LocalCluster's size).
         scheduler: address of a running Dask scheduler (``tcp://host:8786``);
             without it, ``backend="dask"`` starts a LocalCluster of ``jobs`` workers.
+        worker_timeout: dask: seconds to wait for a worker, at the start and whenever
+            the scheduler has none, before giving up with ExecutionError.
         progress: show a tqdm bar with ETA on stderr (only when it is a terminal).
         on_result: called in this process with each finished run's result.
+        on_start: called once the folder is locked and the backend is connected (with
+            the :class:`Backend`, or None when nothing is left to run), before any run.
         tables: which run tables to keep (see :data:`TABLES`).
         flush_every: runs per chunk on disk (default: ~1/20 of the runs, 1..100).
         flush_seconds: write a chunk at least this often while runs finish.
@@ -472,12 +711,14 @@ def run_tasks(
         run: the run function (default :func:`experiments.runner.simulate`).
 
     Returns:
-        a :class:`Report`; failures are in ``report.failures``, never raised.
+        a :class:`Report`; failures are in ``report.failures``, never raised. After
+        the call, ``report.backend`` is the :class:`Backend` used (None if none).
     """
     out_dir = Path(out_dir)
     ids = [t.task_id for t in tasks]
     if len(set(ids)) != len(ids):
-        dup = next(i for i in ids if ids.count(i) > 1)
+        seen: set[str] = set()
+        dup = next(i for i in ids if i in seen or seen.add(i))
         raise ExecutionError(f"duplicate task_id {dup!r}")
     unknown = set(tables) - set(TABLES)
     if unknown:
@@ -486,9 +727,10 @@ def run_tasks(
         raise ExecutionError(f"jobs must be >= 1 (or -1 for all cores), got {jobs}")
     if jobs == -1:
         jobs = os.cpu_count() or 1
+    check_backend(backend, scheduler, worker_timeout)
     t_start = time.perf_counter()
+    used: Backend | None = None
     with folder_lock(out_dir):
-        _clean_temporaries(out_dir)
         status = latest_status(out_dir)
         keep = {"ok"} if retry_failed else {"ok", "failed"}
         todo = [t for t in tasks if status.get(t.task_id) not in keep]
@@ -500,17 +742,26 @@ def run_tasks(
         run_s = 0.0
         ran = 0
         last_flush = time.monotonic()
-        bar = _progress(len(tasks), skipped, desc, progress)
-        try:
+        with contextlib.ExitStack() as stack:
             if todo:
-                from joblib import Parallel, delayed
+                used = stack.enter_context(backend_context(backend, jobs, scheduler,
+                                                           worker_timeout))
+            if on_start is not None:
+                on_start(used)
+            _clean_temporaries(out_dir)
+            bar = _progress(len(tasks), skipped, desc, progress)
+            try:
+                if used is not None:
+                    if used.name == "dask":
+                        results: Iterable[RunResult] = _dask_results(used, todo, tuple(tables),
+                                                                     run)
+                    else:
+                        from joblib import Parallel, delayed
 
-                with backend_context(backend, jobs, scheduler) as n_jobs:
-                    parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered",
-                                        pre_dispatch="2*n_jobs")
-                    results: Iterable[RunResult] = parallel(
-                        delayed(run_task)(t, tuple(tables), run) for t in todo
-                    )
+                        parallel = Parallel(n_jobs=used.n_jobs, return_as="generator_unordered",
+                                            pre_dispatch="2*n_jobs")
+                        results = parallel(delayed(run_task)(t, tuple(tables), run)
+                                           for t in todo)
                     for res in results:
                         ran += 1
                         run_s += float(res.row.get("elapsed_s", 0.0))
@@ -527,10 +778,10 @@ def run_tasks(
                             write_part(out_dir, buffer)
                             buffer, buffered_rows = [], 0
                             last_flush = time.monotonic()
-        finally:
-            # whatever happens (Ctrl-C, a dead worker), finished runs are kept
-            write_part(out_dir, buffer)
-            bar.close()
+            finally:
+                # whatever happens (Ctrl-C, a dead worker), finished runs are kept
+                write_part(out_dir, buffer)
+                bar.close()
         compacted = False
         if compact_at_end and (_part_dirs(out_dir) or not (out_dir / "runs.parquet").exists()):
             compact(out_dir, ids)
@@ -540,7 +791,7 @@ def run_tasks(
         failed = sum(1 for i in ids if final.get(i) == "failed")
     return Report(total=len(tasks), skipped=skipped, ran=ran, ok=ok, failed=failed,
                   wall_s=time.perf_counter() - t_start, run_s=run_s, failures=failures,
-                  compacted=compacted)
+                  compacted=compacted, backend=used)
 
 
 def read_runs(out_dir: Path | str) -> pd.DataFrame:
@@ -555,7 +806,8 @@ def read_runs(out_dir: Path | str) -> pd.DataFrame:
 
 
 __all__ = [
-    "BACKENDS", "DEFAULT_TABLES", "TABLES", "TIMING_COLUMNS", "ExecutionError", "Report",
-    "RunResult", "Task", "backend_context", "compact", "folder_lock", "latest_status",
+    "BACKENDS", "DEFAULT_TABLES", "TABLES", "TIMING_COLUMNS", "WORKER_TIMEOUT", "Backend",
+    "ExecutionError", "Report", "RunResult", "Task", "backend_context", "check_backend",
+    "compact", "folder_lock", "latest_status",
     "read_runs", "run_task", "run_tasks", "write_part",
 ]

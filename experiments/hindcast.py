@@ -206,6 +206,8 @@ class HindcastResult:
     #: per species: RMSE of log error, census and simulated change start -> end
     species: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    #: the NSO folder read, as reports name it (model.region.data_dir_label)
+    data: str = ""
 
 
 def scenario_for(aimag: str, start: int, end: int, data_dir: Path,
@@ -262,6 +264,9 @@ def run_hindcast(data_dir: Path, aimag: str, start: int = 1992, end: int = 2024,
     data_dir = Path(data_dir)
     if replicates < 1:
         raise HindcastError(f"--replicates must be at least 1, got {replicates}")
+    from experiments.limits import check_limits
+
+    check_limits(replicates=replicates, error=HindcastError)
     name = check_inputs(data_dir, aimag, start, end)
     census = read_census(data_dir, name)
     mort = read_mortality(data_dir, name)
@@ -293,7 +298,7 @@ def run_hindcast(data_dir: Path, aimag: str, start: int = 1992, end: int = 2024,
                      f"to the {start} stock: an approximation {2019 - start} years before 2019")
     return HindcastResult(aimag=name, start=start, end=end, replicates=replicates,
                           households=n_hh, runs=runs, years=years, summary=summary,
-                          species=species, notes=notes)
+                          species=species, notes=notes, data=_display(data_dir))
 
 
 def mortality_pass_through(data_dir: Path, aimag: str, start: int = 1992, end: int = 2024,
@@ -432,13 +437,11 @@ def compare_with_census(runs: pd.DataFrame, census: pd.DataFrame, start: int,
 
 
 def _display(path: Path) -> str:
-    """A path relative to the repository's parent folder when possible (stable in reports)."""
-    from model.region import REPO_ROOT
+    """A path relative to the repository's parent folder when possible (stable in reports);
+    the shipped NSO copy as ``model/data/nso (shipped with herdtrap)``."""
+    from model.region import data_dir_label
 
-    try:
-        return str(Path(path).resolve().relative_to(REPO_ROOT.parent))
-    except ValueError:
-        return str(path)
+    return data_dir_label(path)
 
 
 # ---------------------------------------------------------------- figures and files
@@ -519,7 +522,8 @@ def write_outputs(result: HindcastResult, out: Path, formats=("html", "png")) ->
     atomic_write_json(out / "hindcast_summary.json", {
         "kind": "hindcast", "aimag": result.aimag, "start": result.start, "end": result.end,
         "replicates": result.replicates, "households": result.households,
-        "summary": result.summary, "notes": result.notes, "finished": now_iso(),
+        "summary": result.summary, "notes": result.notes, "data": result.data,
+        "finished": now_iso(),
     })
     files.append(out / "hindcast_summary.json")
     files += save_figure(figure(result), out / "hindcast", formats)
@@ -531,6 +535,7 @@ def format_summary(result: HindcastResult) -> str:
     lines = [
         f"hindcast {result.aimag} {result.start}-{result.end}: {result.replicates} replicate(s) x "
         f"{result.households} households, census {result.start} as initial condition",
+        f"  NSO tables                {result.data}",
         f"  years compared            {s['years_compared']}",
         f"  RMSE of log error         {s['rmse_log']:.3f}   (mean {s['mean_log_error']:+.3f}, "
         f"max |.| {s['max_abs_log_error']:.3f} in {s['max_abs_log_error_year']})",
@@ -550,8 +555,8 @@ def format_summary(result: HindcastResult) -> str:
 # ---------------------------------------------------------------- CLI
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", type=Path, default=None,
-                        help="folder with the NSO-format tables (default: $HERDTRAP_NSO_DATA "
-                             "or ../shared/data/nso)")
+                        help="folder with the NSO-format tables (default: $HERDTRAP_NSO_DATA, "
+                             "else ../shared/data/nso if present, else model/data/nso)")
     parser.add_argument("--aimag", required=True, help="aimag name as spelled in the tables")
     parser.add_argument("--start", type=int, default=1992,
                         help="census year used as the initial condition (default 1992)")

@@ -35,6 +35,17 @@ def package_versions() -> dict[str, str]:
     return out
 
 
+def nso_data(scenario: Any) -> str | None:
+    """The NSO folder a replay scenario reads its observed winters from, as reports name
+    it (``model/data/nso (shipped with herdtrap)``, ``shared/data/nso``, a path);
+    None for a stochastic climate, which reads no table."""
+    if getattr(scenario, "regime", None) != "replay":
+        return None
+    from model.region import data_dir_label, default_data_dir
+
+    return data_dir_label(scenario.data_dir or default_data_dir())
+
+
 def git_commit() -> dict[str, Any]:
     """The code's git commit and whether the work tree had uncommitted changes."""
     try:

@@ -713,6 +713,7 @@ def _write_manifest(out: Path, *, spec: SensitivitySpec, problem: Mapping[str, A
         "counts": dict(counts),
         "backend": backend,
         "jobs": jobs,
+        "parallelism": session.get("parallelism") or (old or {}).get("parallelism"),
         "analysis": dict(analysis or {}),
         "files": sorted(p.name for p in out.iterdir()
                         if p.is_file() and not p.name.startswith(".")
@@ -731,11 +732,15 @@ def run_sensitivity(
     scheduler: str | None = None,
     progress: bool = True,
     flush_every: int | None = None,
+    worker_timeout: float | None = None,
 ) -> SensitivityResult:
     """Sample, run (or resume) every task, analyse, and write the results folder."""
     import os
 
-    from experiments.execution import BACKENDS, ExecutionError, run_tasks
+    from experiments.execution import BACKENDS, WORKER_TIMEOUT, ExecutionError, run_tasks
+    from experiments.limits import check_limits
+
+    worker_timeout = WORKER_TIMEOUT if worker_timeout is None else worker_timeout
 
     if backend not in BACKENDS:
         raise UsageError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
@@ -748,38 +753,55 @@ def run_sensitivity(
     out = Path(out)
     problem = build_problem(spec)
     identity = design_identity(spec, problem)
-    from experiments.execution import resumable_manifest
-
-    old = resumable_manifest(out, "sensitivity", "design", identity, _identity_difference,
-                             UsageError, what="sensitivity design",
-                             resume="run the original spec")
-    out.mkdir(parents=True, exist_ok=True)
+    n_runs = rows_per_block(spec) * spec.n * spec.replicates * len(set(arm_runs(spec).values()))
+    check_limits(runs=n_runs, jobs=jobs, error=UsageError)
+    from experiments.execution import check_backend, folder_lock, resumable_manifest
 
     X = generate_sample(spec, problem)
-    sample = pd.DataFrame(X, columns=problem["names"])
-    for name, kind in zip(problem["names"], problem["types"], strict=True):
-        if kind == "int":
-            sample[name] = sample[name].astype("int64")
-    sample.insert(0, "row", np.arange(len(X), dtype=np.int64))
-    atomic_write_parquet(out / "sample.parquet", sample)
     tasks = make_tasks(spec, problem, X)
-
-    started = now_iso()
-    session = {"started": started, "finished": None, "backend": backend, "jobs": jobs,
-               "wall_s": None, "run_s": None, "ran": 0,
-               "git": git_commit()}  # the code this session's runs used
-    prev = (old or {}).get("counts", {"done": 0, "failed": 0, "total": len(tasks)})
-    common = {"spec": spec, "problem": problem, "identity": identity, "old": old,
-              "backend": backend, "jobs": jobs}
-    _write_manifest(out, session=session, counts=prev, finished=None, analysis=None, **common)
     run = run_function(spec, X)
     desc = f"{spec.method} {len(X)} rows x {spec.replicates}"
     try:
-        report = run_tasks(tasks, out, backend=backend, jobs=jobs, scheduler=scheduler,
-                           progress=progress, desc=desc, tables=(), flush_every=flush_every,
-                           run=run)
+        check_backend(backend, scheduler, worker_timeout)
+        # The lock first, then the manifest check, then (once the backend is connected)
+        # the sample and the manifest: a start refused or failing on the way writes nothing.
+        with folder_lock(out):
+            old = resumable_manifest(out, "sensitivity", "design", identity,
+                                     _identity_difference, UsageError,
+                                     what="sensitivity design", resume="run the original spec")
+            started = now_iso()
+            session = {"started": started, "finished": None, "backend": backend, "jobs": jobs,
+                       "wall_s": None, "run_s": None, "ran": 0,
+                       "git": git_commit()}  # the code this session's runs used
+            prev = (old or {}).get("counts", {"done": 0, "failed": 0, "total": len(tasks)})
+            common = {"spec": spec, "problem": problem, "identity": identity, "old": old,
+                      "backend": backend, "jobs": jobs}
+
+            def start(used) -> None:
+                if used is not None:
+                    session["parallelism"] = used.parallelism()
+                sample = pd.DataFrame(X, columns=problem["names"])
+                for name, kind in zip(problem["names"], problem["types"], strict=True):
+                    if kind == "int":
+                        sample[name] = sample[name].astype("int64")
+                sample.insert(0, "row", np.arange(len(X), dtype=np.int64))
+                atomic_write_parquet(out / "sample.parquet", sample)
+                _write_manifest(out, session=session, counts=prev, finished=None,
+                                analysis=None, **common)
+
+            report = run_tasks(tasks, out, backend=backend, jobs=jobs, scheduler=scheduler,
+                               worker_timeout=worker_timeout, progress=progress, desc=desc,
+                               tables=(), flush_every=flush_every, run=run, on_start=start)
+            if report.backend is not None:
+                session["parallelism"] = report.backend.parallelism()
+            return _finish(out, spec, problem, X, report, session, common)
     except ExecutionError as exc:
         raise UsageError(str(exc)) from None
+
+
+def _finish(out: Path, spec: SensitivitySpec, problem: Mapping[str, Any], X: np.ndarray,
+            report: Any, session: dict[str, Any], common: dict[str, Any]) -> SensitivityResult:
+    """Analyse the finished runs and write indices, report and manifest (under the lock)."""
     session.update(finished=now_iso(), wall_s=round(report.wall_s, 3),
                    run_s=round(report.run_s, 3), ran=report.ran)
     counts = {"done": report.ok, "failed": report.failed, "total": report.total,
@@ -973,6 +995,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="joblib backend: sequential, loky (local processes, default) or dask")
     parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
                         help="Dask scheduler address (with --backend dask)")
+    parser.add_argument("--worker-timeout", type=float, default=None, metavar="S",
+                        help="dask: give up when the scheduler has had no worker for S seconds "
+                             "(default 60)")
     parser.add_argument("--out", "-o", type=Path, default=None,
                         help="results folder (default results/sensitivity-<spec name>)")
     parser.add_argument("--flush-every", type=int, default=None, metavar="N",
@@ -1010,7 +1035,7 @@ def main(args: argparse.Namespace) -> int:
     out = args.out or default_out(spec)
     res = run_sensitivity(spec, out, backend=args.backend, jobs=args.jobs,
                           scheduler=args.scheduler, progress=not args.no_progress,
-                          flush_every=args.flush_every)
+                          flush_every=args.flush_every, worker_timeout=args.worker_timeout)
     rep = res.report
     print(f"herdtrap sensitivity: {spec.name}: {spec.method}, {len(spec.parameters)} parameters, "
           f"{res.manifest['counts']['rows']} rows x {spec.replicates} replicates = {rep.total} "

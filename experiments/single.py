@@ -14,6 +14,7 @@ from experiments.provenance import (
     command_line,
     git_commit,
     now_iso,
+    nso_data,
     package_versions,
 )
 from experiments.runner import simulate
@@ -97,6 +98,8 @@ def main(args: argparse.Namespace) -> int:
         "files": ["timeseries.parquet", "households.parquet", "soums.parquet", "ledger.parquet"],
         "summary": result.summary,
     }
+    if nso_data(scenario):
+        manifest["nso_data"] = nso_data(scenario)
     atomic_write_json(out / "manifest.json", manifest)
     print(f"herdtrap run: scenario {scenario.name} ({scenario.hash}), seed {args.seed}, "
           f"{scenario.years} years, {int(scenario.params['population.households'])} households")

@@ -491,6 +491,9 @@ def main(args: argparse.Namespace) -> int:
 
     if args.bandwidth <= 0 or args.bootstrap < 20:
         raise UsageError("--bandwidth must be > 0 and --bootstrap at least 20")
+    from experiments.limits import check_limits
+
+    check_limits(bootstrap=args.bootstrap, error=UsageError)
     try:
         panel = read_panel(args.results)
         ests, ref, shares = analyse(panel, reference=args.scenario, bandwidth=args.bandwidth,

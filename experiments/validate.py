@@ -704,7 +704,7 @@ def build_report(*, data_dir: Path, replicates: int, seed: int, out: Path,
         "against the census, the poverty trap measured from simulated panels, and the "
         "RIMA-II resilience index checked against recovery after a dzud.",
         "",
-        f"- data: NSO tables in `{hc._display(data_dir)}` (see shared/data/nso/README.md)",
+        f"- data: NSO tables in `{hc._display(data_dir)}` (see model/data/nso/README.md)",
         f"- model commit: `{commit or 'unknown'}`; herdtrap "
         f"{package_versions().get('herdtrap', '?')}; generated {now_iso()[:10]}; root seed {seed}",
         f"- runtime: {time.perf_counter() - t0:.0f} s",
@@ -720,7 +720,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="seeds per hindcast (default 10); the trap batch and the RIMA-II "
                              "runs use min(R, 4)")
     parser.add_argument("--data", type=Path, default=None,
-                        help="NSO tables (default: $HERDTRAP_NSO_DATA or ../shared/data/nso)")
+                        help="NSO tables (default: $HERDTRAP_NSO_DATA, else ../shared/data/nso "
+                             "if present, else model/data/nso)")
     parser.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
                         help="report path (default docs/VALIDATION.md; figures go to "
@@ -736,6 +737,9 @@ def main(args: argparse.Namespace) -> int:
     data = args.data if args.data is not None else default_data_dir()
     if args.replicates < 1:
         raise UsageError(f"--replicates must be at least 1, got {args.replicates}")
+    from experiments.limits import check_limits
+
+    check_limits(replicates=args.replicates, error=UsageError)
     missing = [f for f in (hc.F_MORT, hc.F_POP, "poverty_headcount_aimag.csv",
                            "livestock_population_national_species.csv",
                            "livestock_losses_national_annual.csv")

@@ -28,15 +28,47 @@ N_SEASONS = len(SEASONS)
 HERD_CLASS_LABELS: tuple[str, ...] = ("<=10", "11-30", "31-50", "51-100", "101-200", ">200")
 
 
-def default_data_dir() -> Path:
-    """Directory holding the NSO CSV tables.
+#: The NSO tables shipped with herdtrap (package data; attribution in its README.md).
+SHIPPED_DATA_DIR = Path(__file__).resolve().parent / "data" / "nso"
+#: The project's shared data folder beside a checkout, used when present.
+SHARED_DATA_DIR = REPO_ROOT.parent / "shared" / "data" / "nso"
+#: The table every NSO folder must hold (it marks ../shared/data/nso as present).
+_MARKER = "mortality_rates_aimag.csv"
 
-    ``$HERDTRAP_NSO_DATA`` if set, else ``<repo root>/../shared/data/nso``.
+
+def default_data_dir() -> Path:
+    """Directory holding the NSO CSV tables; the one place that decides.
+
+    In order: ``$HERDTRAP_NSO_DATA`` if set; else ``../shared/data/nso`` beside the
+    repository if it holds the tables; else the copy shipped with herdtrap
+    (``model/data/nso``). A ``--data DIR`` flag of a command overrides all three.
     """
     env = os.environ.get("HERDTRAP_NSO_DATA")
     if env:
         return Path(env)
-    return REPO_ROOT.parent / "shared" / "data" / "nso"
+    if (SHARED_DATA_DIR / _MARKER).is_file():
+        return SHARED_DATA_DIR
+    return SHIPPED_DATA_DIR
+
+
+def data_dir_label(path: Path | str) -> str:
+    """How reports and manifests name an NSO folder (or a file in one).
+
+    The shipped copy is ``model/data/nso (shipped with herdtrap)``; a folder beside
+    the repository is named relative to the repository's parent
+    (``shared/data/nso``); anything else by its path.
+    """
+    p = Path(path)
+    try:
+        rp = p.resolve()
+    except OSError:
+        return str(p)
+    if rp == SHIPPED_DATA_DIR or SHIPPED_DATA_DIR in rp.parents:
+        return f"{rp.relative_to(REPO_ROOT)} (shipped with herdtrap)"
+    try:
+        return str(rp.relative_to(REPO_ROOT.parent))
+    except ValueError:
+        return str(p)
 
 
 def region_file_name(aimag: str) -> str:

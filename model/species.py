@@ -15,7 +15,7 @@ N_SPECIES = len(SPECIES)
 # README: horse 7, cattle 6, camel 5, sheep 1, goat 0.9).
 SFU = np.array([1.0, 0.9, 6.0, 7.0, 5.0])
 
-# Column names used by the NSO tables in shared/data/nso.
+# Column names used by the NSO tables (model/data/nso, or ../shared/data/nso).
 NSO_MORTALITY_COLUMNS = {
     "sheep": "Mort_sheep",
     "goat": "Mort_goat",
