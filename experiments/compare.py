@@ -31,8 +31,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from experiments import cli
 from experiments.cli import UsageError
-from experiments.provenance import atomic_write_bytes, now_iso, read_results_manifest
+from experiments.provenance import (
+    atomic_write_bytes,
+    now_iso,
+    read_results_manifest,
+    read_results_table,
+)
 from experiments.runner import OUTCOMES
 
 #: Yearly metrics (timeseries.parquet) reported at horizons, with the better direction.
@@ -90,7 +96,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("dir", type=Path, metavar="DIR", help="a batch results folder")
     parser.add_argument("--baseline", default=None, metavar="NAME",
                         help="baseline scenario (default: 'baseline' if present, else the first)")
-    parser.add_argument("--horizons", type=int, nargs="+", default=None, metavar="YEAR",
+    parser.add_argument("--horizons", type=cli.int_range(1, 200), nargs="+", default=None, metavar="YEAR",
                         help="years at which to report levels (default 5 10 and the final year)")
     parser.add_argument("--no-html", action="store_true", help="skip report.html")
 
@@ -208,13 +214,18 @@ def load_batch(folder: Path) -> Batch:
     if not (folder / "runs.parquet").exists() or manifest.get("finished", "") is None:
         raise UsageError(f"{folder}: the batch has not finished (it is running or was "
                          "interrupted); run its command again to complete it")
-    runs = pd.read_parquet(folder / "runs.parquet")
+    redo = "run the `herdtrap batch` command that wrote the folder again"
+    runs = read_results_table(folder, "runs.parquet", UsageError,
+                              columns=("scenario", "replicate", "status"), redo=redo)
     failed = int((runs["status"] != "ok").sum())
     runs = runs[runs["status"] == "ok"].reset_index(drop=True)
-    ts = (pd.read_parquet(folder / "timeseries.parquet")
-          if (folder / "timeseries.parquet").exists() else pd.DataFrame())
-    panel = pd.read_parquet(folder / "panel.parquet") if (folder / "panel.parquet").exists() else None
-    order = manifest.get("scenario_order") or list(manifest["scenarios"])
+    ts = read_results_table(folder, "timeseries.parquet", UsageError,
+                            columns=("scenario", "replicate", "year"), redo=redo)
+    panel = (read_results_table(folder, "panel.parquet", UsageError, redo=redo)
+             if (folder / "panel.parquet").exists() else None)
+    order = manifest.get("scenario_order") or list(manifest.get("scenarios") or {})
+    if not manifest.get("scenarios") or not all(isinstance(s, str) for s in order):
+        raise UsageError(f"{folder / 'manifest.json'}: unreadable manifest (no scenarios)")
     return Batch(folder, manifest, runs, ts, panel, [s for s in order], failed)
 
 

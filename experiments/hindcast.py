@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from experiments import cli
 from model.region import Region, default_data_dir, load_region
 from model.species import NSO_MORTALITY_COLUMNS, NSO_POPULATION_NAMES, SFU, SPECIES
 
@@ -549,18 +550,20 @@ def format_summary(result: HindcastResult) -> str:
 
 # ---------------------------------------------------------------- CLI
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", type=Path, default=None,
+    parser.add_argument("--data", type=cli.existing_folder, default=None,
                         help="folder with the NSO-format tables (default: $HERDTRAP_NSO_DATA "
                              "or ../shared/data/nso)")
     parser.add_argument("--aimag", required=True, help="aimag name as spelled in the tables")
-    parser.add_argument("--start", type=int, default=1992,
+    parser.add_argument("--start", type=cli.int_range(1900, 2200), default=1992,
                         help="census year used as the initial condition (default 1992)")
-    parser.add_argument("--end", type=int, default=2024, help="last census year (default 2024)")
-    parser.add_argument("--replicates", type=int, default=5, help="seeds (default 5)")
-    parser.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
-    parser.add_argument("--households", type=int, default=None,
+    parser.add_argument("--end", type=cli.int_range(1900, 2200), default=2024,
+                        help="last census year (default 2024)")
+    parser.add_argument("--replicates", type=cli.int_range(1, 1000), default=5,
+                        help="seeds, 1-1000 (default 5)")
+    parser.add_argument("--seed", type=cli.seed, default=0, help="root seed (default 0)")
+    parser.add_argument("--households", type=cli.int_range(10, 1_000_000), default=None,
                         help="simulated households (default: population.households)")
-    parser.add_argument("--out", type=Path, default=None,
+    parser.add_argument("--out", type=cli.out_folder, default=None,
                         help="output folder (default results/hindcast-<aimag>-<start>-<end>)")
     parser.add_argument("--no-png", action="store_true", help="write the figure as HTML only")
 
