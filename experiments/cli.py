@@ -215,4 +215,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python -m experiments.cli`: run the imported module's main, so that the error
+    # classes the commands raise (experiments.cli.UsageError) are the ones caught here
+    from experiments.cli import main as _main
+
+    sys.exit(_main())

@@ -23,7 +23,7 @@ import html
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -199,6 +199,8 @@ class Batch:
     panel: pd.DataFrame | None
     scenarios: list[str]
     failed: int
+    #: scenarios left out because every run of theirs failed
+    not_compared: list[str] = field(default_factory=list)
 
     def households(self, scenario: str) -> int:
         sc = self.manifest["scenarios"][scenario]["resolved"]
@@ -236,6 +238,26 @@ def choose_baseline(batch: Batch, name: str | None) -> str:
                                f"{', '.join(batch.scenarios)}")
         return name
     return "baseline" if "baseline" in batch.scenarios else batch.scenarios[0]
+
+
+def check_comparable(batch: Batch, baseline: str) -> None:
+    """A comparison needs the baseline and at least one other scenario with finished runs.
+    Scenarios whose every run failed are left out (and named in the report); otherwise
+    a UsageError says why there is nothing to compare."""
+    have = set(batch.runs["scenario"].astype(str))
+    none = [s for s in batch.scenarios if s not in have]
+    see = "see the error column of runs.parquet"
+    if len(batch.scenarios) < 2:
+        raise UsageError(f"{batch.dir}: the batch has one scenario ({baseline}); compare needs a "
+                         "baseline and at least one other scenario (run a batch of two or more)")
+    if baseline in none:
+        raise UsageError(f"{batch.dir}: every run of the baseline {baseline!r} failed ({see}); "
+                         "choose another --baseline")
+    if len(batch.scenarios) - len(none) < 2:
+        raise UsageError(f"{batch.dir}: only the baseline {baseline!r} has finished runs; every "
+                         f"run of {', '.join(none)} failed ({see})")
+    batch.scenarios = [s for s in batch.scenarios if s in have]
+    batch.not_compared = none
 
 
 def horizons_of(batch: Batch, asked: Sequence[int] | None) -> list[int]:
@@ -411,6 +433,9 @@ def text_report(batch: Batch, baseline: str, comparison: pd.DataFrame, levels: p
     lines = [f"herdtrap compare: {batch.dir} — {len(batch.scenarios)} scenarios x {n_rep} "
              f"replicates, baseline {baseline!r}"
              + (f" ({batch.failed} failed runs left out)" if batch.failed else "")]
+    if batch.not_compared:
+        lines.append(f"not compared: {', '.join(batch.not_compared)} (every run failed; see the "
+                     "error column of runs.parquet)")
     w = max(12, *(len(s) for s in batch.scenarios)) + 2
     for name in PRINTED:
         lv = levels[(levels["outcome"] == name) & (levels["horizon"] == "run")]
@@ -696,6 +721,8 @@ def html_report(batch: Batch, baseline: str, comparison: pd.DataFrame, levels: p
         for s in batch.scenarios
     )
     git = m.get("git", {})
+    not_compared = (f" Not compared: {html.escape(', '.join(batch.not_compared))} (every run "
+                    "failed; see the error column of runs.parquet)." if batch.not_compared else "")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>herdtrap comparison — {html.escape(str(batch.dir))}</title>
@@ -710,7 +737,7 @@ code {{ font-size: 0.9em; }} .note {{ color: #555; font-size: 0.9em; }}
 <h1>Scenario comparison</h1>
 <p>Batch <code>{html.escape(str(batch.dir))}</code>: {len(batch.scenarios)} scenarios ×
 {m.get('replicates')} replicates, {m.get('years')} years, root seed {m.get('root_seed')};
-baseline <b>{html.escape(baseline)}</b>. {batch.failed} failed runs left out.
+baseline <b>{html.escape(baseline)}</b>. {batch.failed} failed runs left out.{not_compared}
 Written {now_iso()}.</p>
 
 <h2>How to read the intervals</h2>
@@ -766,6 +793,7 @@ def compare(folder: Path, baseline: str | None = None, horizons: Sequence[int] |
     if batch.runs.empty:
         raise UsageError(f"{folder}: no successful runs to compare")
     base = choose_baseline(batch, baseline)
+    check_comparable(batch, base)
     frames = outcome_frames(batch, horizons_of(batch, horizons))
     levels = levels_table(batch, frames)
     comparison = comparison_table(batch, frames, base)

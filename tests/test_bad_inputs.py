@@ -313,6 +313,19 @@ CASES: list[Case] = [
     nso("hindcast_table_is_folder",
         lambda t: ((t / "nso/mortality_rates_aimag.csv").unlink(),
                    (t / "nso/mortality_rates_aimag.csv").mkdir()), "mortality_rates_aimag.csv"),
+    nso("hindcast_soum_profile_text_count",
+        lambda t: _edit_zavkhan_row(t, "soum_profile_2019.csv", "Aldarkhaan", 3, "many",
+                                    key=(1, 2)), "soum_profile_2019.csv"),
+    nso("hindcast_herd_classes_without_total",
+        _rewrite("herd_size_classes_aimag_2019.csv", ",total,", ",sum,"), "total"),
+    nso("hindcast_prices_latin1", lambda t: (t / "nso/livestock_prices_soum_monthly_2021.csv")
+        .write_bytes("soum_code,soum\n18101,Uliastaí\n".encode("latin-1")),
+        "livestock_prices_soum_monthly_2021.csv"),
+    scen("replay_table_text_rate",
+         '[climate]\nregime = "replay"\nreplay_years = [2010]\ndata_dir = "TMP/nso"\n',
+         "mortality_rates_aimag.csv", files={"nso/mortality_rates_aimag.csv":
+                                             "Aimag,Year,Mort_hor,Mort_cat,Mort_cam,Mort_sheep,"
+                                             "Mort_goat,All_SFU\nZavkhan,2010,x,0,0,0,0,0\n"}),
     nso("hindcast_households_zero", lambda t: None, "--households", ["--households", "0"]),
     nso("hindcast_replicates_negative", lambda t: None, "--replicates", ["--replicates", "-1"]),
     nso("hindcast_seed_negative", lambda t: None, "--seed", ["--seed", "-9"]),
@@ -351,12 +364,14 @@ CASES: list[Case] = [
 ]
 
 
-def _edit_zavkhan_row(tmp: Path, name: str, year: str, col: int, value: str) -> None:
+def _edit_zavkhan_row(tmp: Path, name: str, year: str, col: int, value: str,
+                     key: tuple[int, int] = (0, 1)) -> None:
+    """Set cell ``col`` of the row whose cells ``key`` are ("Zavkhan", ``year``)."""
     p = tmp / "nso" / name
     lines = p.read_text(encoding="utf-8").splitlines()
     for i, line in enumerate(lines):
         cells = line.split(",")
-        if cells[0] == "Zavkhan" and cells[1] == year:
+        if cells[key[0]] == "Zavkhan" and cells[key[1]] == year:
             cells[col] = value
             lines[i] = ",".join(cells)
             break
