@@ -54,6 +54,7 @@ import pandas as pd
 
 from experiments.provenance import (
     REPO_ROOT,
+    check_output_folder,
     git_commit,
     now_iso,
     read_results_manifest,
@@ -1023,7 +1024,7 @@ def write_brief(batch_dir: str | Path, *, baseline: str | None = None,
     batch = load_batch(batch_dir, baseline, scenarios)
     findings = compute_findings(batch)
     figs = make_figures(batch, findings)
-    target = batch.path / "brief"
+    target = check_output_folder(batch.path / "brief", BriefError)
     tmp = Path(tempfile.mkdtemp(prefix=".brief.", suffix=".tmp", dir=batch.path))
     try:
         (tmp / "figures").mkdir()

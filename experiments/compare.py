@@ -35,6 +35,7 @@ from experiments import cli
 from experiments.cli import UsageError
 from experiments.provenance import (
     atomic_write_bytes,
+    check_output_folder,
     now_iso,
     read_results_manifest,
     read_results_table,
@@ -794,6 +795,7 @@ def compare(folder: Path, baseline: str | None = None, horizons: Sequence[int] |
         raise UsageError(f"{folder}: no successful runs to compare")
     base = choose_baseline(batch, baseline)
     check_comparable(batch, base)
+    check_output_folder(Path(folder) / OUT, UsageError)
     frames = outcome_frames(batch, horizons_of(batch, horizons))
     levels = levels_table(batch, frames)
     comparison = comparison_table(batch, frames, base)

@@ -56,6 +56,7 @@ from experiments.cli import UsageError
 from experiments.provenance import (
     atomic_write_bytes,
     atomic_write_json,
+    check_output_folder,
     command_line,
     now_iso,
     read_results_manifest,
@@ -458,6 +459,7 @@ def run_discovery(folder: Path, outcome: str, threshold: float, *, direction: st
         raise DiscoveryError(f"--dzud-loss must be a stock loss share in (0, 1), got {dzud_loss}")
     _prim_module()  # clear message early if the extra is missing
     data = load_data(folder, outcome, dzud_loss)
+    check_output_folder(Path(folder) / OUT, DiscoveryError)
     direction = direction or default_direction(outcome)
     bad = _bad(data.y, direction, threshold)
     sign = ">" if direction == "above" else "<"

@@ -110,6 +110,16 @@ def read_results_manifest(folder: Path, error: type[Exception], *, give: str) ->
     return manifest
 
 
+def check_output_folder(path: Path, error: type[Exception]) -> Path:
+    """The folder an analysis writes into (e.g. DIR/compare): ``error`` if a file is in
+    its place, so that the command stops before it writes anything."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise error(f"{path} is a file; the command writes its results into a folder of "
+                    "that name (move the file away)")
+    return path
+
+
 def read_results_table(folder: Path, name: str, error: type[Exception], *,
                        columns: Sequence[str] = (), read_columns: Sequence[str] | None = None,
                        redo: str = "run the command that wrote the folder again"

@@ -493,7 +493,10 @@ def main(args: argparse.Namespace) -> int:
 
     if not 0 < args.bandwidth <= 10 or not 20 <= args.bootstrap <= 100_000:
         raise UsageError("--bandwidth must be in (0, 10] and --bootstrap in [20, 100000]")
+    from experiments.provenance import check_output_folder
+
     try:
+        check_output_folder(Path(args.results) / "trap", TrapError)
         panel = read_panel(args.results)
         ests, ref, shares = analyse(panel, reference=args.scenario, bandwidth=args.bandwidth,
                                     n_boot=args.bootstrap, seed=args.seed, progress=True,

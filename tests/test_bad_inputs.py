@@ -238,7 +238,12 @@ CASES: list[Case] = [
     Case("compare_horizon_zero", ["compare", "BATCH", "--horizons", "0"], None, "--horizons"),
     Case("compare_run_folder", ["compare", "TMP/r"],
          {"r/manifest.json": json.dumps({"kind": "run"})}, "batch"),
+    Case("compare_output_folder_is_file", ["compare", "BATCH"], {"batch/compare": "x"},
+         "compare"),
     # ------------------------------------------------------------ discover
+    Case("discover_output_folder_is_file", ["discover", "BATCH", "--outcome",
+                                            "poverty_headcount_final", "--threshold", "0.17"],
+         {"batch/discovery": "x"}, "discovery"),
     Case("discover_threshold_inf", ["discover", "BATCH", "--outcome",
                                     "poverty_headcount_final", "--threshold", "inf"],
          None, "--threshold"),
@@ -277,7 +282,11 @@ CASES: list[Case] = [
          expect="panel.parquet"),
     Case("trap_unknown_scenario", ["trap", "BATCH", "--scenario", "nobody", "--no-png"], None,
          "nobody"),
+    Case("trap_output_folder_is_file", ["trap", "BATCH", "--no-png"], {"batch/trap": "x"},
+         "trap"),
     # ------------------------------------------------------------ brief
+    Case("brief_output_folder_is_file", ["brief", "BATCH", "--no-images"], {"batch/brief": "x"},
+         "brief"),
     Case("brief_manifest_truncated", ["brief", "BATCH", "--no-images"],
          setup=lambda t: (t / "batch/manifest.json").write_bytes(
              (t / "batch/manifest.json").read_bytes()[:50]), expect="manifest.json"),
@@ -362,6 +371,62 @@ CASES: list[Case] = [
          "--outcome"),
     Case("argparse_bad_choice", ["trap", "BATCH", "--measure", "median"], None, "--measure"),
 ]
+
+
+#: The examples issue 17 names, each in its own words (the corpus above is different).
+ISSUE_CASES: list[Case] = [
+    scen("issue_run_is_5", "run = 5\n", "run"),
+    scen("issue_parameters_is_5", "parameters = 5\n", "parameters"),
+    scen("issue_households_nan", '[parameters]\n"population.households" = nan\n',
+         "population.households"),
+    scen("issue_not_utf8", 'base = "small.toml"\ndescription = "\xe9t\xe9"\n'.encode("latin-1"),
+         "UTF-8"),
+    Case("issue_directory_as_scenario", ["run", "TMP", "--out", "TMP/out"], expect="folder"),
+    scen("issue_directory_as_base", '!base = "sub"\n', "base", files={"sub/x": "x"}),
+    scen("issue_seed_minus_1", "", "--seed", extra=["--seed", "-1"]),
+    scen("issue_malformed_scheduler", "", "--scheduler", cmd="batch",
+         extra=["--backend", "dask", "--scheduler", "tcp://host:port"]),
+    scen("issue_out_under_regular_file", "", "--out", extra=["--out", "TMP/f/out"],
+         files={"f": "x"}),
+    Case("issue_compare_corrupt_manifest", ["compare", "BATCH"], {"batch/manifest.json": "{"},
+         "manifest.json"),
+    Case("issue_compare_corrupt_runs", ["compare", "BATCH"],
+         setup=_corrupt("batch/runs.parquet"), expect="runs.parquet"),
+    Case("issue_discover_corrupt_timeseries", ["discover", "BATCH", "--outcome",
+                                               "poverty_headcount_final", "--threshold", "0.2"],
+         setup=_corrupt("batch/timeseries.parquet"), expect="timeseries.parquet"),
+    Case("issue_trap_bandwidth_nan", ["trap", "BATCH", "--bandwidth", "nan"], None,
+         "--bandwidth"),
+    nso("issue_hindcast_missing_column", _rewrite("mortality_rates_aimag.csv", ",All_SFU,", ",X,"),
+        "All_SFU"),
+    nso("issue_hindcast_not_utf8", _latin1("livestock_population_aimag_species.csv"),
+        "UTF-8"),
+    Case("issue_names_5_and_text_5",
+         ["batch", "TMP/a.toml", "TMP/b.toml", "-r", "1", "--out", "TMP/out"],
+         {"small.toml": SMALL, "a.toml": 'base = "small.toml"\nname = 5\n',
+          "b.toml": 'base = "small.toml"\nname = "5"\n'}, "name"),
+    scen("issue_name_not_string", "name = true\n", "name"),
+    scen("issue_description_not_string", "description = 1.5\n", "description"),
+    scen("issue_empty_name", 'name = ""\n', "name"),
+    scen("issue_name_with_nul", 'name = "a\\u0000b"\n', "name"),
+    nso("issue_abc_in_mortality",
+        lambda t: _edit_zavkhan_row(t, "mortality_rates_aimag.csv", "2016", 3, "abc"), "abc"),
+    nso("issue_negative_census",
+        lambda t: _edit_zavkhan_row(t, "livestock_population_aimag_species.csv", "2017", 3, "-1"),
+        "Thousand_head"),
+    scen("issue_species_does_not_exist", '[policies.insurance]\nspecies = "reindeer"\n',
+         "reindeer", cmd="batch"),
+    scen("issue_unknown_soum", TOPUP + 'soums = "Zavkhan:Nowhere"\n', "Nowhere", cmd="batch"),
+    scen("issue_replay_year_without_data",
+         '[climate]\nregime = "replay"\nreplay_years = [1960]\n', "1960", cmd="batch"),
+    scen("issue_duplicate_aimags", '[run]\naimags = ["Khuvsgul", "Khuvsgul"]\n', "twice",
+         cmd="batch"),
+]
+
+
+@pytest.mark.parametrize("case", ISSUE_CASES, ids=[c.id for c in ISSUE_CASES])
+def test_the_issues_examples_are_refused(case, tmp_path, capsys, small_batch):
+    check_refused(case, tmp_path, capsys, small_batch)
 
 
 def _edit_zavkhan_row(tmp: Path, name: str, year: str, col: int, value: str,
