@@ -64,13 +64,15 @@ def _parse_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
 
 
-def int_range(low: int, high: int | None = None, *, also: tuple[int, ...] = ()):
-    """An argparse type: a whole number in [low, high] (or one of ``also``)."""
+def int_range(low: int, high: int | None = None, *, also: tuple[int, ...] = (),
+              label: str | None = None):
+    """An argparse type: a whole number in [low, high] (or one of ``also``); ``label``
+    shows the range in messages."""
     def parse(text: str) -> int:
         value = _parse_int(text)
         if value in also or (value >= low and (high is None or value <= high)):
             return value
-        allowed = f"[{low}, {high}]" if high is not None else f">= {low}"
+        allowed = label or (f"[{low}, {high}]" if high is not None else f">= {low}")
         extra = f" or {', '.join(map(str, also))}" if also else ""
         raise argparse.ArgumentTypeError(f"{value} is outside the allowed range {allowed}{extra}")
     parse.__name__ = "whole number"
@@ -79,7 +81,7 @@ def int_range(low: int, high: int | None = None, *, also: tuple[int, ...] = ()):
 
 #: seeds: numpy's SeedSequence takes non-negative integers; 2**63 keeps them int64
 SEED_MAX = 2**63 - 1
-seed = int_range(0, SEED_MAX)
+seed = int_range(0, SEED_MAX, label="[0, 2**63 - 1]")
 
 
 def float_range(low: float, high: float, *, low_open: bool = False, high_open: bool = False):
