@@ -52,7 +52,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from experiments.provenance import REPO_ROOT, git_commit, now_iso, read_results_manifest
+from experiments.provenance import (
+    REPO_ROOT,
+    check_output_folder,
+    git_commit,
+    now_iso,
+    read_results_manifest,
+    read_results_table,
+)
 
 CONFIDENCE = 0.95
 #: Years reported besides the horizon (when the horizon is longer).
@@ -196,17 +203,11 @@ def load_batch(path: str | Path, baseline: str | None = None,
     if parts.is_dir() and any(parts.iterdir()):
         raise BriefError(f"{path}: the batch is unfinished (runs in {parts}/ not merged yet); "
                          "re-run the same `herdtrap batch` command to finish it")
-    for name in ("runs.parquet", "timeseries.parquet"):
-        if not (path / name).is_file():
-            raise BriefError(f"{path}: {name} is missing; re-run the `herdtrap batch` command")
-    try:
-        runs_all = pd.read_parquet(path / "runs.parquet")
-        ts = pd.read_parquet(path / "timeseries.parquet")
-    except Exception as exc:  # pyarrow raises several kinds
-        raise BriefError(f"{path}: cannot read the batch tables ({exc})") from None
-    need = {"scenario", "replicate", "status"}
-    if missing := need - set(runs_all.columns):
-        raise BriefError(f"{path}/runs.parquet: columns {sorted(missing)} missing")
+    redo = "re-run the `herdtrap batch` command"
+    runs_all = read_results_table(path, "runs.parquet", BriefError,
+                                  columns=("scenario", "replicate", "status"), redo=redo)
+    ts = read_results_table(path, "timeseries.parquet", BriefError,
+                            columns=("scenario", "replicate", "year"), redo=redo)
     if "task_id" in runs_all:
         runs_all = runs_all.drop_duplicates("task_id", keep="last")
     runs_all = runs_all.drop_duplicates(["scenario", "replicate"], keep="last")
@@ -1029,7 +1030,7 @@ def write_brief(batch_dir: str | Path, *, baseline: str | None = None,
     batch = load_batch(batch_dir, baseline, scenarios)
     findings = compute_findings(batch)
     figs = make_figures(batch, findings)
-    target = batch.path / "brief"
+    target = check_output_folder(batch.path / "brief", BriefError)
     tmp = Path(tempfile.mkdtemp(prefix=".brief.", suffix=".tmp", dir=batch.path))
     try:
         (tmp / "figures").mkdir()

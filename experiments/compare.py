@@ -23,7 +23,7 @@ import html
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +31,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from experiments import cli
 from experiments.cli import UsageError
-from experiments.provenance import atomic_write_bytes, now_iso, read_results_manifest
+from experiments.provenance import (
+    atomic_write_bytes,
+    check_output_folder,
+    now_iso,
+    read_results_manifest,
+    read_results_table,
+)
 from experiments.runner import OUTCOMES
 
 #: Yearly metrics (timeseries.parquet) reported at horizons, with the better direction.
@@ -90,7 +97,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("dir", type=Path, metavar="DIR", help="a batch results folder")
     parser.add_argument("--baseline", default=None, metavar="NAME",
                         help="baseline scenario (default: 'baseline' if present, else the first)")
-    parser.add_argument("--horizons", type=int, nargs="+", default=None, metavar="YEAR",
+    parser.add_argument("--horizons", type=cli.int_range(1, 200), nargs="+", default=None, metavar="YEAR",
                         help="years at which to report levels (default 5 10 and the final year)")
     parser.add_argument("--no-html", action="store_true", help="skip report.html")
 
@@ -193,6 +200,8 @@ class Batch:
     panel: pd.DataFrame | None
     scenarios: list[str]
     failed: int
+    #: scenarios left out because every run of theirs failed
+    not_compared: list[str] = field(default_factory=list)
 
     def households(self, scenario: str) -> int:
         sc = self.manifest["scenarios"][scenario]["resolved"]
@@ -208,13 +217,18 @@ def load_batch(folder: Path) -> Batch:
     if not (folder / "runs.parquet").exists() or manifest.get("finished", "") is None:
         raise UsageError(f"{folder}: the batch has not finished (it is running or was "
                          "interrupted); run its command again to complete it")
-    runs = pd.read_parquet(folder / "runs.parquet")
+    redo = "run the `herdtrap batch` command that wrote the folder again"
+    runs = read_results_table(folder, "runs.parquet", UsageError,
+                              columns=("scenario", "replicate", "status"), redo=redo)
     failed = int((runs["status"] != "ok").sum())
     runs = runs[runs["status"] == "ok"].reset_index(drop=True)
-    ts = (pd.read_parquet(folder / "timeseries.parquet")
-          if (folder / "timeseries.parquet").exists() else pd.DataFrame())
-    panel = pd.read_parquet(folder / "panel.parquet") if (folder / "panel.parquet").exists() else None
-    order = manifest.get("scenario_order") or list(manifest["scenarios"])
+    ts = read_results_table(folder, "timeseries.parquet", UsageError,
+                            columns=("scenario", "replicate", "year"), redo=redo)
+    panel = (read_results_table(folder, "panel.parquet", UsageError, redo=redo)
+             if (folder / "panel.parquet").exists() else None)
+    order = manifest.get("scenario_order") or list(manifest.get("scenarios") or {})
+    if not manifest.get("scenarios") or not all(isinstance(s, str) for s in order):
+        raise UsageError(f"{folder / 'manifest.json'}: unreadable manifest (no scenarios)")
     return Batch(folder, manifest, runs, ts, panel, [s for s in order], failed)
 
 
@@ -225,6 +239,26 @@ def choose_baseline(batch: Batch, name: str | None) -> str:
                                f"{', '.join(batch.scenarios)}")
         return name
     return "baseline" if "baseline" in batch.scenarios else batch.scenarios[0]
+
+
+def check_comparable(batch: Batch, baseline: str) -> None:
+    """A comparison needs the baseline and at least one other scenario with finished runs.
+    Scenarios whose every run failed are left out (and named in the report); otherwise
+    a UsageError says why there is nothing to compare."""
+    have = set(batch.runs["scenario"].astype(str))
+    none = [s for s in batch.scenarios if s not in have]
+    see = "see the error column of runs.parquet"
+    if len(batch.scenarios) < 2:
+        raise UsageError(f"{batch.dir}: the batch has one scenario ({baseline}); compare needs a "
+                         "baseline and at least one other scenario (run a batch of two or more)")
+    if baseline in none:
+        raise UsageError(f"{batch.dir}: every run of the baseline {baseline!r} failed ({see}); "
+                         "choose another --baseline")
+    if len(batch.scenarios) - len(none) < 2:
+        raise UsageError(f"{batch.dir}: only the baseline {baseline!r} has finished runs; every "
+                         f"run of {', '.join(none)} failed ({see})")
+    batch.scenarios = [s for s in batch.scenarios if s in have]
+    batch.not_compared = none
 
 
 def horizons_of(batch: Batch, asked: Sequence[int] | None) -> list[int]:
@@ -400,6 +434,9 @@ def text_report(batch: Batch, baseline: str, comparison: pd.DataFrame, levels: p
     lines = [f"herdtrap compare: {batch.dir} — {len(batch.scenarios)} scenarios x {n_rep} "
              f"replicates, baseline {baseline!r}"
              + (f" ({batch.failed} failed runs left out)" if batch.failed else "")]
+    if batch.not_compared:
+        lines.append(f"not compared: {', '.join(batch.not_compared)} (every run failed; see the "
+                     "error column of runs.parquet)")
     w = max(12, *(len(s) for s in batch.scenarios)) + 2
     for name in PRINTED:
         lv = levels[(levels["outcome"] == name) & (levels["horizon"] == "run")]
@@ -685,6 +722,8 @@ def html_report(batch: Batch, baseline: str, comparison: pd.DataFrame, levels: p
         for s in batch.scenarios
     )
     git = m.get("git", {})
+    not_compared = (f" Not compared: {html.escape(', '.join(batch.not_compared))} (every run "
+                    "failed; see the error column of runs.parquet)." if batch.not_compared else "")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>herdtrap comparison — {html.escape(str(batch.dir))}</title>
@@ -699,7 +738,7 @@ code {{ font-size: 0.9em; }} .note {{ color: #555; font-size: 0.9em; }}
 <h1>Scenario comparison</h1>
 <p>Batch <code>{html.escape(str(batch.dir))}</code>: {len(batch.scenarios)} scenarios ×
 {m.get('replicates')} replicates, {m.get('years')} years, root seed {m.get('root_seed')};
-baseline <b>{html.escape(baseline)}</b>. {batch.failed} failed runs left out.
+baseline <b>{html.escape(baseline)}</b>. {batch.failed} failed runs left out.{not_compared}
 Written {now_iso()}.</p>
 
 <h2>How to read the intervals</h2>
@@ -755,6 +794,8 @@ def compare(folder: Path, baseline: str | None = None, horizons: Sequence[int] |
     if batch.runs.empty:
         raise UsageError(f"{folder}: no successful runs to compare")
     base = choose_baseline(batch, baseline)
+    check_comparable(batch, base)
+    check_output_folder(Path(folder) / OUT, UsageError)
     frames = outcome_frames(batch, horizons_of(batch, horizons))
     levels = levels_table(batch, frames)
     comparison = comparison_table(batch, frames, base)

@@ -51,13 +51,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from experiments import cli
 from experiments.cli import UsageError
 from experiments.provenance import (
     atomic_write_bytes,
     atomic_write_json,
+    check_output_folder,
     command_line,
     now_iso,
     read_results_manifest,
+    read_results_table,
 )
 
 #: Stock loss (share of SFU, aimag mean) from which a winter counts as a dzud [est]:
@@ -114,8 +117,11 @@ def sensitivity_data(folder: Path, outcome: str) -> DiscoveryData:
         if not (folder / name).exists():
             raise DiscoveryError(f"{folder}: {name} is missing (has the analysis finished? "
                                  "run the same `herdtrap sensitivity` command again)")
-    sample = pd.read_parquet(folder / "sample.parquet")
-    outcomes = pd.read_parquet(folder / "outcomes.parquet")
+    redo = "run the `herdtrap sensitivity` command that wrote the folder again"
+    sample = read_results_table(folder, "sample.parquet", DiscoveryError, columns=("row",),
+                                redo=redo)
+    outcomes = read_results_table(folder, "outcomes.parquet", DiscoveryError,
+                                  columns=("row",), redo=redo)
     available = [c for c in outcomes.columns if c not in ("row", "replicate")]
     _choose_outcome(available, outcome, folder)
     y = outcomes.groupby("row")[outcome].mean().reindex(sample["row"])
@@ -166,7 +172,9 @@ def batch_data(folder: Path, outcome: str, manifest: Mapping[str, Any],
     if not (folder / "runs.parquet").exists():
         raise DiscoveryError(f"{folder}: runs.parquet is missing (has the batch finished? run "
                              "the same `herdtrap batch` command again)")
-    runs = pd.read_parquet(folder / "runs.parquet")
+    redo = "run the `herdtrap batch` command that wrote the folder again"
+    runs = read_results_table(folder, "runs.parquet", DiscoveryError,
+                              columns=("scenario", "replicate", "status"), redo=redo)
     runs = runs[runs["status"] == "ok"].reset_index(drop=True)
     from experiments.runner import OUTCOMES
 
@@ -196,7 +204,8 @@ def batch_data(folder: Path, outcome: str, manifest: Mapping[str, Any],
         else:
             x[k] = vals.map(str)
     if (folder / "timeseries.parquet").exists():
-        ts = pd.read_parquet(folder / "timeseries.parquet")
+        ts = read_results_table(folder, "timeseries.parquet", DiscoveryError,
+                                columns=("scenario", "replicate", "year"), redo=redo)
         clim = climate_features(ts, dzud_loss)
         merged = runs[["scenario", "replicate"]].merge(clim, on=["scenario", "replicate"],
                                                        how="left")
@@ -406,23 +415,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="a results folder of `herdtrap sensitivity` or `herdtrap batch`")
     parser.add_argument("--outcome", required=True,
                         help="outcome column, e.g. poverty_headcount_final")
-    parser.add_argument("--threshold", type=float, required=True,
+    parser.add_argument("--threshold", type=cli.finite, required=True,
                         help="a case is bad when its outcome is beyond this value")
     side = parser.add_mutually_exclusive_group()
     side.add_argument("--above", dest="direction", action="store_const", const="above",
                       help="bad = outcome > threshold (default when less is better)")
     side.add_argument("--below", dest="direction", action="store_const", const="below",
                       help="bad = outcome < threshold (default when more is better)")
-    parser.add_argument("--boxes", type=int, default=MAX_BOXES,
+    parser.add_argument("--boxes", type=cli.int_range(1, 100), default=MAX_BOXES,
                         help=f"at most this many boxes (default {MAX_BOXES})")
-    parser.add_argument("--min-coverage", type=float, default=MIN_COVERAGE,
+    parser.add_argument("--min-coverage", type=cli.float_range(0, 1, low_open=True),
+                        default=MIN_COVERAGE,
                         help="choose the densest box with at least this coverage "
                              f"(default {MIN_COVERAGE})")
-    parser.add_argument("--peel-alpha", type=float, default=0.05,
+    parser.add_argument("--peel-alpha", type=cli.float_range(0, 0.5, low_open=True, high_open=True),
+                        default=0.05,
                         help="share of cases peeled per step (default 0.05)")
-    parser.add_argument("--mass-min", type=float, default=0.05,
+    parser.add_argument("--mass-min", type=cli.float_range(0, 1, low_open=True, high_open=True),
+                        default=0.05,
                         help="smallest box, as a share of all cases (default 0.05)")
-    parser.add_argument("--dzud-loss", type=float, default=DZUD_LOSS,
+    parser.add_argument("--dzud-loss", type=cli.float_range(0, 1, low_open=True, high_open=True),
+                        default=DZUD_LOSS,
                         help=f"batch folders: a winter with at least this stock loss is a dzud "
                              f"(default {DZUD_LOSS})")
 
@@ -442,8 +455,11 @@ def run_discovery(folder: Path, outcome: str, threshold: float, *, direction: st
         raise DiscoveryError(f"--mass-min must be in (0, 1), got {mass_min}")
     if not np.isfinite(threshold):
         raise DiscoveryError(f"--threshold must be a finite number, got {threshold}")
+    if not 0 < dzud_loss < 1:
+        raise DiscoveryError(f"--dzud-loss must be a stock loss share in (0, 1), got {dzud_loss}")
     _prim_module()  # clear message early if the extra is missing
     data = load_data(folder, outcome, dzud_loss)
+    check_output_folder(Path(folder) / OUT, DiscoveryError)
     direction = direction or default_direction(outcome)
     bad = _bad(data.y, direction, threshold)
     sign = ">" if direction == "above" else "<"

@@ -43,6 +43,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from experiments import cli
+from model.nso import NSOTableError, read_table
 from model.region import Region, default_data_dir, load_region
 from model.species import NSO_MORTALITY_COLUMNS, NSO_POPULATION_NAMES, SFU, SPECIES
 
@@ -71,9 +73,47 @@ def _match(names: pd.Series, aimag: str) -> pd.Series:
     return names.astype(str).str.strip().str.lower() == aimag.strip().lower()
 
 
+# The NSO tables a hindcast reads, checked by model.nso.read_table.
+def read_population_table(data_dir: Path) -> pd.DataFrame:
+    return read_table(Path(data_dir) / F_POP, ("Aimag", "Year", "Species", "Thousand_head"),
+                      integers=("Year",), counts=("Thousand_head",))
+
+
+def read_mortality_table(data_dir: Path) -> pd.DataFrame:
+    rates = (*NSO_MORTALITY_COLUMNS.values(), "All_SFU")
+    return read_table(Path(data_dir) / F_MORT, ("Aimag", "Year", *rates), integers=("Year",),
+                      rates=rates)
+
+
+#: Optional tables (passed on to experiments.calibrate): columns, whole-number columns, counts.
+OPTIONAL_COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
+    "soum_profile_2019.csv": (
+        ("soum_code", "aimag", "soum", "herder_households", "livestock_thousand_head",
+         "children_under5", "population"), ("soum_code",),
+        ("herder_households", "livestock_thousand_head", "children_under5", "population")),
+    "herd_size_classes_aimag_2019.csv": (
+        ("aimag_code", "aimag", "year", "total", "up_to_10", "11_30", "31_50", "51_100",
+         "101_200", "up_to_200"), ("aimag_code", "year"),
+        ("total", "up_to_10", "11_30", "31_50", "51_100", "101_200", "up_to_200")),
+    F_PRICE: (("soum_code", "soum", "species", "year", "month", "price_thousand_mnt_per_head"),
+              ("soum_code", "year", "month"), ("price_thousand_mnt_per_head",)),
+}
+
+
+def check_optional_tables(data_dir: Path) -> None:
+    """Check the optional tables ``data_dir`` has (HindcastError naming file, column, line)."""
+    for name, (columns, integers, counts) in OPTIONAL_COLUMNS.items():
+        path = Path(data_dir) / name
+        if path.exists():
+            try:
+                read_table(path, columns, integers=integers, counts=counts)
+            except NSOTableError as exc:
+                raise HindcastError(str(exc)) from None
+
+
 def read_census(data_dir: Path, aimag: str) -> pd.DataFrame:
     """Year-end census (head) by species, index = year, columns = SPECIES (NaN if absent)."""
-    pop = pd.read_csv(Path(data_dir) / F_POP)
+    pop = read_population_table(data_dir)
     rows = pop[_match(pop["Aimag"], aimag)]
     wide = rows.pivot_table(index="Year", columns="Species", values="Thousand_head",
                             aggfunc="sum")
@@ -87,7 +127,7 @@ def read_census(data_dir: Path, aimag: str) -> pd.DataFrame:
 
 def read_mortality(data_dir: Path, aimag: str) -> pd.DataFrame:
     """NSO adult mortality by loss year: columns SPECIES + 'sfu' (All_SFU)."""
-    mort = pd.read_csv(Path(data_dir) / F_MORT)
+    mort = read_mortality_table(data_dir)
     rows = mort[_match(mort["Aimag"], aimag)].set_index("Year").sort_index()
     out = pd.DataFrame({s: rows[NSO_MORTALITY_COLUMNS[s]] for s in SPECIES})
     out["sfu"] = rows["All_SFU"]
@@ -98,8 +138,8 @@ def read_mortality(data_dir: Path, aimag: str) -> pd.DataFrame:
 
 def available_aimags(data_dir: Path) -> list[str]:
     """Aimags present in both required tables of ``data_dir``."""
-    mort = pd.read_csv(Path(data_dir) / F_MORT)
-    pop = pd.read_csv(Path(data_dir) / F_POP)
+    mort = read_mortality_table(data_dir)
+    pop = read_population_table(data_dir)
     return sorted(set(mort["Aimag"].astype(str).str.strip())
                   & set(pop["Aimag"].astype(str).str.strip()))
 
@@ -114,8 +154,9 @@ def check_inputs(data_dir: Path, aimag: str, start: int, end: int) -> str:
         raise HindcastError(f"{data_dir} lacks required NSO table(s): {', '.join(missing)}")
     try:
         known = available_aimags(data_dir)
-    except (KeyError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise HindcastError(f"malformed NSO table in {data_dir}: {exc!r}") from None
+    except NSOTableError as exc:
+        raise HindcastError(str(exc)) from None
+    check_optional_tables(data_dir)
     name = next((k for k in known if k.lower() == aimag.strip().lower()), None)
     if name is None:
         raise HindcastError(f"aimag {aimag!r} not in both {F_MORT} and {F_POP} of {data_dir}; "
@@ -554,18 +595,20 @@ def format_summary(result: HindcastResult) -> str:
 
 # ---------------------------------------------------------------- CLI
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", type=Path, default=None,
+    parser.add_argument("--data", type=cli.existing_folder, default=None,
                         help="folder with the NSO-format tables (default: $HERDTRAP_NSO_DATA, "
                              "else ../shared/data/nso if present, else model/data/nso)")
     parser.add_argument("--aimag", required=True, help="aimag name as spelled in the tables")
-    parser.add_argument("--start", type=int, default=1992,
+    parser.add_argument("--start", type=cli.int_range(1900, 2200), default=1992,
                         help="census year used as the initial condition (default 1992)")
-    parser.add_argument("--end", type=int, default=2024, help="last census year (default 2024)")
-    parser.add_argument("--replicates", type=int, default=5, help="seeds (default 5)")
-    parser.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
-    parser.add_argument("--households", type=int, default=None,
+    parser.add_argument("--end", type=cli.int_range(1900, 2200), default=2024,
+                        help="last census year (default 2024)")
+    parser.add_argument("--replicates", type=cli.int_range(1, 1000), default=5,
+                        help="seeds, 1-1000 (default 5)")
+    parser.add_argument("--seed", type=cli.seed, default=0, help="root seed (default 0)")
+    parser.add_argument("--households", type=cli.int_range(10, 1_000_000), default=None,
                         help="simulated households (default: population.households)")
-    parser.add_argument("--out", type=Path, default=None,
+    parser.add_argument("--out", type=cli.out_folder, default=None,
                         help="output folder (default results/hindcast-<aimag>-<start>-<end>)")
     parser.add_argument("--no-png", action="store_true", help="write the figure as HTML only")
 

@@ -15,6 +15,7 @@ import platform
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -79,22 +80,81 @@ def command_line() -> str:
     return shlex.join(["herdtrap", *argv])
 
 
+#: Types of the manifest entries that analyses read (checked when present).
+MANIFEST_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "kind": str, "scenarios": dict, "scenario_order": list, "replicates": int,
+    "spec": dict, "design": dict, "counts": dict,
+}
+
+
 def read_results_manifest(folder: Path, error: type[Exception], *, give: str) -> dict[str, Any]:
-    """The manifest of a results folder to analyse; ``error`` (one line) if there is none.
+    """The manifest of a results folder to analyse; ``error`` (one line) if there is none
+    or it is unreadable: not UTF-8 JSON, not an object, or an entry of MANIFEST_FIELDS
+    of the wrong type (e.g. ``scenarios`` not an object).
 
     ``give`` says what folder the user should pass, e.g. "a folder written by
     `herdtrap batch`". Checking the manifest's kind is the caller's business.
     """
     folder = Path(folder)
     if not folder.is_dir():
-        raise error(f"{folder}: no such folder (give {give})")
+        what = "a file, not a folder" if folder.exists() else "no such folder"
+        raise error(f"{folder}: {what} (give {give})")
     path = folder / "manifest.json"
     if not path.is_file():
         raise error(f"{folder}: no manifest.json (give {give})")
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise error(f"{path}: unreadable manifest ({exc})") from None
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise error(f"{path}: unreadable manifest ({reason})") from None
+    if not isinstance(manifest, dict):
+        raise error(f"{path}: unreadable manifest (a JSON object expected, got "
+                    f"{type(manifest).__name__})")
+    for key, kind in MANIFEST_FIELDS.items():
+        value = manifest.get(key)
+        if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
+            raise error(f"{path}: unreadable manifest ({key} is a {type(value).__name__}, "
+                        f"expected a {getattr(kind, '__name__', 'value')})")
+    scenarios = manifest.get("scenarios") or {}
+    if not all(isinstance(v, dict) for v in scenarios.values()):
+        raise error(f"{path}: unreadable manifest (every entry of scenarios must be an object)")
+    return manifest
+
+
+def check_output_folder(path: Path, error: type[Exception]) -> Path:
+    """The folder an analysis writes into (e.g. DIR/compare): ``error`` if a file is in
+    its place, so that the command stops before it writes anything."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise error(f"{path} is a file; the command writes its results into a folder of "
+                    "that name (move the file away)")
+    return path
+
+
+def read_results_table(folder: Path, name: str, error: type[Exception], *,
+                       columns: Sequence[str] = (), read_columns: Sequence[str] | None = None,
+                       redo: str = "run the command that wrote the folder again"
+                       ) -> pd.DataFrame:
+    """A Parquet table of a results folder; ``error`` (one line naming the file) if it is
+    missing, unreadable or lacks one of ``columns``. ``read_columns``: read only these
+    (those the file has)."""
+    path = Path(folder) / name
+    if not path.is_file():
+        what = "is a folder, not a file" if path.is_dir() else "is missing"
+        raise error(f"{path}: {what}; {redo}")
+    try:
+        import pyarrow.parquet as pq
+
+        have = pq.read_schema(path).names
+        cols = None if read_columns is None else [c for c in read_columns if c in have]
+        df = pd.read_parquet(path, columns=cols)
+    except Exception as exc:  # noqa: BLE001 - pyarrow raises several kinds for a bad file
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise error(f"{path}: unreadable Parquet file ({reason}); {redo}") from None
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise error(f"{path}: lacks column(s) {', '.join(missing)}; {redo}")
+    return df
 
 
 def _umask() -> int:

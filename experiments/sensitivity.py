@@ -71,6 +71,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from experiments import cli
 from experiments.cli import UsageError
 from experiments.provenance import (
     atomic_write_bytes,
@@ -319,11 +320,19 @@ def _flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 def load_spec(path: str | Path) -> SensitivitySpec:
     """Read and validate a spec file (UsageError with file and key on bad input)."""
     path = Path(path)
+    if path.is_dir():
+        raise UsageError(f"{path}: is a folder, not a spec file (give a .toml file)")
     if not path.is_file():
         raise UsageError(f"{path}: spec file not found")
+    data = path.read_bytes()
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{path}: not UTF-8 text (byte 0x{data[exc.start]:02x} at position "
+                         f"{exc.start}); spec files must be UTF-8 TOML") from None
+    try:
+        raw = tomllib.loads(text.removeprefix("\ufeff"))
+    except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"{path}: not valid TOML: {exc}") from None
     return parse_spec(raw, where=str(path))
 
@@ -989,18 +998,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     parser.add_argument("spec", type=Path, help="sensitivity spec (TOML), e.g. "
                         "experiments/specs/morris_screening.toml")
-    parser.add_argument("--jobs", "-j", type=int, default=None,
+    parser.add_argument("--jobs", "-j", type=cli.int_range(1, also=(-1,)), default=None,
                         help="parallel workers (default: all cores; -1 = all cores)")
     parser.add_argument("--backend", choices=BACKENDS, default="loky",
                         help="joblib backend: sequential, loky (local processes, default) or dask")
-    parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                        help="Dask scheduler address (with --backend dask)")
+    parser.add_argument("--scheduler", type=cli.scheduler_address, default=None,
+                        metavar="ADDRESS", help="Dask scheduler address (with --backend dask)")
     parser.add_argument("--worker-timeout", type=float, default=None, metavar="S",
                         help="dask: give up when the scheduler has had no worker for S seconds "
                              "(default 60)")
-    parser.add_argument("--out", "-o", type=Path, default=None,
+    parser.add_argument("--out", "-o", type=cli.out_folder, default=None,
                         help="results folder (default results/sensitivity-<spec name>)")
-    parser.add_argument("--flush-every", type=int, default=None, metavar="N",
+    parser.add_argument("--flush-every", type=cli.int_range(1), default=None, metavar="N",
                         help="write finished runs to disk every N runs (default: automatic)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -1031,6 +1040,9 @@ def main(args: argparse.Namespace) -> int:
 
     if args.flush_every is not None and args.flush_every < 1:
         raise UsageError(f"--flush-every must be at least 1, got {args.flush_every}")
+    if args.scheduler and args.backend != "dask":
+        raise UsageError(f"--scheduler {args.scheduler} needs --backend dask "
+                         f"(got --backend {args.backend})")
     spec = load_spec(args.spec)
     out = args.out or default_out(spec)
     res = run_sensitivity(spec, out, backend=args.backend, jobs=args.jobs,

@@ -41,6 +41,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from experiments import cli
+
 PANEL_COLUMNS = ("scenario", "replicate", "household", "year", "herd_sfu", "persons", "herding")
 #: Default kernel bandwidth, in units of z = log(1 + SFU per person).
 BANDWIDTH = 0.3
@@ -371,20 +373,19 @@ def share_figure(shares: pd.DataFrame):
 
 # ---------------------------------------------------------------- driver
 def read_panel(results_dir: Path) -> pd.DataFrame:
+    from experiments.provenance import read_results_table
+
     path = Path(results_dir) / "panel.parquet"
     if not Path(results_dir).is_dir():
         raise TrapError(f"results folder not found: {results_dir}")
-    if not path.is_file():
+    if not path.exists():
         raise TrapError(f"{path} not found: run the batch with --household-panel F (F > 0) "
                         "so that it records a household panel")
-    cols = [c for c in PANEL_COLUMNS]
-    try:
-        import pyarrow.parquet as pq
-
-        have = set(pq.read_schema(path).names)
-    except Exception as exc:  # noqa: BLE001 - corrupt file -> one-line error
-        raise TrapError(f"cannot read {path}: {exc}") from None
-    return pd.read_parquet(path, columns=[c for c in cols if c in have])
+    # scenario and replicate may be absent (a single run's panel)
+    required = [c for c in PANEL_COLUMNS if c not in ("scenario", "replicate")]
+    return read_results_table(results_dir, "panel.parquet", TrapError, columns=required,
+                              read_columns=PANEL_COLUMNS,
+                              redo="run the batch again with --household-panel F (F > 0)")
 
 
 def choose_reference(scenarios: list[str], wanted: str | None) -> str:
@@ -476,10 +477,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scenario", default=None,
                         help="reference scenario whose threshold defines the trap share "
                              "(default: baseline if present, else the first)")
-    parser.add_argument("--bandwidth", type=float, default=BANDWIDTH,
+    parser.add_argument("--bandwidth", type=cli.float_range(0, 10, low_open=True), default=BANDWIDTH,
                         help=f"kernel bandwidth in log(1 + SFU/person) units (default {BANDWIDTH})")
-    parser.add_argument("--bootstrap", type=int, default=200, help="bootstrap draws (default 200)")
-    parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    parser.add_argument("--bootstrap", type=cli.int_range(20, 100_000), default=200,
+                        help="bootstrap draws, 20-100000 (default 200)")
+    parser.add_argument("--seed", type=cli.seed, default=0, help="bootstrap seed (default 0)")
     parser.add_argument("--measure", choices=MEASURES, default="level",
                         help="level: E[h(t+1) | h(t)] = h(t) (Lybbert et al. 2004, default); "
                              "log: E[log(1+h(t+1)) - log(1+h(t))] = 0")
@@ -489,12 +491,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     from experiments.cli import UsageError
 
-    if args.bandwidth <= 0 or args.bootstrap < 20:
-        raise UsageError("--bandwidth must be > 0 and --bootstrap at least 20")
-    from experiments.limits import check_limits
+    if not 0 < args.bandwidth <= 10 or not 20 <= args.bootstrap <= 100_000:
+        raise UsageError("--bandwidth must be in (0, 10] and --bootstrap in [20, 100000]")
+    from experiments.provenance import check_output_folder
 
-    check_limits(bootstrap=args.bootstrap, error=UsageError)
     try:
+        check_output_folder(Path(args.results) / "trap", TrapError)
         panel = read_panel(args.results)
         ests, ref, shares = analyse(panel, reference=args.scenario, bandwidth=args.bandwidth,
                                     n_boot=args.bootstrap, seed=args.seed, progress=True,

@@ -259,7 +259,10 @@ def load_observed_mortality(data_dir: Path) -> pd.DataFrame:
     path = Path(data_dir) / MORTALITY_FILE
     if not path.is_file():
         raise FileNotFoundError(f"NSO mortality table not found: {path}")
-    raw = pd.read_csv(path)
+    from model.nso import read_table
+
+    rates = (*NSO_MORTALITY_COLUMNS.values(), "All_SFU")
+    raw = read_table(path, ("Aimag", "Year", *rates), integers=("Year",), rates=rates)
     cols = {v: k for k, v in NSO_MORTALITY_COLUMNS.items()}
     long = raw.melt(id_vars=["Aimag", "Year", "All_SFU"], value_vars=list(cols),
                     var_name="column", value_name="rate")

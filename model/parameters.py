@@ -54,20 +54,33 @@ class Param:
             raise ParameterError(
                 f"{prefix}{self.name} must be a number ({self.unit}), got {value!r}"
             )
+        if isinstance(value, float) and not math.isfinite(value):
+            kind = "whole number" if self.type == "int" else "number"
+            raise ParameterError(f"{prefix}{self.name} must be a finite {kind}, got {value!r}"
+                                 f"{self._allowed()}")
         if self.type == "int":
-            if float(value) != int(value):
+            if isinstance(value, float) and not value.is_integer():
                 raise ParameterError(f"{prefix}{self.name} must be a whole number, got {value!r}")
             value = int(value)
         else:
-            value = float(value)
-            if not math.isfinite(value):
-                raise ParameterError(f"{prefix}{self.name} must be finite, got {value!r}")
+            try:
+                value = float(value)
+            except OverflowError:  # a TOML integer too large for a float
+                raise ParameterError(f"{prefix}{self.name} = {value} is too large"
+                                     f"{self._allowed()}") from None
         if self.low is not None and self.high is not None and not (self.low <= value <= self.high):
             raise ParameterError(
                 f"{prefix}{self.name} = {value} is outside the allowed range "
                 f"[{_fmt(self.low)}, {_fmt(self.high)}] ({self.unit})"
             )
         return value
+
+
+    def _allowed(self) -> str:
+        """"; allowed: [low, high] (unit)" for messages, or "" without a range."""
+        if self.low is None or self.high is None:
+            return ""
+        return f"; allowed: [{_fmt(self.low)}, {_fmt(self.high)}] ({self.unit})"
 
 
 def _fmt(x: float) -> str:
@@ -103,11 +116,14 @@ def defaults() -> dict[str, Any]:
 
 
 def flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Flatten nested TOML tables into dotted names: {"herd": {"x": 1}} -> {"herd.x": 1}."""
+    """Flatten nested TOML tables into dotted names: {"herd": {"x": 1}} -> {"herd.x": 1}.
+
+    An empty table stays a value (``{"herd.x": {}}``), so that validation reports it
+    instead of silently dropping the key."""
     flat: dict[str, Any] = {}
     for key, value in tree.items():
         name = f"{prefix}{key}"
-        if isinstance(value, Mapping):
+        if isinstance(value, Mapping) and value:
             flat.update(flatten(value, prefix=f"{name}."))
         else:
             flat[name] = value
@@ -118,6 +134,9 @@ def resolve(overrides: Mapping[str, Any] | None = None, where: str = "") -> dict
     """Defaults updated with validated overrides (dotted names or nested tables)."""
     table = parameter_table()
     values = defaults()
+    if not isinstance(overrides or {}, Mapping):
+        raise ParameterError(f"{where + ': ' if where else ''}parameters must be a table of "
+                             f"parameter = value, got {overrides!r}")
     for name, value in flatten(overrides or {}).items():
         if name not in table:
             raise ParameterError(f"{where + ': ' if where else ''}unknown parameter {name!r}"

@@ -21,8 +21,14 @@ A scenario file looks like::
     [policies.child_money]          # policy levers (see model/policies.py)
     amount = 20.0
 
-Unknown keys, wrong types and out-of-range values raise ScenarioError naming
-the file, the key and the allowed range.
+Everything is checked when the file is loaded, before anything runs or is
+written: the file (UTF-8 TOML, a file and not a folder), the type of every
+section and key, finite numbers and integer ranges, the scenario's name, and
+values that refer to data: aimags (a calibrated region, each once), replay
+years (observed in the NSO mortality table for every aimag) and policy levers
+naming species, soums or schedules. A bad input raises ScenarioError (a
+ValueError) with one line naming the file, the key and what is allowed; the
+command line turns it into exit code 2.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ import copy
 import hashlib
 import json
 import tomllib
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -46,7 +53,12 @@ DEFAULT_SCENARIO = SCENARIO_DIR / "baseline.toml"
 RUN_KEYS = {"years": int, "aimags": list, "start_year": int}
 CLIMATE_KEYS = {"regime": str, "replay_years": list, "data_dir": str}
 TOP_KEYS = {"name", "description", "base", "run", "climate", "parameters", "policies"}
+#: top-level keys that must be tables, and those that must be strings
+TABLE_KEYS = ("run", "climate", "parameters", "policies")
+STRING_KEYS = ("name", "description", "base")
 REGIMES = ("stochastic", "replay")
+#: a scenario name becomes part of folder names and table values
+NAME_MAX = 100
 
 
 REGION_DIR = Path(__file__).resolve().parent / "data" / "regions"
@@ -131,8 +143,38 @@ class Scenario:
         )
 
 
+def check_name(name: Any, where: str, key: str = "name") -> str:
+    """A scenario name: a non-empty string without control characters or slashes
+    (it becomes part of folder names), at most NAME_MAX characters."""
+    if not isinstance(name, str):
+        raise ScenarioError(f"{where}: {key} must be a string, got {name!r}")
+    if not name.strip():
+        raise ScenarioError(f"{where}: {key} must not be empty")
+    if name != name.strip():
+        raise ScenarioError(f"{where}: {key} = {name!r} must not start or end with spaces")
+    bad = [c for c in name if unicodedata.category(c)[0] == "C" or c in "/\\"]
+    if bad:
+        raise ScenarioError(f"{where}: {key} = {name!r} contains {bad[0]!r}; allowed: letters, "
+                            "digits, spaces and punctuation except / and \\")
+    if len(name) > NAME_MAX:
+        raise ScenarioError(f"{where}: {key} is {len(name)} characters long; allowed: at most "
+                            f"{NAME_MAX}")
+    return name
+
+
+def check_description(description: Any, where: str) -> str:
+    if not isinstance(description, str):
+        raise ScenarioError(f"{where}: description must be a string, got {description!r}")
+    if "\x00" in description:
+        raise ScenarioError(f"{where}: description contains a NUL character")
+    return description
+
+
 def _check_keys(table: Mapping[str, Any], allowed: Mapping[str, type] | set, where: str,
                 section: str) -> None:
+    if not isinstance(table, Mapping):
+        raise ScenarioError(f"{where}: {section.rstrip('.')} must be a table ([{section.rstrip('.')}]), "
+                            f"got {table!r}")
     for key, value in table.items():
         if key not in allowed:
             raise ScenarioError(
@@ -159,24 +201,34 @@ def build_scenario(
     source: str | None = None,
 ) -> Scenario:
     """Validate the pieces of a scenario and resolve every parameter."""
-    run = dict(run or {})
-    climate = dict(climate or {})
+    name = check_name(name, where)
+    description = check_description(description, where)
+    run = {} if run is None else run
+    climate = {} if climate is None else climate
     _check_keys(run, RUN_KEYS, where, "run.")
     _check_keys(climate, CLIMATE_KEYS, where, "climate.")
+    run, climate = dict(run), dict(climate)
     years = run.get("years", 30)
     if not 1 <= years <= 200:
         raise ScenarioError(f"{where}: run.years = {years} is outside the allowed range [1, 200]")
     aimags = tuple(run.get("aimags", ("Zavkhan", "Khuvsgul")))
-    if not aimags or not all(isinstance(a, str) for a in aimags):
-        raise ScenarioError(f"{where}: run.aimags must be a non-empty list of aimag names")
+    if not aimags or not all(isinstance(a, str) and a.strip() for a in aimags):
+        raise ScenarioError(f"{where}: run.aimags must be a non-empty list of aimag names, "
+                            f"got {list(aimags)!r}")
     files = set(calibrated_files())  # names are case-insensitive, as in load_region
+    seen: dict[str, str] = {}
     for a in aimags:
-        if region_file_name(a).removesuffix(".json") not in files:
+        key = region_file_name(a).removesuffix(".json")
+        if key not in files:
             known = available_aimags()
             raise ScenarioError(
                 f"{where}: run.aimags: no calibrated region {a!r}; available: {', '.join(known)} "
                 "(add one with `herdtrap calibrate --aimag NAME`)"
             )
+        if key in seen:
+            raise ScenarioError(f"{where}: run.aimags lists {seen[key]!r} twice ({a!r}); "
+                                "each aimag may appear once")
+        seen[key] = a
     start_year = run.get("start_year", 2020)
     if not 1900 <= start_year <= 2200:
         raise ScenarioError(f"{where}: run.start_year = {start_year} is outside [1900, 2200]")
@@ -187,20 +239,27 @@ def build_scenario(
         )
     replay_years = tuple(climate.get("replay_years", ()))
     if not all(isinstance(y, int) and not isinstance(y, bool) for y in replay_years):
-        raise ScenarioError(f"{where}: climate.replay_years must be a list of years (integers)")
+        raise ScenarioError(f"{where}: climate.replay_years must be a list of years (integers), "
+                            f"got {list(replay_years)!r}")
     if regime == "stochastic" and replay_years:
         raise ScenarioError(
             f"{where}: climate.replay_years is set but climate.regime is 'stochastic'; "
             "set regime = \"replay\""
         )
+    data_dir = climate.get("data_dir")
+    if data_dir is not None and (not data_dir.strip() or "\x00" in data_dir):
+        raise ScenarioError(f"{where}: climate.data_dir must be a folder name, got {data_dir!r}")
+    if regime == "replay":
+        _check_replay_years(where, aimags, replay_years, start_year, years, data_dir)
     try:
-        params = resolve(parameters or {}, where=where)
+        params = resolve({} if parameters is None else parameters, where=where)
     except ParameterError as exc:
         raise ScenarioError(str(exc)) from None
-    from model.policies import validate_policies
+    from model.policies import ScenarioData, validate_policies
 
     try:
-        resolved_policies = validate_policies(policies or {}, where=where)
+        resolved_policies = validate_policies({} if policies is None else policies, where=where,
+                                              data=ScenarioData(aimags))
     except ParameterError as exc:
         raise ScenarioError(str(exc)) from None
     return Scenario(
@@ -211,21 +270,102 @@ def build_scenario(
         start_year=start_year,
         regime=regime,
         replay_years=replay_years,
-        data_dir=climate.get("data_dir"),
+        data_dir=data_dir,
         params=params,
         policies=resolved_policies,
         source=source,
     )
 
 
+def _observed_years(data_dir: str | None, where: str) -> dict[str, set[int]]:
+    """Loss years with observed mortality per aimag (lower case) in the NSO table."""
+    from model.climate import MORTALITY_FILE, load_observed_mortality
+    from model.region import default_data_dir
+
+    folder = Path(data_dir) if data_dir else default_data_dir()
+    path = folder / MORTALITY_FILE
+    if not path.is_file():
+        hint = ("climate.data_dir" if data_dir else
+                "set climate.data_dir or $HERDTRAP_NSO_DATA to the folder of the NSO tables")
+        raise ScenarioError(f"{where}: climate.regime = \"replay\" needs the NSO mortality "
+                            f"table {path}, which does not exist ({hint})")
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    if key not in _OBSERVED_CACHE:
+        try:
+            obs = load_observed_mortality(folder)
+            years = {str(a).lower(): set(g["year"].astype(int)) for a, g in obs.groupby("aimag")}
+        except (ValueError, KeyError, OSError) as exc:
+            raise ScenarioError(f"{where}: cannot read the NSO mortality table {path} "
+                                f"({type(exc).__name__}: {exc})".replace("\n", " ")) from None
+        _OBSERVED_CACHE.clear()
+        _OBSERVED_CACHE[key] = years
+    return _OBSERVED_CACHE[key]
+
+
+_OBSERVED_CACHE: dict[tuple, dict[str, set[int]]] = {}
+
+
+def _span(years: set[int]) -> str:
+    return f"{min(years)}-{max(years)}" if years else "none"
+
+
+def _check_replay_years(where: str, aimags: tuple[str, ...], replay_years: tuple[int, ...],
+                        start_year: int, horizon: int, data_dir: str | None) -> None:
+    """Every replayed loss year must be observed for every aimag of the scenario (with
+    no replay_years the model replays the calendar years the table has)."""
+    observed = _observed_years(data_dir, where)
+    if replay_years:
+        wanted, key = replay_years, "climate.replay_years"
+    else:
+        any_year = set().union(*observed.values()) if observed else set()
+        wanted = tuple(y for y in range(start_year + 1, start_year + horizon + 1)
+                       if y in any_year)
+        key = "climate.regime = \"replay\" (years from run.start_year)"
+    for a in aimags:
+        have = observed.get(a.strip().lower(), set())
+        missing = [y for y in wanted if y not in have]
+        if missing:
+            raise ScenarioError(
+                f"{where}: {key}: no observed mortality for {a} in loss year "
+                f"{missing[0]}; allowed: the years of the NSO table ({_span(have)} for {a})"
+            )
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
+    if path.is_dir():
+        raise ScenarioError(f"{path}: is a folder, not a scenario file (give a .toml file)")
     if not path.exists():
         raise ScenarioError(f"{path}: scenario file not found")
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read the scenario file ({exc.strerror})") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"{path}: not UTF-8 text (byte 0x{data[exc.start]:02x} at position "
+                            f"{exc.start}); scenario files must be UTF-8 TOML") from None
+    try:
+        raw = tomllib.loads(text.removeprefix("\ufeff"))
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
+    for key in raw:
+        if key not in TOP_KEYS:
+            raise ScenarioError(
+                f"{path}: unknown key {key!r}; allowed: {', '.join(sorted(TOP_KEYS))}"
+            )
+    for key in TABLE_KEYS:
+        if key in raw and not isinstance(raw[key], dict):
+            raise ScenarioError(f"{path}: {key} must be a table ([{key}]), got {raw[key]!r}")
+    for key in STRING_KEYS:
+        if key in raw and not isinstance(raw[key], str):
+            raise ScenarioError(f"{path}: {key} must be a string, got {raw[key]!r}")
+    if "name" in raw:
+        check_name(raw["name"], str(path))
+    if "description" in raw:
+        check_description(raw["description"], str(path))
+    return raw
 
 
 def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
@@ -243,17 +383,14 @@ def _load_raw(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     if path in seen:
         raise ScenarioError(f"{path}: circular 'base' chain")
     raw = _read_toml(path)
-    for key in raw:
-        if key not in TOP_KEYS:
-            raise ScenarioError(
-                f"{path}: unknown key {key!r}; allowed: {', '.join(sorted(TOP_KEYS))}"
-            )
     base = raw.pop("base", None)
     if base is None:
         return raw
-    if not isinstance(base, str):
-        raise ScenarioError(f"{path}: base must be a file name")
-    base_raw = _load_raw(path.parent / base, (*seen, path))
+    base_path = path.parent / base
+    if not base.strip() or "\x00" in base or base_path.is_dir():
+        raise ScenarioError(f"{path}: base = {base!r} is not a scenario file; allowed: the "
+                            "path of a .toml file, relative to this file")
+    base_raw = _load_raw(base_path, (*seen, path))
     base_raw.pop("name", None)
     base_raw.pop("description", None)
     return _merge(base_raw, raw)
@@ -263,11 +400,15 @@ def find_scenario_file(ref: str | Path | None) -> Path:
     """A path, or the name of a file in scenarios/ (with or without .toml)."""
     if ref is None:
         return DEFAULT_SCENARIO
+    if not str(ref).strip() or "\x00" in str(ref):
+        raise ScenarioError(f"{ref!r}: not a scenario file name")
     path = Path(ref)
+    if path.is_dir():
+        raise ScenarioError(f"{path}: is a folder, not a scenario file (give a .toml file)")
     if path.exists():
         return path
     for candidate in (SCENARIO_DIR / f"{ref}", SCENARIO_DIR / f"{ref}.toml"):
-        if candidate.exists():
+        if candidate.is_file():
             return candidate
     raise ScenarioError(f"{ref}: scenario file not found (looked in . and {SCENARIO_DIR})")
 

@@ -165,3 +165,45 @@ def test_demo_runs_the_policy_comparison_and_prints_where_the_report_is(tmp_path
                                                      "hybrid_transfer"]
     costs = pd.read_csv(out / "compare" / "cost_effectiveness.csv").set_index("scenario")
     assert costs.loc["child_money", "extra_fiscal_cost_kmnt"] > 0
+
+
+def _failing_run(name: str):
+    from experiments.runner import simulate
+
+    def run(scenario, seed, panel_fraction=0.0):
+        if scenario.name == name:
+            raise RuntimeError("the model failed")
+        return simulate(scenario, seed, panel_fraction=panel_fraction)
+    return run
+
+
+def test_a_scenario_whose_every_run_failed_is_left_out_and_named(tmp_path, capsys):
+    files = write_scenarios(tmp_path / "sc")
+    broken = tmp_path / "sc" / "small_broken.toml"
+    broken.write_text('name = "small_broken"\nbase = "small_base.toml"\n')
+    out = tmp_path / "batch"
+    run_batch(load_scenarios([str(p) for p in [*files, broken]], 2), 3, out,
+              backend="sequential", progress=False, run=_failing_run("small_broken"))
+    assert cli.main(["compare", str(out), "--no-html"]) == 0
+    printed = capsys.readouterr().out
+    assert "not compared: small_broken (every run failed" in printed
+    comparison = pd.read_csv(out / "compare" / "comparison.csv")
+    assert set(comparison["scenario"]) == {"small_policy"}
+
+
+@pytest.mark.parametrize("case", ["one_scenario", "only_baseline_ran", "baseline_failed"])
+def test_nothing_to_compare_is_one_line_and_exit_2(case, tmp_path, capsys):
+    files = write_scenarios(tmp_path / "sc")
+    out = tmp_path / "batch"
+    names = [str(files[0])] if case == "one_scenario" else [str(p) for p in files]
+    failing = {"one_scenario": None, "only_baseline_ran": "small_policy",
+               "baseline_failed": "small_base"}[case]
+    run_batch(load_scenarios(names, 2), 2, out, backend="sequential", progress=False,
+              run=_failing_run(failing) if failing else None)
+    args = ["compare", str(out)] + (["--baseline", "small_base"] if failing else [])
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "Traceback" not in err[0]
+    assert {"one_scenario": "one scenario", "only_baseline_ran": "every run of small_policy",
+            "baseline_failed": "every run of the baseline"}[case] in err[0]
+    assert not (out / "compare").exists()

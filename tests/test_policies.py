@@ -81,9 +81,14 @@ def test_bad_levers_are_rejected_with_the_key_named():
         validate_policies({"shock_responsive_topup": {"trigger": "sometimes"}}, "f.toml")
     with pytest.raises(ScenarioError, match="policies.training.rollout_years"):
         load_scenario("training", policies={"training": {"rollout_years": 0}})
-    with pytest.raises(ParameterError, match="trigger"):
+    # levers that contradict each other or the data are refused when the scenario is
+    # loaded (exit 2), not inside the run (a failed run in a batch)
+    with pytest.raises(ScenarioError, match="trigger = 0.3 must be below exhaustion"):
         HerdtrapModel("insurance", seed=0, params=SMALL,
                       policies={"insurance": {"trigger": 0.3, "exhaustion": 0.2}})
+    with pytest.raises(ScenarioError, match="matches no soum"):
+        load_scenario("shock_responsive_topup",
+                      policies={"shock_responsive_topup": {"soums": "Atlantis"}})
 
 
 def test_every_lever_has_unit_source_and_valid_default():

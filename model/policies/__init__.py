@@ -21,12 +21,28 @@ update household cash and the ledgers) and animals only through
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from model.parameters import Param, ParameterError
 
 if TYPE_CHECKING:
     from model.model import HerdtrapModel
+    from model.region import Region
+
+
+class ScenarioData:
+    """What a policy's levers are checked against when a scenario is loaded: the
+    scenario's aimags and (loaded only when a check asks for it) their region."""
+
+    def __init__(self, aimags: tuple[str, ...] | list[str]) -> None:
+        self.aimags = tuple(aimags)
+
+    @cached_property
+    def region(self) -> Region:
+        from model.region import load_region
+
+        return load_region(list(self.aimags))
 
 
 class Policy:
@@ -63,6 +79,16 @@ class Policy:
             out.setdefault(key, lever.default)
         return out
 
+    @classmethod
+    def check(cls, settings: Mapping[str, Any], data: ScenarioData, where: str) -> None:
+        """Check validated levers against each other and the data (species, soums,
+        years) when the scenario is loaded, so that a bad value is an input error
+        (ParameterError naming ``where`` = "<file>: policies.<name>") and never a
+        failed run. Subclasses extend it; the base checks start_year <= end_year."""
+        start, end = settings.get("start_year"), settings.get("end_year")
+        if start is not None and end is not None and start > end:
+            raise ParameterError(f"{where}.start_year = {start} is after end_year = {end}")
+
 
 REGISTRY: dict[str, type[Policy]] = {}
 
@@ -72,9 +98,16 @@ def register(cls: type[Policy]) -> type[Policy]:
     return cls
 
 
-def validate_policies(policies: Mapping[str, Any], where: str = "") -> dict[str, dict[str, Any]]:
-    """Validate the ``[policies.*]`` tables of a scenario; fill in lever defaults."""
+def validate_policies(policies: Mapping[str, Any], where: str = "",
+                      data: ScenarioData | None = None) -> dict[str, dict[str, Any]]:
+    """Validate the ``[policies.*]`` tables of a scenario; fill in lever defaults.
+
+    With ``data`` (the scenario's aimags) each policy's :meth:`Policy.check` also
+    checks its levers against the data."""
     _load_builtin()
+    if not isinstance(policies, Mapping):
+        raise ParameterError(f"{where}: policies must be a table of [policies.<name>] tables, "
+                             f"got {policies!r}")
     out: dict[str, dict[str, Any]] = {}
     for name, settings in policies.items():
         if name not in REGISTRY:
@@ -82,8 +115,11 @@ def validate_policies(policies: Mapping[str, Any], where: str = "") -> dict[str,
                 f"{where}: unknown policy {name!r}; available: {', '.join(sorted(REGISTRY)) or 'none'}"
             )
         if not isinstance(settings, Mapping):
-            raise ParameterError(f"{where}: policies.{name} must be a table")
+            raise ParameterError(f"{where}: policies.{name} must be a table of levers, "
+                                 f"got {settings!r}")
         out[name] = REGISTRY[name].validate(settings, where)
+        if data is not None:
+            REGISTRY[name].check(out[name], data, f"{where}: policies.{name}")
     return out
 
 

@@ -19,6 +19,7 @@ children in 2023 at MNT 100,000 (MODEL.md, "Policies").
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -36,6 +37,7 @@ from model.policies.programme import (
 
 if TYPE_CHECKING:
     from model.model import HerdtrapModel
+    from model.policies import ScenarioData
 
 NAME = "child_money"
 _CMP = "Child Money Programme (MODEL.md 'Policies'; Government of Mongolia, UNICEF)"
@@ -81,6 +83,11 @@ class ChildMoney(Programme):
                             source="[est] bank transfer and registry cost",
                             description="Administrative cost per household paid, per seasonal payment"),
     }
+
+    @classmethod
+    def check(cls, settings: Mapping[str, Any], data: ScenarioData, where: str) -> None:
+        super().check(settings, data, where)
+        parse_schedule(settings["amount_by_year"], f"{where}.amount_by_year")
 
     def __init__(self, settings: dict[str, Any], model: HerdtrapModel) -> None:
         super().__init__(settings, model)

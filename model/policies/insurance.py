@@ -46,11 +46,13 @@ pilot aimags [est] (MODEL.md "Policies").
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from model.climate import draw_stochastic_winter
+from model.parameters import ParameterError
 from model.policies import register
 from model.policies.programme import (
     Programme,
@@ -64,6 +66,7 @@ from model.species import SFU
 
 if TYPE_CHECKING:
     from model.model import HerdtrapModel
+    from model.policies import ScenarioData
 
 NAME = "insurance"
 _ICR = "World Bank ICR P088816 (Mongolia Index-Based Livestock Insurance)"
@@ -173,6 +176,14 @@ class Insurance(Programme):
                             unit="kMNT per policy sold", source="[est] government programme costs",
                             description="Treasury's administrative cost per policy sold"),
     }
+
+    @classmethod
+    def check(cls, settings: Mapping[str, Any], data: ScenarioData, where: str) -> None:
+        super().check(settings, data, where)
+        if settings["trigger"] >= settings["exhaustion"]:
+            raise ParameterError(f"{where}: trigger = {settings['trigger']} must be below "
+                                 f"exhaustion = {settings['exhaustion']}")
+        species_mask(settings["species"], f"{where}.species")
 
     def __init__(self, settings: dict[str, Any], model: HerdtrapModel) -> None:
         super().__init__(settings, model)

@@ -107,7 +107,7 @@ class ListParam(Param):
                     if isinstance(v, bool) or float(v) != int(float(v)):
                         raise ValueError
                     v = int(float(v))
-                except (TypeError, ValueError):
+                except (TypeError, ValueError, OverflowError):
                     raise ParameterError(
                         f"{prefix}{self.name}: {v!r} is not a whole number ({self.unit})"
                     ) from None

@@ -31,6 +31,7 @@ so the herder-only scaled count is expected below the pilot's.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -50,6 +51,7 @@ from model.policies.programme import (
 
 if TYPE_CHECKING:
     from model.model import HerdtrapModel
+    from model.policies import ScenarioData
 
 _PILOT = ("UNICEF & Ministry of Labour and Social Protection, Zavkhan shock-responsive "
           "CMP top-up pilot 2019/20 (MODEL.md 'Policies')")
@@ -114,6 +116,11 @@ class ShockResponsiveTopup(Programme):
     name = "shock_responsive_topup"
     counts_children = True
     levers = _levers("shock_responsive_topup")
+
+    @classmethod
+    def check(cls, settings: Mapping[str, Any], data: ScenarioData, where: str) -> None:
+        super().check(settings, data, where)
+        select_soums(data.region, settings["soums"], f"{where}.soums")
 
     def __init__(self, settings: dict[str, Any], model: HerdtrapModel) -> None:
         super().__init__(settings, model)
