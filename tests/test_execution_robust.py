@@ -68,7 +68,7 @@ def batch_args(files, out: Path, *extra: str, replicates: int = 2) -> list[str]:
 @pytest.mark.parametrize("extra, words", [
     (["--backend", "dask", "--scheduler", "tcp://127.0.0.1:1", "--worker-timeout", "2"],
      "cannot reach the Dask scheduler"),
-    (["--backend", "loky", "--scheduler", "tcp://127.0.0.1:1"], "--scheduler needs"),
+    (["--backend", "loky", "--scheduler", "tcp://127.0.0.1:1"], "needs --backend dask"),
     (["--backend", "dask", "--worker-timeout", "0"], "--worker-timeout"),
     (["--replicates", "1000000000000"], "limit"),
     (["--jobs", "100000"], "limit"),
