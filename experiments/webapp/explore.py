@@ -117,8 +117,8 @@ def OutcomesView(model: AppModel, tick: int = 0, threshold: dict | None = None):
 def HerdDistributionView(model: AppModel, tick: int = 0, threshold: dict | None = None):
     return Plot(figures.herd_distribution_figure(
         model, threshold["value"] if threshold else None,
-        "herdtrap validate" if threshold and threshold["source"] == "validation"
-        else (f"results/{threshold['source']}" if threshold else "")))
+        "validate" if threshold and threshold["source"] == "validation"
+        else (threshold["source"][:16] if threshold else "")))
 
 
 @solara.component

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import plotly.colors
 import plotly.graph_objects as go
 
 from model.species import SPECIES
@@ -202,9 +203,9 @@ def herd_distribution_figure(model: AppModel, trap_threshold: float | None = Non
     below = f"{(per_person < line).mean():.0%} below the line"
     if trap_threshold:
         shape, note = _vline(trap_threshold, OUTCOME_COLOURS["trap_share"],
-                             f" trap threshold {trap_threshold:.1f}" + (
-                                 f" ({trap_source})" if trap_source else ""))
-        note.update(xanchor="left", y=0.93, bgcolor="rgba(255,255,255,0.85)")
+                             f"trap threshold {trap_threshold:.1f}" + (
+                                 f" ({trap_source})" if trap_source else "") + " ")
+        note.update(y=0.93)
         shapes.append(shape)
         notes.append(note)
         trapped = (np.where(herding, per_person, 0.0) < trap_threshold).mean()
@@ -260,6 +261,9 @@ def soum_grid(model: AppModel, columns: int = 8) -> pd.DataFrame:
 
 
 SOUM_VIEWS = ("winter mortality", "asset poverty", "still herding")
+#: Colour scales as plotly (Python) defines them, light = low: plotly.js's scales of the
+#: same names run the other way for some (YlOrRd, Blues), so the app sends them in full.
+_SCALES = {name: plotly.colors.get_colorscale(name) for name in ("YlOrRd", "Blues", "Greens")}
 
 
 def soum_values(model: AppModel, view: str) -> tuple[np.ndarray, str, str]:
@@ -308,7 +312,7 @@ def soum_figure(model: AppModel, view: str = SOUM_VIEWS[0]) -> Figure:
         "type": "scatter", "x": tiles["col"], "y": tiles["row"],
         "mode": "markers+text",
         "marker": {"symbol": "square", "size": 44, "color": value,
-                   "colorscale": scale, "cmin": 0, "cmax": cmax,
+                   "colorscale": _SCALES[scale], "cmin": 0, "cmax": cmax,
                    "line": {"color": "#fff", "width": 1},
                    "colorbar": {"title": {"text": cbar}, "tickformat": ".0%", "thickness": 12}},
         "text": tiles["short"], "textfont": {"size": 8, "color": "#111"},
