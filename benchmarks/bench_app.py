@@ -49,7 +49,7 @@ def bench_figures(n: int, households: int) -> tuple[float, float]:
     from experiments.webapp import figures, plotly_view
     from experiments.webapp.appmodel import AppModel
 
-    to_json = getattr(plotly_view, "figure_json", lambda fig: fig)
+    to_json = getattr(plotly_view, "figure_text", lambda fig: fig)
     m = AppModel(households=households, years=60)
     t, c = time.perf_counter(), time.process_time()
     for _ in range(n):

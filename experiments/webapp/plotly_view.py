@@ -6,11 +6,13 @@ deep-copies it, and merges the new layout into the old one - about 6 ms a
 figure, a third of the Explore page's time per season - and each widget sends
 plotly's whole front-end bundle (~5 MB) as its source.
 
-:class:`PlotlyWidget` instead holds the figure as one plain JSON dict
+:class:`PlotlyWidget` instead holds the figure as one JSON text
 (``{"data": [...], "layout": {...}}``) and its front end calls
 ``Plotly.react`` with it, which redraws only what changed. The figure is sent
-only when it differs from the one shown (traitlets compares the dicts), as
-one message. plotly.js itself is loaded once per page, by URL, from this
+only when it differs from the one shown (traitlets compares the texts), as
+one message. A text rather than a dict, because Solara (reacton) walks every
+value of a dict given to an element, on every render, looking for elements:
+a few thousand numbers per figure and season. plotly.js itself is loaded once per page, by URL, from this
 Solara server (``/static/assets/plotly.min.js``, from the plotly package's
 package_data folder, which is added to Solara's asset folders): nothing
 comes from a CDN.
@@ -18,6 +20,7 @@ comes from a CDN.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 from pathlib import Path
@@ -59,24 +62,29 @@ export default {{
       queued = true;
       requestAnimationFrame(() => {{
         queued = false;
-        const fig = model.get("figure") || {{}};
+        const fig = JSON.parse(model.get("spec") || "{{}}");
         Plotly.react(div, fig.data || [], fig.layout || {{}},
                      {{displaylogo: false, ...(fig.config || {{}})}});
       }});
     }};
     draw();
-    model.on("change:figure", draw);
-    return () => {{ model.off("change:figure", draw); Plotly.purge(div); }};
+    model.on("change:spec", draw);
+    return () => {{ model.off("change:spec", draw); Plotly.purge(div); }};
   }},
 }};
 """
 
 
 class PlotlyWidget(anywidget.AnyWidget):
-    """A plotly figure as a JSON dict, drawn by plotly.js with ``Plotly.react``."""
+    """A plotly figure as JSON text, drawn by plotly.js with ``Plotly.react``."""
 
     _esm = ESM
-    figure = traitlets.Dict().tag(sync=True)
+    spec = traitlets.Unicode("{}").tag(sync=True)
+
+    @property
+    def figure(self) -> dict[str, Any]:
+        """The figure shown, as a dict (``{"data", "layout"}``)."""
+        return json.loads(self.spec)
 
 
 def _round(a: np.ndarray) -> np.ndarray:
@@ -117,6 +125,11 @@ def figure_json(fig: go.Figure | Mapping[str, Any]) -> dict[str, Any]:
     return {"data": to_json(fig.get("data", [])), "layout": to_json(fig.get("layout", {}))}
 
 
+def figure_text(fig: go.Figure | Mapping[str, Any]) -> str:
+    """The JSON text of a figure that :class:`PlotlyWidget` shows."""
+    return json.dumps(figure_json(fig), separators=(",", ":"), allow_nan=False)
+
+
 def Plot(fig: go.Figure | Mapping[str, Any]):
     """The widget element showing a figure (a figure dict of :mod:`.figures`, or a go.Figure)."""
-    return PlotlyWidget.element(figure=figure_json(fig))
+    return PlotlyWidget.element(spec=figure_text(fig))
