@@ -10,7 +10,8 @@ with its CI from a baseline batch (experiments/trap.py); (4) the RIMA-II
 resilience index and whether it predicts recovery after the 2009/10 dzud
 (experiments/resilience.py); (5) model checks at t = 0 against NSO (poverty
 headcount, herd-size classes, species mix). Figures go to docs/validation/
-(PNG and SVG through kaleido when Chromium is available, HTML otherwise).
+(PNG and SVG through kaleido when Chromium is available, HTML otherwise), with
+the measured trap threshold as docs/validation/trap.json (what the app reads).
 Validation may run the model: it regenerates a report, it is not an analysis of
 a results folder.
 """
