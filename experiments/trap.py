@@ -472,6 +472,36 @@ def write_outputs(out: Path, ests: dict[str, TrapEstimate], ref: str, shares: pd
     return files
 
 
+def read_threshold(path: Path) -> dict[str, Any] | None:
+    """The threshold recorded in a ``trap.json`` (of ``herdtrap trap`` or ``herdtrap validate``).
+
+    Returns ``{"value", "lo", "hi", "support", "file", "record"}`` (SFU per person; the
+    CI bounds may be None), or None if the file is missing, unreadable or holds no
+    threshold.
+    """
+    import json
+    import math
+
+    try:
+        record = json.loads(Path(path).read_text(encoding="utf-8"))
+        value = float(record["threshold_sfu_per_person"])
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return None
+    if not math.isfinite(value) or value <= 0:
+        return None
+    thr = record.get("threshold") if isinstance(record.get("threshold"), dict) else {}
+
+    def bound(key: str) -> float | None:
+        try:
+            x = float(thr.get(key))
+        except (TypeError, ValueError):
+            return None
+        return x if math.isfinite(x) else None
+
+    return {"value": value, "lo": bound("h_lo"), "hi": bound("h_hi"),
+            "support": bound("support"), "file": Path(path), "record": record}
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("results", type=Path, help="batch results folder with panel.parquet")
     parser.add_argument("--scenario", default=None,

@@ -10,7 +10,8 @@ with its CI from a baseline batch (experiments/trap.py); (4) the RIMA-II
 resilience index and whether it predicts recovery after the 2009/10 dzud
 (experiments/resilience.py); (5) model checks at t = 0 against NSO (poverty
 headcount, herd-size classes, species mix). Figures go to docs/validation/
-(PNG and SVG through kaleido when Chromium is available, HTML otherwise).
+(PNG and SVG through kaleido when Chromium is available, HTML otherwise), with
+the measured trap threshold as docs/validation/trap.json (what the app reads).
 Validation may run the model: it regenerates a report, it is not an analysis of
 a results folder.
 """
@@ -36,6 +37,10 @@ AIMAGS = ("Zavkhan", "Khuvsgul")
 DOCS = REPO_ROOT / "docs"
 DEFAULT_OUT = DOCS / "VALIDATION.md"
 FIG_DIR_NAME = "validation"
+#: The measured poverty-trap threshold, as JSON next to the report's figures: the one
+#: place the app (and anyone else) reads it from (experiments.trap.read_threshold).
+TRAP_JSON_NAME = "trap.json"
+TRAP_JSON = DOCS / FIG_DIR_NAME / TRAP_JSON_NAME
 GENERATOR_WINTERS = 20_000
 GENERATOR_SEED = 20240501
 #: Offtake rates of the fit table: default x these factors.
@@ -389,7 +394,8 @@ def trap_section(replicates: int, figs: Figures, seed: int,
         "Nothing in the dynamics tests a herd threshold: households respond to fixed "
         "consumption needs, fixed winter-preparation costs, herd-tied credit and price crashes.",
         "",
-        f"**Result:** {est.message()}.",
+        f"**Result:** {est.message()}. The threshold is also recorded in "
+        f"`{FIG_DIR_NAME}/{TRAP_JSON_NAME}`, where the browser app reads it.",
         "",
         "| equilibrium | h* (SFU/person) | 95% CI | slope of E[h'] at h* | bootstrap support | "
         "transitions within ±1 bandwidth |",
@@ -437,6 +443,38 @@ def trap_section(replicates: int, figs: Figures, seed: int,
         L.append(figs.add(trap.share_figure(shares), "trap_share", "trap share over time"))
         L.append("")
     return L, {"estimate": est, "shares": shares, "log_estimate": log_est}
+
+
+def _plain(x: Any) -> Any:
+    """numpy scalars as Python numbers, for JSON."""
+    if isinstance(x, dict):
+        return {k: _plain(v) for k, v in x.items()}
+    if isinstance(x, np.generic):
+        return x.item()
+    return x
+
+
+def write_trap_json(fig_dir: Path, est: trap.TrapEstimate, *, replicates: int, seed: int,
+                    git: dict[str, Any]) -> Path:
+    """Write ``<fig_dir>/trap.json``: the threshold of section 3, in ``herdtrap trap``'s format."""
+    from experiments.provenance import atomic_write_json, now_iso
+
+    thr = est.threshold
+    path = fig_dir / TRAP_JSON_NAME
+    atomic_write_json(path, {
+        "kind": "validation-trap",
+        "report": "VALIDATION.md, section 3 (the poverty-trap threshold)",
+        "reference_scenario": est.scenario,
+        "threshold_sfu_per_person": None if thr is None else float(thr["h"]),
+        "threshold": None if thr is None else _plain(dict(thr)),
+        "message": est.message(),
+        "measure": est.curve.measure,
+        "batch": {"scenario": "baseline", "replicates": int(replicates), "root_seed": int(seed)},
+        "model_commit": git.get("commit"),
+        "model_commit_dirty": git.get("dirty"),
+        "generated": now_iso(),
+    })
+    return path
 
 
 # ---------------------------------------------------------------- 4. RIMA-II
@@ -683,7 +721,10 @@ def build_report(*, data_dir: Path, replicates: int, seed: int, out: Path,
         stages.update()
         hind_md, hind = hindcast_section(data_dir, replicates, figs, seed, progress)
         stages.update()
-        trap_md, trap_out = trap_section(max(2, min(replicates, 4)), figs, seed, progress)
+        trap_reps = max(2, min(replicates, 4))
+        trap_md, trap_out = trap_section(trap_reps, figs, seed, progress)
+        figs.written.append(write_trap_json(fig_dir, trap_out["estimate"], replicates=trap_reps,
+                                            seed=seed, git=git_commit()))
         stages.update()
         rima_md, rima = rima_section(max(2, min(replicates, 4)), seed, progress)
         stages.update()

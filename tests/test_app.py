@@ -20,10 +20,10 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 import solara
-from plotly.graph_objs._figurewidget import FigureWidget
 
 from experiments.webapp import appmodel, figures
 from experiments.webapp.appmodel import AppModel, model_params
+from experiments.webapp.plotly_view import PlotlyWidget, figure_json
 
 SMALL = {"households": 300, "years": 6}
 
@@ -44,8 +44,17 @@ def _texts(rc) -> list[str]:
             if w.children and isinstance(w.children[0], str)]
 
 
+def _plots(rc) -> list[dict]:
+    """The figures the page's plot widgets hold (what the browser draws)."""
+    return [w.figure for w in rc.find(PlotlyWidget).widgets]
+
+
 def _widget_titles(rc) -> list[str]:
-    return [w.layout.title.text or "" for w in rc.find(FigureWidget).widgets]
+    return [f["layout"].get("title", {}).get("text") or "" for f in _plots(rc)]
+
+
+def _plot(rc, title: str) -> dict:
+    return next(f for f in _plots(rc) if f["layout"]["title"]["text"].startswith(title))
 
 
 def _click(rc, label: str) -> None:
@@ -105,7 +114,9 @@ def stepped_model() -> AppModel:
 
 @pytest.mark.parametrize("build", [
     figures.outcomes_figure,
+    lambda m: figures.outcomes_figure(m, 43.2),
     figures.herd_distribution_figure,
+    lambda m: figures.herd_distribution_figure(m, 43.2, "herdtrap validate"),
     figures.stock_figure,
     *[lambda m, view=view: figures.soum_figure(m, view) for view in figures.SOUM_VIEWS],
     lambda m: figures.household_figure(m, 3),
@@ -113,16 +124,18 @@ def stepped_model() -> AppModel:
 ])
 def test_figures_are_valid_plotly_without_nan(build, stepped_model):
     fig = build(stepped_model)
-    go.Figure(fig.to_plotly_json())  # validates every property (the app skips this for speed)
+    go.Figure(fig)  # validates every property (the app skips this for speed)
     text = pio.to_json(fig)
     assert "NaN" not in text and "Infinity" not in text
-    assert fig.data or fig.layout.annotations, "figure shows nothing"
+    json.dumps(figure_json(fig), allow_nan=False)  # what the widget sends to the browser
+    assert fig["data"] or fig["layout"]["annotations"], "figure shows nothing"
 
 
 def test_figures_before_the_first_winter_say_so():
     m = AppModel(**SMALL)
-    assert "after the first winter" in figures.outcomes_figure(m).layout.title.text
-    notes = [a.text for a in figures.soum_figure(m).layout.annotations if a.visible]
+    assert "after the first winter" in figures.outcomes_figure(m)["layout"]["title"]["text"]
+    notes = [a["text"] for a in figures.soum_figure(m)["layout"]["annotations"]
+             if a.get("visible", True)]
     assert any("after the first winter" in n for n in notes)
 
 
@@ -142,10 +155,9 @@ def test_explore_page_steps_and_resets():
     from experiments.webapp.explore import ExplorePage
 
     rc = _render(ExplorePage)
-    assert len(rc.find(FigureWidget).widgets) == 6
+    assert len(rc.find(PlotlyWidget).widgets) == 6
     before = _widget_titles(rc)
-    herd_before = [w for w in rc.find(FigureWidget).widgets
-                   if "Herd sizes" in (w.layout.title.text or "")][0].data[0].y
+    herd_before = _plot(rc, "Herd sizes")["data"][0]["y"]
     _click(rc, "Step")
     assert "Time: 1.0" in _texts(rc)
     after = _widget_titles(rc)
@@ -153,8 +165,7 @@ def test_explore_page_steps_and_resets():
     assert any("after spring 2020" in t for t in after)
     for _ in range(3):
         _click(rc, "Step")
-    herd_after = [w for w in rc.find(FigureWidget).widgets
-                  if "Herd sizes" in (w.layout.title.text or "")][0].data[0].y
+    herd_after = _plot(rc, "Herd sizes")["data"][0]["y"]
     assert not np.array_equal(herd_before, herd_after)
     assert "After: winter 2020/21 (year 1 of 30)" in _texts(rc)
     _click(rc, "Reset")
@@ -174,11 +185,83 @@ def test_policy_switched_on_shows_in_the_outcomes_after_reset():
     _click(rc, "Reset")
     for _ in range(4):
         _click(rc, "Step")
-    fiscal = [w for w in rc.find(FigureWidget).widgets
-              if "Fiscal cost" in (w.layout.title.text or "")][0]
-    assert "child_money" in [t.name for t in fiscal.data]
-    assert sum(float(np.sum(t.y)) for t in fiscal.data) > 0
+    fiscal = _plot(rc, "Fiscal cost")
+    assert "child_money" in [t["name"] for t in fiscal["data"]]
+    assert sum(float(np.sum(t["y"])) for t in fiscal["data"]) > 0
     rc.close()
+
+
+def _trap_json(path, value: float) -> None:
+    path.write_text(json.dumps({
+        "kind": "validation-trap", "threshold_sfu_per_person": value,
+        "threshold": {"h": value, "h_lo": value - 1.5, "h_hi": value + 2.0, "support": 1.0},
+        "model_commit": "abcdef0123456789", "generated": "2026-01-02T03:04:05+00:00"}))
+
+
+def test_explore_shows_the_validation_threshold_and_says_where_it_comes_from(tmp_path,
+                                                                             monkeypatch):
+    import experiments.validate
+    from experiments.webapp.explore import VIEWS_TAB, ExplorePage
+
+    _trap_json(tmp_path / "trap.json", 30.0)  # not the repository's value: read, not hard-coded
+    monkeypatch.setattr(experiments.validate, "TRAP_JSON", tmp_path / "trap.json")
+    rc = _render(ExplorePage)
+    tabs = [w.children[0] for w in rc.find(v.Tab).widgets]
+    assert VIEWS_TAB in tabs and not any("Page" in str(t) for t in tabs)
+    note = next(t for t in _texts(rc) if t.startswith("Trap share"))
+    assert "30.0 SFU/person" in note and "herdtrap validate" in note
+    assert "docs/VALIDATION.md" in note and "28.5–32.0" in note and "abcdef0" in note
+    herd = _plot(rc, "Herd sizes")["layout"]
+    assert any("trap threshold 30.0" in a["text"] for a in herd["annotations"])
+    assert any(s["x0"] == 30.0 for s in herd["shapes"])
+    for _ in range(4):
+        _click(rc, "Step")
+    trace = next(t for t in _plot(rc, "Poverty and assets")["data"]
+                 if t["name"].startswith("trap share"))
+    assert trace["x"] == [1] and 0 < trace["y"][0] < 1
+    rc.close()
+
+
+def test_explore_without_a_threshold_says_how_to_get_one(tmp_path, monkeypatch):
+    import experiments.validate
+    from experiments.webapp.explore import ExplorePage
+
+    monkeypatch.setattr(experiments.validate, "TRAP_JSON", tmp_path / "missing.json")
+    rc = _render(ExplorePage)
+    note = next(t for t in _texts(rc) if t.startswith("Trap share"))
+    assert "no threshold found" in note and "herdtrap validate" in note
+    assert not any("trap threshold" in a["text"]
+                   for a in _plot(rc, "Herd sizes")["layout"]["annotations"])
+    rc.close()
+
+
+def test_trap_share_per_season_view_agrees_with_the_trap_analysis():
+    from experiments.trap import trap_share
+
+    m = AppModel(**{**SMALL, "years": 5})
+    m.run()
+    years, share = m.trap_share(43.2)
+    ref = trap_share(m.panel_frame(), 43.2)
+    ref = ref[ref["year"] > 0]
+    np.testing.assert_array_equal(years, ref["year"].to_numpy())
+    np.testing.assert_allclose(share, ref["trap_share"].to_numpy())
+    assert 0 < share.min() and share.max() < 1
+
+
+def test_validation_threshold_file_matches_the_validation_report():
+    """docs/validation/trap.json and docs/VALIDATION.md come from one `herdtrap validate` run."""
+    import re
+
+    from experiments.trap import read_threshold
+    from experiments.validate import DEFAULT_OUT, TRAP_JSON
+
+    thr = read_threshold(TRAP_JSON)
+    assert thr is not None, f"{TRAP_JSON} missing: run `herdtrap validate`"
+    report = DEFAULT_OUT.read_text(encoding="utf-8")
+    m = re.search(r"\*\*Result:\*\* \w+: unstable threshold at ([\d.]+) SFU/person "
+                  r"\(95% CI ([\d.]+)-([\d.]+)", report)
+    assert m, "no threshold in the trap section of docs/VALIDATION.md"
+    assert [f"{x:.1f}" for x in (thr["value"], thr["lo"], thr["hi"])] == list(m.groups())
 
 
 # ----------------------------------------------------------------------------- side by side
@@ -199,8 +282,8 @@ def test_side_by_side_runs_share_winters_and_differ_by_policy():
     np.testing.assert_array_equal(a.winter.soum_mortality, b.winter.soum_mortality)
     assert a.metrics()["fiscal_cost"].sum() < b.metrics()["fiscal_cost"].sum()
     fig = figures.compare_figure(a, b, "fiscal_cost")
-    go.Figure(fig.to_plotly_json())
-    assert np.all(np.asarray(fig.data[2].y) > 0)  # B - A: B pays for its programme
+    go.Figure(fig)
+    assert np.all(np.asarray(fig["data"][2]["y"]) > 0)  # B - A: B pays for its programme
 
 
 def test_side_by_side_page_steps_a_year():
@@ -209,8 +292,8 @@ def test_side_by_side_page_steps_a_year():
     rc = _render(ComparePage)
     _click(rc, "Year")
     assert any(t.startswith("After: winter 2020/21") for t in _texts(rc))
-    assert len(rc.find(FigureWidget).widgets) == 4
-    assert all(len(w.data[0].y) == 1 for w in rc.find(FigureWidget).widgets)
+    assert len(_plots(rc)) == 4
+    assert all(len(f["data"][0]["y"]) == 1 for f in _plots(rc))
     rc.close()
 
 
@@ -238,8 +321,8 @@ def test_results_page_reads_a_batch_folder(tmp_path, monkeypatch):
     rc = _render(results.ResultsPage)
     titles = _widget_titles(rc)
     assert any("poverty_headcount" in t for t in titles)
-    widget = rc.find(FigureWidget).widgets[0]
-    assert {t.name for t in widget.data if t.name} == {"baseline", "child_money"}
+    fig = _plots(rc)[0]
+    assert {t["name"] for t in fig["data"] if t.get("name")} == {"baseline", "child_money"}
     rc.close()
 
 

@@ -118,6 +118,32 @@ def test_explore_loads_steps_and_resets(app_url, page, page_errors, tmp_path):
     assert outside == [], f"page fetched from outside this machine: {outside}"
 
 
+def test_pages_and_views_are_named_and_the_trap_threshold_says_where_it_comes_from(
+        app_url, page, page_errors):
+    from experiments.trap import read_threshold
+    from experiments.validate import TRAP_JSON
+
+    errors = page_errors(page)
+    _open_explore(page, app_url)
+    tabs = [t.strip() for t in page.get_by_role("tab").all_inner_texts()]
+    assert [t.lower() for t in tabs] == ["explore", "side by side", "results", "live views"], tabs
+    assert page.get_by_text(re.compile("page 0", re.I)).count() == 0
+    thr = read_threshold(TRAP_JSON)
+    assert thr is not None, f"{TRAP_JSON} missing: run `herdtrap validate`"
+    note = page.get_by_text(re.compile(r"^Trap share: households below"))
+    note.wait_for(timeout=TIMEOUT)
+    text = note.inner_text()
+    assert f"{thr['value']:.1f} SFU/person" in text and "herdtrap validate" in text
+    assert "docs/VALIDATION.md" in text
+    herd_notes = page.evaluate("""() => Array.from(document.querySelectorAll('.js-plotly-plot'))
+        .filter(e => (e.layout.title.text || '').startsWith('Herd sizes'))
+        .flatMap(e => (e.layout.annotations || []).map(a => a.text))""")
+    assert any(n.startswith(f"trap threshold {thr['value']:.1f}") for n in herd_notes), herd_notes
+    page.get_by_role("tab", name=re.compile("side by side", re.I)).click()
+    page.get_by_role("button", name="Year", exact=True).wait_for(state="visible", timeout=TIMEOUT)
+    assert errors == [], f"uncaught page errors: {errors}"
+
+
 def test_policy_change_changes_the_outcome_views(app_url, page, page_errors, tmp_path):
     errors = page_errors(page)
     _open_explore(page, app_url)

@@ -116,3 +116,24 @@ def test_cli_writes_trap_folder(tmp_path, capsys):
 def test_cli_without_panel_is_exit_2(tmp_path, capsys):
     assert cli(["trap", str(tmp_path)]) == 2
     assert "--household-panel" in capsys.readouterr().err
+
+
+def test_validate_records_the_threshold_where_the_app_reads_it(tmp_path):
+    """`herdtrap validate` writes validation/trap.json; the app shows that threshold and its CI."""
+    from experiments import validate
+    from experiments.webapp.explore import validation_threshold
+
+    est = trap.estimate(trap.transitions(s_shaped_panel()), scenario="s", n_boot=50)
+    path = validate.write_trap_json(tmp_path, est, replicates=4, seed=0,
+                                    git={"commit": "0123456789abcdef", "dirty": False})
+    assert path == tmp_path / validate.TRAP_JSON_NAME
+    shown = validation_threshold(path)
+    assert shown["value"] == pytest.approx(est.threshold["h"])
+    assert f"95% CI {est.threshold['h_lo']:.1f}–{est.threshold['h_hi']:.1f}" in shown["where"]
+    assert "herdtrap validate" in shown["where"] and "model 0123456" in shown["where"]
+    # no threshold (a linear recursion): nothing to show, no made-up number
+    flat = trap.estimate(trap.transitions(linear_panel()), scenario="linear", n_boot=20)
+    assert validation_threshold(validate.write_trap_json(
+        tmp_path, flat, replicates=4, seed=0, git={})) is None
+    (tmp_path / "broken.json").write_text("{not json")
+    assert trap.read_threshold(tmp_path / "broken.json") is None

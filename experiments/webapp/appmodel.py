@@ -15,11 +15,12 @@ from __future__ import annotations
 import functools
 import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from model.household import income_index
 from model.model import HerdtrapModel
@@ -231,17 +232,19 @@ class SeasonLog:
 
     ``herd_sfu``, ``cash``, ``debt``: (seasons + 1, N); ``paid``: (seasons + 1, N) cash
     from transfers and insurance payouts received in that season (kMNT);
-    ``stock``: (seasons + 1, 5) head by species; ``time``: fractional years.
+    ``stock``: (seasons + 1, 5) head by species; ``time``: fractional years;
+    ``asset_poor``: share of households below the asset poverty line.
     """
 
-    time: list[float]
-    label: list[str]
-    herd_sfu: list[np.ndarray]
-    cash: list[np.ndarray]
-    debt: list[np.ndarray]
-    paid: list[np.ndarray]
-    herding: list[np.ndarray]
-    stock: list[np.ndarray]
+    time: list[float] = field(default_factory=list)
+    label: list[str] = field(default_factory=list)
+    herd_sfu: list[np.ndarray] = field(default_factory=list)
+    cash: list[np.ndarray] = field(default_factory=list)
+    debt: list[np.ndarray] = field(default_factory=list)
+    paid: list[np.ndarray] = field(default_factory=list)
+    herding: list[np.ndarray] = field(default_factory=list)
+    stock: list[np.ndarray] = field(default_factory=list)
+    asset_poor: list[float] = field(default_factory=list)
 
 
 class AppModel(HerdtrapModel):
@@ -306,7 +309,9 @@ class AppModel(HerdtrapModel):
         }
         super().__init__(scenario, seed=self.seed_value, create_agents=create_agents)
         hh = self.households
-        self.season_log = SeasonLog([], [], [], [], [], [], [], [])
+        self.season_log = SeasonLog()
+        #: Tables derived from the model's yearly outputs, rebuilt once a year (see _per_year).
+        self.app_cache: dict[str, tuple[int, Any]] = {}
         self._paid_before = np.zeros(hh.n)
         self._log_season()
 
@@ -318,6 +323,52 @@ class AppModel(HerdtrapModel):
     @property
     def seasons_done(self) -> int:
         return self._t
+
+    # ---------------------------------------------------------- yearly outputs, cached
+    # The views redraw every season, but the model's yearly outputs change only after
+    # a winter: build each derived table once a year, not once per view and season.
+
+    def _per_year(self, key: str, build):
+        years = self._t // 4
+        hit = self.app_cache.get(key)
+        if hit is None or hit[0] != years:
+            hit = self.app_cache[key] = (years, build())
+        return hit[1]
+
+    def yearly(self) -> pd.DataFrame:
+        """``metrics()`` (one row per completed year), rebuilt once a year. Do not modify."""
+        return self._per_year("metrics", self.metrics)
+
+    def panel_per_person(self) -> tuple[np.ndarray, np.ndarray]:
+        """(herd SFU per person, herding) of the yearly panel, each (years + 1, panel)."""
+        def build() -> tuple[np.ndarray, np.ndarray]:
+            if self.panel_rows.size == 0:
+                return np.zeros((0, 0)), np.zeros((0, 0), dtype=bool)
+            persons = np.maximum(self.households.persons[self.panel_rows], 1)
+            return self.panel_herd_sfu / persons, self.panel_herding
+        return self._per_year("panel", build)
+
+    def trap_share(self, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+        """(years 1.., share of panel households below ``threshold`` SFU/person each year).
+
+        As :func:`experiments.trap.trap_share`: households that left herding count as 0.
+        """
+        def build() -> tuple[np.ndarray, np.ndarray]:
+            h, herding = self.panel_per_person()
+            if h.shape[0] < 2:
+                return np.zeros(0, dtype=int), np.zeros(0)
+            below = np.where(herding, h, 0.0) < threshold
+            return np.arange(1, h.shape[0]), below[1:].mean(axis=1)
+        return self._per_year(f"trap {threshold!r}", build)
+
+    def last_winter_soum_mortality(self) -> np.ndarray | None:
+        """Share of SFU lost per soum in the last winter (None before the first winter)."""
+        def build() -> np.ndarray | None:
+            n = self.n_soums
+            if len(self.soum_rows) < n:
+                return None
+            return np.array([r["household_mortality_sfu"] for r in self.soum_rows[-n:]])
+        return self._per_year("soum mortality", build)
 
     def last_season_label(self) -> str:
         """'winter 2021/22 (year 2)' for the season just simulated, 'start (2020)' at t=0."""
@@ -358,6 +409,8 @@ class AppModel(HerdtrapModel):
         log.paid.append(np.maximum(paid, 0.0).astype(np.float32))
         log.herding.append(hh.herding.copy())
         log.stock.append(hh.herd.sum(axis=0))
+        line = self.p["metrics.asset_poverty_line"]
+        log.asset_poor.append(float((hh.herd_sfu / np.maximum(hh.persons, 1) < line).mean()))
 
 
 def results_root() -> Path:

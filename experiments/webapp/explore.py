@@ -4,29 +4,39 @@ Sidebar: SolaraViz's controls (Reset / Play / Step) and model parameters
 (seed, region, years, climate, key parameters), then a status card and the
 policy editor. Changes apply when Reset is pressed (Mesa's convention); the
 status card says when the policy editor differs from the running model.
-Main area (draggable grid): outcomes over time, herd-size distribution, soum
-view, livestock by species, household inspector, fiscal cost by programme.
+Main area (draggable grid, tab "Live views"): outcomes over time, herd-size
+distribution, soum view, livestock by species, household inspector, fiscal
+cost by programme.
+
+Speed: one season is one render pass. Only :func:`LiveViews` (which replaces
+SolaraViz's ComponentsView) listens to Mesa's ``update_counter``; it hands the
+counter to every view as an argument, so all views re-render in the pass the
+step triggers, and each view's figure reaches the browser as one message, only
+if it changed (:mod:`experiments.webapp.plotly_view`).
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import mesa.visualization.solara_viz as _solara_viz
 import numpy as np
-import pandas as pd
 import solara
 from mesa.visualization import SolaraViz
 from mesa.visualization.utils import update_counter
 
 from experiments.webapp import figures
-from experiments.webapp.appmodel import AppModel, model_params, results_root
+from experiments.webapp.appmodel import AppModel, model_params
 from experiments.webapp.plotly_view import Plot
 from experiments.webapp.policy_editor import PolicyEditor
 
-#: Trap threshold (SFU per person) chosen on the Results page, per browser session.
-trap_threshold = solara.reactive(None)  # {"value": float, "source": str} or None
+#: Trap threshold (SFU per person) chosen on the Results page, per browser session:
+#: {"value", "lo", "hi", "source" (short, for labels), "where" (a sentence)} or None
+#: (then the Explore page uses the threshold of docs/VALIDATION.md, see validation_threshold).
+trap_threshold = solara.reactive(None)
+
+#: Name of the Explore page's tab of views (SolaraViz would call it "Page 0").
+VIEWS_TAB = "Live views"
 
 PLAY_INTERVAL_MS = 20
 #: Grid cell height in SolaraViz's rows of 30 px (+10 px gaps): 13 rows = 510 px.
@@ -39,85 +49,85 @@ def _grid_layout(num_components: int) -> list[dict]:
              "y": GRID_ROWS * (i // 2)} for i in range(num_components)]
 
 
-# SolaraViz sizes every component 6 x 10 (390 px) and takes no layout argument; its
-# ComponentsView looks this function up at render time, so replacing it sizes our cells.
+# SolaraViz sizes every component 6 x 10 (390 px) and takes no layout argument.
 _solara_viz.make_initial_grid_layout = _grid_layout
 
 
-def latest_trap_threshold(root: Path | None = None) -> dict | None:
-    """The newest ``results/*/trap/trap.json`` with a threshold, as {"value", "source"}."""
-    root = root or results_root()
-    best = None
-    for path in root.glob("*/trap/trap.json"):
-        try:
-            data = json.loads(path.read_text())
-        except (OSError, ValueError):
-            continue
-        thr = data.get("threshold_sfu_per_person")
-        if thr is None:
-            continue
-        mtime = path.stat().st_mtime
-        if best is None or mtime > best[0]:
-            best = (mtime, {"value": float(thr), "source": str(path.parent.parent.name)})
-    return best[1] if best else None
+# ------------------------------------------------------------------ trap threshold
 
 
-def trap_series(model: AppModel, threshold: float) -> pd.Series:
-    """Share of households below the trap threshold per year (experiments.trap.trap_share)."""
-    from experiments.trap import trap_share
+def validation_threshold(path: Path | None = None) -> dict | None:
+    """The poverty-trap threshold of docs/VALIDATION.md, as ``trap_threshold`` holds it.
 
-    panel = model.panel_frame()
-    if panel.empty:
-        return pd.Series(dtype=float)
-    shares = trap_share(panel, threshold)
-    shares = shares[shares["year"] > 0]
-    return shares.set_index("year")["trap_share"]
+    ``herdtrap validate`` measures it (section 3) and records it in
+    docs/validation/trap.json (:data:`experiments.validate.TRAP_JSON`); read from there
+    only, so that it follows the model when validate is run again. None if absent.
+    """
+    from experiments.trap import read_threshold
+    from experiments.validate import TRAP_JSON
+
+    thr = read_threshold(path or TRAP_JSON)
+    if thr is None:
+        return None
+    record = thr["record"]
+    ci = f"95% CI {thr['lo']:.1f}–{thr['hi']:.1f}, " if thr["lo"] and thr["hi"] else ""
+    commit = str(record.get("model_commit") or "")[:7]
+    when = str(record.get("generated") or "")[:10]
+    made = ", ".join(x for x in (f"model {commit}" if commit else "", when) if x)
+    return {**{k: thr[k] for k in ("value", "lo", "hi")}, "source": "validation",
+            "where": f"measured by `herdtrap validate` ({ci}baseline batch; docs/VALIDATION.md "
+                     f"§3, read from docs/validation/trap.json{'; ' + made if made else ''})"}
+
+
+def results_threshold(folder: Path) -> dict | None:
+    """The threshold ``herdtrap trap`` wrote to ``folder/trap/trap.json``, or None."""
+    from experiments.trap import read_threshold
+
+    thr = read_threshold(folder / "trap" / "trap.json")
+    if thr is None:
+        return None
+    ci = f"95% CI {thr['lo']:.1f}–{thr['hi']:.1f}, " if thr["lo"] and thr["hi"] else ""
+    return {**{k: thr[k] for k in ("value", "lo", "hi")}, "source": folder.name,
+            "where": f"measured by `herdtrap trap` ({ci}results/{folder.name}/trap/trap.json, "
+                     "picked on the Results page)"}
 
 
 # ------------------------------------------------------------------ grid components
-# The views are Solara components, so SolaraViz does not wrap them in its own
-# re-render-on-step wrapper: that wrapper subscribes each view to Mesa's
-# update_counter, and Solara then renders the whole page once per subscriber
-# (8 passes per season). Instead StatusCard alone listens to update_counter and
-# bumps ``view_tick`` from an effect, which re-renders all views in one pass.
-
-#: Bumped once per step/reset by StatusCard; every view reads it.
-view_tick = solara.reactive(0)
+# Each view takes the model and ``tick`` (Mesa's update_counter, passed down by
+# LiveViews): a new tick re-renders the view even though the model object is the same.
 
 
 @solara.component
-def OutcomesView(model: AppModel):
-    view_tick.get()
-    thr = trap_threshold.value
-    trap = trap_series(model, thr["value"]) if thr else None
+def OutcomesView(model: AppModel, tick: int = 0, threshold: dict | None = None):
     with solara.Column(gap="0px") as col:
-        Plot(figures.outcomes_figure(model, trap))
-        if thr:
-            solara.Text(f"Trap share: households below {thr['value']:.1f} SFU/person "
-                        f"(threshold from results/{thr['source']}, `herdtrap trap`).",
+        Plot(figures.outcomes_figure(model, threshold["value"] if threshold else None))
+        if threshold:
+            solara.Text(f"Trap share: households below {threshold['value']:.1f} SFU/person, "
+                        f"the poverty-trap threshold {threshold['where']}.",
                         style={"font-size": "12px", "color": "#555"})
         else:
-            solara.Text("Trap share: no threshold yet — run `herdtrap trap RESULTS_DIR` on a batch "
-                        "with a household panel, then pick it on the Results page.",
+            solara.Text("Trap share: no threshold found — `herdtrap validate` records one in "
+                        "docs/validation/trap.json; or run `herdtrap trap RESULTS_DIR` on a "
+                        "batch with a household panel and pick it on the Results page.",
                         style={"font-size": "12px", "color": "#555"})
     return col
 
 
 @solara.component
-def HerdDistributionView(model: AppModel):
-    view_tick.get()
-    return Plot(figures.herd_distribution_figure(model))
+def HerdDistributionView(model: AppModel, tick: int = 0, threshold: dict | None = None):
+    return Plot(figures.herd_distribution_figure(
+        model, threshold["value"] if threshold else None,
+        "validate" if threshold and threshold["source"] == "validation"
+        else (threshold["source"][:16] if threshold else "")))
 
 
 @solara.component
-def StockView(model: AppModel):
-    view_tick.get()
+def StockView(model: AppModel, tick: int = 0, threshold: dict | None = None):
     return Plot(figures.stock_figure(model))
 
 
 @solara.component
-def SoumView(model: AppModel):
-    view_tick.get()
+def SoumView(model: AppModel, tick: int = 0, threshold: dict | None = None):
     view, set_view = solara.use_state(figures.SOUM_VIEWS[0])
     with solara.Column(gap="0px") as col:
         solara.ToggleButtonsSingle(value=view, values=list(figures.SOUM_VIEWS), on_value=set_view,
@@ -145,8 +155,7 @@ def _pick(model: AppModel, how: str) -> int:
 
 
 @solara.component
-def HouseholdView(model: AppModel):
-    view_tick.get()
+def HouseholdView(model: AppModel, tick: int = 0, threshold: dict | None = None):
     chosen, set_chosen = solara.use_state(0)
     note, set_note = solara.use_state("")
     n = model.households.n
@@ -182,12 +191,38 @@ def HouseholdView(model: AppModel):
 
 
 @solara.component
-def FiscalView(model: AppModel):
-    view_tick.get()
+def FiscalView(model: AppModel, tick: int = 0, threshold: dict | None = None):
     return Plot(figures.fiscal_figure(model))
 
 
 COMPONENTS = [OutcomesView, HerdDistributionView, SoumView, StockView, HouseholdView, FiscalView]
+
+
+@solara.component
+def LiveViews(components: list, model: AppModel):
+    """SolaraViz's main area: the views in a draggable grid under one named tab.
+
+    Replaces Mesa's ComponentsView (which names its tabs "Page 0", "Page 1", ... and
+    wraps each plain view in its own listener of update_counter): this component is
+    the views' only listener, so a season costs one render pass.
+    """
+    tick = update_counter.get()
+    found = solara.use_memo(validation_threshold, [])
+    threshold = trap_threshold.value or found
+    views = [c[0] if isinstance(c, tuple) else c for c in components]
+    layout, set_layout = solara.use_state(_grid_layout(len(views)), key=f"grid-{len(views)}")
+    with solara.Column(gap="0px") as main:
+        with solara.v.Tabs(v_model=0):
+            solara.v.Tab(children=[VIEWS_TAB])
+        solara.GridDraggable(items=[view(model, tick, threshold) for view in views],
+                             grid_layout=layout, resizable=True, draggable=True,
+                             on_grid_layout=set_layout)
+    return main
+
+
+# SolaraViz looks its ComponentsView up at render time: ours names the tab and renders
+# each season in one pass.
+_solara_viz.ComponentsView = LiveViews
 
 
 # ------------------------------------------------------------------ sidebar
@@ -195,15 +230,9 @@ COMPONENTS = [OutcomesView, HerdDistributionView, SoumView, StockView, Household
 
 @solara.component
 def StatusCard(model: solara.Reactive[AppModel], policies: solara.Reactive[dict]):
-    counter = update_counter.get()
+    update_counter.get()
     m = model.value
-
-    def bump_views() -> None:
-        view_tick.set(view_tick.value + 1)
-
-    # one re-render of all views per step (see the note above the views)
-    solara.use_effect(bump_views, [counter, m])
-    ts = m.metrics()
+    ts = m.yearly()
     with solara.Card("This run", margin=0, style={"margin-top": "8px"}), solara.Column(gap="4px"):
         solara.Text(f"After: {m.last_season_label()}", style={"font-weight": "600"})
         if len(ts):
@@ -244,13 +273,6 @@ def ExplorePage():
     policies = solara.use_reactive({})
     initial = solara.use_memo(lambda: AppModel(policies={}), [])
     model = solara.use_reactive(initial)
-    found = solara.use_memo(latest_trap_threshold, [])
-
-    def adopt_found_threshold() -> None:
-        if trap_threshold.value is None and found:
-            trap_threshold.value = found
-
-    solara.use_effect(adopt_found_threshold, [])
     params = {**model_params(), "policies": policies}
     SolaraViz(model, components=COMPONENTS, model_params=params, name="herdtrap",
               play_interval=PLAY_INTERVAL_MS)

@@ -1,17 +1,24 @@
 """Plotly figures of the app: pure functions from a model (or tables) to a figure.
 
-They read model outputs only (``metrics()``, ``households``, ``soum_metrics()``,
+They read model outputs only (``metrics()``, ``households``, the soum rows,
 the app's per-season log) and compute nothing the model does not already
 define; they are kept free of Solara so that they can be tested and timed alone.
+
+A figure is a plain dict ``{"data": [trace dicts], "layout": {...}}`` (what
+plotly.js draws; ``go.Figure(fig)`` validates it). The app redraws every
+figure every season, so they are built from numpy arrays the app keeps up to
+date (:class:`~experiments.webapp.appmodel.AppModel`'s season log and cached
+yearly tables), not from DataFrames, and without plotly's Python validation.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import plotly.colors
 import plotly.graph_objects as go
 
 from model.species import SPECIES
@@ -19,10 +26,13 @@ from model.species import SPECIES
 if TYPE_CHECKING:
     from experiments.webapp.appmodel import AppModel
 
+#: A figure: {"data": [trace dicts], "layout": {...}}.
+Figure = dict[str, Any]
+
 HEIGHT = 430
 #: Figure width (px): fits one cell of SolaraViz's two-column grid in a 1280-px window
 #: (the sidebar takes 400 px).
-#: plotly's FigureWidget does not follow the size of its grid cell by itself.
+#: A plotly figure does not follow the size of its grid cell by itself.
 WIDTH = 405
 MARGIN = {"l": 58, "r": 15, "t": 56, "b": 96}
 FONT = {"family": "DejaVu Sans, Liberation Sans, Arial, sans-serif", "size": 12}
@@ -47,23 +57,17 @@ _AXIS = {"gridcolor": "#EBEBEB", "linecolor": "#BBBBBB", "zerolinecolor": "#D0D0
 _COLORWAY = ["#4C78A8", "#F58518", "#E45756", "#72B7B2", "#54A24B", "#B279A2"]
 
 
-#: Validate figures against plotly's schema when they are built. Off in the app for
-#: speed (about 1 ms a figure); the tests rebuild every figure with validation on.
-VALIDATE = False
-
-
 def figure(traces: list[dict], title: str, *, height: int = HEIGHT, width: int | None = WIDTH,
-           **layout) -> go.Figure:
-    """One validated figure from trace dicts and layout keys, built in a single call.
+           **layout) -> dict[str, Any]:
+    """A figure dict ``{"data": traces, "layout": ...}`` in the app's style.
 
-    Building a figure in one constructor call (rather than add_trace/update_layout
-    one by one, or make_subplots) keeps each redraw at a few milliseconds.
+    Not validated here (plotly's Python validation costs ~1-5 ms a figure); the
+    tests validate every figure with ``go.Figure(fig)``.
     """
-    # Styling is written into the layout with template "none": plotly's named
-    # templates ("plotly_white") are rebuilt on every assignment (~20 ms a figure).
+    # Styling is written into the layout, with no named template (plotly.js draws
+    # its own defaults for whatever is not set here).
     base = {
         "title": {"text": title, "x": 0.01, "xanchor": "left", "font": {"size": 14}},
-        "template": "none",
         "paper_bgcolor": "white",
         "plot_bgcolor": "white",
         "font": FONT,
@@ -77,19 +81,16 @@ def figure(traces: list[dict], title: str, *, height: int = HEIGHT, width: int |
                    "x": 0.0, "font": {"size": 11}},
         "uirevision": "keep",  # keep the user's zoom when the data update
     }
-    # FigureWidget merges a new layout into the old one: list-valued keys left out
-    # would keep the previous figure's notes and lines, so always set them.
     layout = {"annotations": [], "shapes": [], **base, **layout}
     for key in ("xaxis", "yaxis"):
         layout.setdefault(key, {})
     for key in [k for k in layout if k.startswith(("xaxis", "yaxis"))]:
         layout[key] = {**_AXIS, **layout[key]}
-    return go.Figure(data=traces, layout=layout, _validate=VALIDATE)
+    return {"data": traces, "layout": layout}
 
 
 def _note(text: str, visible: bool = True) -> dict:
-    """A centred note. Figures keep the note and switch it off rather than drop it: the
-    FigureWidget merges each new layout into the old one, so a dropped note would stay."""
+    """A centred note (kept and switched off, rather than dropped, when not needed)."""
     return {"text": text, "showarrow": False, "xref": "paper", "yref": "paper", "x": 0.5,
             "y": 0.5, "font": {"size": 13, "color": "#666"}, "visible": visible}
 
@@ -108,11 +109,8 @@ def persistent_asset_poverty(model: AppModel, run_years: int = 3) -> pd.Series:
 
     From the model's yearly panel (all households up to 20,000); index = year.
     """
-    if model.panel_rows.size == 0:
-        return pd.Series(dtype=float)
-    herd = model.panel_herd_sfu  # (years recorded, panel), row 0 = initial
-    persons = np.maximum(model.households.persons[model.panel_rows], 1)
-    poor = herd / persons < model.p["metrics.asset_poverty_line"]
+    herd, _ = model.panel_per_person()  # (years recorded, panel), row 0 = initial
+    poor = herd < model.p["metrics.asset_poverty_line"]
     if poor.shape[0] < run_years + 1:
         return pd.Series(dtype=float)
     run = np.ones_like(poor[run_years:])
@@ -124,13 +122,12 @@ def persistent_asset_poverty(model: AppModel, run_years: int = 3) -> pd.Series:
 
 def seasonal_asset_poverty(model: AppModel) -> np.ndarray:
     """Share of households below the asset poverty line after each season (app log)."""
-    persons = np.maximum(model.households.persons, 1)
-    line = model.p["metrics.asset_poverty_line"]
-    return np.array([(h / persons < line).mean() for h in model.season_log.herd_sfu])
+    return np.asarray(model.season_log.asset_poor)
 
 
-def outcomes_figure(model: AppModel, trap: pd.Series | None = None) -> go.Figure:
-    """Poverty headcount, asset poverty, persistent asset poverty, herding share over time."""
+def outcomes_figure(model: AppModel, trap_threshold: float | None = None) -> Figure:
+    """Poverty headcount, asset poverty, persistent asset poverty, herding share over time,
+    and the trap share (households below ``trap_threshold`` SFU/person) if one is given."""
     log = model.season_log
     traces: list[dict] = [{
         "type": "scatter", "x": log.time, "y": seasonal_asset_poverty(model),
@@ -138,7 +135,7 @@ def outcomes_figure(model: AppModel, trap: pd.Series | None = None) -> go.Figure
         "line": {"color": OUTCOME_COLOURS["asset_poverty"], "width": 1, "dash": "dot"},
         "hovertemplate": "%{y:.1%}<extra>asset poverty, season</extra>",
     }]
-    ts = model.metrics()
+    ts = model.yearly()
     if len(ts):
         for col, label in (("poverty_headcount", "poverty headcount"),
                            ("asset_poverty", "asset poverty"),
@@ -158,10 +155,11 @@ def outcomes_figure(model: AppModel, trap: pd.Series | None = None) -> go.Figure
                 "line": {"color": OUTCOME_COLOURS["persistent_asset_poverty"], "width": 2},
                 "hovertemplate": "year %{x}: %{y:.1%}<extra>asset-poor 3 years running</extra>",
             })
-    if trap is not None and len(trap):
+    trap_years, trap = model.trap_share(trap_threshold) if trap_threshold else ((), ())
+    if len(trap):
         traces.append({
-            "type": "scatter", "x": trap.index.to_numpy(), "y": trap.to_numpy(),
-            "name": "trap share", "mode": "lines",
+            "type": "scatter", "x": trap_years, "y": trap,
+            "name": f"trap share (< {trap_threshold:.1f} SFU/person)", "mode": "lines",
             "line": {"color": OUTCOME_COLOURS["trap_share"], "width": 2.5},
             "hovertemplate": "year %{x}: %{y:.1%}<extra>below the trap threshold</extra>",
         })
@@ -179,8 +177,16 @@ def outcomes_figure(model: AppModel, trap: pd.Series | None = None) -> go.Figure
 HERD_EDGES = np.logspace(-1, 3, 41)
 
 
-def herd_distribution_figure(model: AppModel) -> go.Figure:
-    """Histogram of herd per person (SFU, log scale) now and at the start, with the line."""
+def _herd_bins(per_person: np.ndarray) -> np.ndarray:
+    """Households per bin of :data:`HERD_EDGES` (clipped to 0.1-999 SFU/person)."""
+    k = np.searchsorted(HERD_EDGES, np.clip(per_person, 0.1, 999), side="right") - 1
+    return np.bincount(np.clip(k, 0, HERD_EDGES.size - 2), minlength=HERD_EDGES.size - 1)
+
+
+def herd_distribution_figure(model: AppModel, trap_threshold: float | None = None,
+                             trap_source: str = "") -> Figure:
+    """Histogram of herd per person (SFU, log scale) now and at the start, with the asset
+    poverty line and, if given, the poverty-trap threshold (``trap_source`` names it)."""
     hh = model.households
     persons = np.maximum(hh.persons, 1)
     line = model.p["metrics.asset_poverty_line"]
@@ -188,10 +194,22 @@ def herd_distribution_figure(model: AppModel) -> go.Figure:
     centres = np.sqrt(edges[:-1] * edges[1:])
     herding = hh.herding
     per_person = hh.herd_sfu / persons
-    now = np.histogram(np.clip(per_person[herding], 0.1, 999), edges)[0]
-    start = np.histogram(np.clip(model.initial.herd_sfu / persons, 0.1, 999), edges)[0]
+    now = _herd_bins(per_person[herding])
+    start = model.app_cache.get("herd bins at start")
+    if start is None:
+        start = model.app_cache["herd bins at start"] = _herd_bins(model.initial.herd_sfu / persons)
     shape, note = _vline(line, "#D62728", f"asset poverty line {line:g} SFU/person ")
-    below = float((per_person < line).mean())
+    shapes, notes = [shape], [note]
+    below = f"{(per_person < line).mean():.0%} below the line"
+    if trap_threshold:
+        shape, note = _vline(trap_threshold, OUTCOME_COLOURS["trap_share"],
+                             f"trap threshold {trap_threshold:.1f}" + (
+                                 f" ({trap_source})" if trap_source else "") + " ")
+        note.update(y=0.93)
+        shapes.append(shape)
+        notes.append(note)
+        trapped = (np.where(herding, per_person, 0.0) < trap_threshold).mean()
+        below += f", {trapped:.0%} below the threshold"
     exited = int((~herding).sum())
     traces = [
         {"type": "bar", "x": centres, "y": now, "width": np.diff(edges) * 0.92,
@@ -202,16 +220,16 @@ def herd_distribution_figure(model: AppModel) -> go.Figure:
     ]
     return figure(
         traces,
-        f"Herd sizes after {model.last_season_label()}<br><sup>{below:.0%} of households below "
-        f"the line · {exited} have left herding</sup>",
+        f"Herd sizes after {model.last_season_label()}<br><sup>{below} · "
+        f"{exited} left herding</sup>",
         xaxis={"type": "log", "range": [-1, 3],
                "title": {"text": "herd per person (sheep forage units, log scale)"}},
         yaxis={"title": {"text": "households"}},
-        shapes=[shape], annotations=[note], bargap=0,
+        shapes=shapes, annotations=notes, bargap=0,
     )
 
 
-def stock_figure(model: AppModel) -> go.Figure:
+def stock_figure(model: AppModel) -> Figure:
     """Livestock by species after each season (thousand head, stacked)."""
     log = model.season_log
     stock = np.array(log.stock) / 1000.0
@@ -243,68 +261,83 @@ def soum_grid(model: AppModel, columns: int = 8) -> pd.DataFrame:
 
 
 SOUM_VIEWS = ("winter mortality", "asset poverty", "still herding")
+#: Colour scales as plotly (Python) defines them, light = low: plotly.js's scales of the
+#: same names run the other way for some (YlOrRd, Blues), so the app sends them in full.
+_SCALES = {name: plotly.colors.get_colorscale(name) for name in ("YlOrRd", "Blues", "Greens")}
 
 
 def soum_values(model: AppModel, view: str) -> tuple[np.ndarray, str, str]:
     """(value per soum, colour-bar title, colour scale) for one of :data:`SOUM_VIEWS`."""
     hh = model.households
     n = model.n_soums
-    count = np.maximum(np.bincount(hh.soum, minlength=n), 1)
     if view == SOUM_VIEWS[0]:
-        if not model.soum_rows:
-            return np.full(n, np.nan), "SFU lost", "YlOrRd"
-        last = model.soum_rows[-n:]  # the last winter's rows, one per soum in order
-        return np.array([r["household_mortality_sfu"] for r in last]), "SFU lost", "YlOrRd"
+        mortality = model.last_winter_soum_mortality()
+        return (np.full(n, np.nan) if mortality is None else mortality), "SFU lost", "YlOrRd"
+    count = _soum_tiles(model)["households"]
     if view == SOUM_VIEWS[1]:
         poor = hh.herd_sfu / np.maximum(hh.persons, 1) < model.p["metrics.asset_poverty_line"]
         return np.bincount(hh.soum, weights=poor, minlength=n) / count, "asset-poor", "Blues"
     return np.bincount(hh.soum, weights=hh.herding, minlength=n) / count, "herding", "Greens"
 
 
-def soum_figure(model: AppModel, view: str = SOUM_VIEWS[0]) -> go.Figure:
+def _soum_tiles(model: AppModel) -> dict[str, Any]:
+    """What does not change during a run: tile positions, names, aimag labels."""
+    tiles = model.app_cache.get("soum tiles")
+    if tiles is None:
+        grid = soum_grid(model)
+        tiles = model.app_cache["soum tiles"] = {
+            "soum": grid["soum"].to_numpy(), "col": grid["col"].to_numpy(),
+            "row": grid["row"].to_numpy(), "names": grid["name"].tolist(),
+            "aimags": grid["aimag"].tolist(), "short": [n[:8] for n in grid["name"]],
+            "households": np.maximum(np.bincount(model.households.soum,
+                                                 minlength=model.n_soums), 1),
+            "labels": [{"x": -0.6, "y": g["row"].min() - 0.75, "text": f"<b>{aimag}</b>",
+                        "showarrow": False, "xanchor": "left", "font": {"size": 11}}
+                       for aimag, g in grid.groupby("aimag", sort=False)],
+            "xmax": float(grid["col"].max()) + 0.6,
+        }
+    return tiles
+
+
+def soum_figure(model: AppModel, view: str = SOUM_VIEWS[0]) -> Figure:
     """The soums as a schematic tile map (no shapefiles offline), coloured by ``view``."""
-    grid = getattr(model, "_app_soum_grid", None)
-    if grid is None:
-        grid = model._app_soum_grid = soum_grid(model)
+    tiles = _soum_tiles(model)
     values, cbar, scale = soum_values(model, view)
-    value = np.nan_to_num(values[grid["soum"].to_numpy()], nan=0.0)  # JSON has no NaN
-    cmax = 1.0 if view != SOUM_VIEWS[0] else max(0.3, float(np.nanmax(np.nan_to_num(values))))
-    annotations = [
-        {"x": -0.6, "y": g["row"].min() - 0.75, "text": f"<b>{aimag}</b>", "showarrow": False,
-         "xanchor": "left", "font": {"size": 11}}
-        for aimag, g in grid.groupby("aimag", sort=False)
-    ]
-    annotations.append(_note("Mortality appears after the first winter",
-                             visible=view == SOUM_VIEWS[0] and not model.soum_rows))
+    value = np.nan_to_num(values[tiles["soum"]], nan=0.0)  # JSON has no NaN
+    cmax = 1.0 if view != SOUM_VIEWS[0] else max(0.3, float(value.max(initial=0.0)))
+    no_winter = view == SOUM_VIEWS[0] and model.last_winter_soum_mortality() is None
+    annotations = [*tiles["labels"],
+                   _note("Mortality appears after the first winter", visible=no_winter)]
     trace = {
-        "type": "scatter", "x": grid["col"].to_numpy(), "y": grid["row"].to_numpy(),
+        "type": "scatter", "x": tiles["col"], "y": tiles["row"],
         "mode": "markers+text",
         "marker": {"symbol": "square", "size": 44, "color": value,
-                   "colorscale": scale, "cmin": 0, "cmax": cmax,
+                   "colorscale": _SCALES[scale], "cmin": 0, "cmax": cmax,
                    "line": {"color": "#fff", "width": 1},
                    "colorbar": {"title": {"text": cbar}, "tickformat": ".0%", "thickness": 12}},
-        "text": [n[:8] for n in grid["name"]], "textfont": {"size": 8, "color": "#111"},
-        "customdata": np.stack([grid["name"], grid["aimag"], value], axis=1),
+        "text": tiles["short"], "textfont": {"size": 8, "color": "#111"},
+        "customdata": [list(c) for c in zip(tiles["names"], tiles["aimags"], value.tolist(),
+                                            strict=True)],
         "hovertemplate": "%{customdata[0]} (%{customdata[1]}): %{customdata[2]:.1%}<extra></extra>",
         "showlegend": False,
     }
     when = "last winter" if view == SOUM_VIEWS[0] else model.last_season_label()
     return figure(
         [trace], f"Soums: {view}<br><sup>{when}; a schematic of the soums, not a map</sup>",
-        xaxis={"visible": False, "range": [-0.7, float(grid["col"].max()) + 0.6]},
+        xaxis={"visible": False, "range": [-0.7, tiles["xmax"]]},
         yaxis={"visible": False, "autorange": "reversed"},
         annotations=annotations,
     )
 
 
-def household_figure(model: AppModel, i: int) -> go.Figure:
+def household_figure(model: AppModel, i: int) -> Figure:
     """One household over time: herd, cash and debt, transfers and payouts (each season)."""
     log = model.season_log
     t = np.asarray(log.time)
-    herd = np.array([h[i] for h in log.herd_sfu])
-    cash = np.array([c[i] for c in log.cash]) / 1000.0
-    debt = np.array([d[i] for d in log.debt]) / 1000.0
-    paid = np.array([p[i] for p in log.paid]) / 1000.0
+    herd = np.fromiter((h[i] for h in log.herd_sfu), float, len(t))
+    cash = np.fromiter((c[i] for c in log.cash), float, len(t)) / 1000.0
+    debt = np.fromiter((d[i] for d in log.debt), float, len(t)) / 1000.0
+    paid = np.fromiter((p[i] for p in log.paid), float, len(t)) / 1000.0
     persons = max(int(model.households.persons[i]), 1)
     line = model.p["metrics.asset_poverty_line"] * persons
     traces = [
@@ -334,9 +367,9 @@ def household_figure(model: AppModel, i: int) -> go.Figure:
     )
 
 
-def fiscal_figure(model: AppModel) -> go.Figure:
+def fiscal_figure(model: AppModel) -> Figure:
     """Fiscal cost per programme and year (billion MNT, stacked)."""
-    ts = model.metrics()
+    ts = model.yearly()
     cols = [c for c in ts.columns if c.startswith("fiscal_cost_")] if len(ts) else []
     traces = [
         {"type": "bar", "x": ts["year"].to_numpy(), "y": ts[col].to_numpy() * MNT_PER_KMNT_IN_BN,
@@ -368,7 +401,7 @@ COMPARE_OUTCOMES = {
 
 
 def _outcome(model: AppModel, col: str) -> pd.Series:
-    ts = model.metrics()
+    ts = model.yearly()
     if not len(ts) or col not in ts:
         return pd.Series(dtype=float)
     s = ts.set_index("year")[col]
@@ -376,7 +409,7 @@ def _outcome(model: AppModel, col: str) -> pd.Series:
 
 
 def compare_figure(a: AppModel, b: AppModel, col: str, names: Sequence[str] = ("A", "B"),
-                   width: int | None = WIDTH) -> go.Figure:
+                   width: int | None = WIDTH) -> Figure:
     """Outcome ``col`` of two runs with the same seed, and their difference B − A."""
     label, fmt = COMPARE_OUTCOMES[col]
     sa, sb = _outcome(a, col), _outcome(b, col)

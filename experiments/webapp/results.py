@@ -17,7 +17,7 @@ import solara
 
 from experiments.webapp import figures
 from experiments.webapp.appmodel import results_root
-from experiments.webapp.explore import trap_threshold
+from experiments.webapp.explore import results_threshold, trap_threshold
 from experiments.webapp.plotly_view import Plot
 
 KINDS = ("batch", "sensitivity")
@@ -141,18 +141,12 @@ def FolderView(folder: Path):
         f"runs done {counts.get('done', '—')} / {counts.get('total', '—')}; "
         f"git {str(manifest.get('git', ''))[:10]}; finished {manifest.get('finished', '—')}"
     ))
-    trap_json = folder / "trap" / "trap.json"
-    if trap_json.is_file():
-        try:
-            thr = json.loads(trap_json.read_text()).get("threshold_sfu_per_person")
-        except (OSError, ValueError):
-            thr = None
-        if thr is not None:
-            with solara.Row(style={"align-items": "center"}):
-                solara.Text(f"Poverty-trap threshold: {float(thr):.1f} SFU per person.")
-                solara.Button("Show the trap share on the Explore page", outlined=True,
-                              on_click=lambda: trap_threshold.set(
-                                  {"value": float(thr), "source": folder.name}))
+    thr = results_threshold(folder)
+    if thr is not None:
+        with solara.Row(style={"align-items": "center"}):
+            solara.Text(f"Poverty-trap threshold: {thr['value']:.1f} SFU per person.")
+            solara.Button("Show the trap share on the Explore page", outlined=True,
+                          on_click=lambda: trap_threshold.set(thr))
     ts = _read_table(folder / "timeseries.parquet")
     if ts is not None and len(ts) and "scenario" in ts:
         options = [c for c in ("poverty_headcount", "asset_poverty", "herding_share",
