@@ -49,11 +49,6 @@ def test_model_households_have_every_pillar_variable(rima_run):
     assert (panel["ac_species_diversity"].between(0, 1)).all()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "issue 12 item 7: the starting population is herder households only (docs/ODD.md 5), "
-    "so small herds no longer recover least after 2010 and the pre-dzud index (assets "
-    "pillar) no longer predicts recovery (odds-ratio CI includes 1); to be restored by "
-    "the herd-management and consumption refit (issue 12 items 1-3)"))
 def test_pre_dzud_index_predicts_recovery(rima_run):
     t = rima_run.tests[4]
     assert 0.05 < t["recovery_rate"] < 0.95
