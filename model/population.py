@@ -141,7 +141,6 @@ def initial_households(
     lam_u5 = u5_share[soum] * hh_size * params["population.children_0_5_scale"]
     children_0_5 = rng.poisson(lam_u5)
 
-    persons = adults + children_6_17 + elderly + children_0_5
     # Cash in units of the household's buffer target (a unit exponential); the model turns
     # it into kMNT once it knows the household's expected income (HerdtrapModel._init_economy).
     cash = rng.exponential(1.0, n)

@@ -1,32 +1,30 @@
 """Autumn offtake: the desired herd, winter-meat slaughter and planned sales (ODD §7.6).
 
-Asset smoothing (Carter & Lybbert 2012; herd rebuilding after dzud, Fernández-Giménez
-et al. 2012): a household below its desired herd sells less, so that it can rebuild;
-above it, it sells more; and the offtake rises with the herd each adult must manage
-(labour limit).
+Asset smoothing and herd rebuilding (Carter & Lybbert 2012; after dzud,
+Fernández-Giménez et al. 2012; Bertram-Hümmer & Kraehnert 2018): a household whose
+herd has fallen below the herd it recently had sells less, so that it can rebuild;
+the offtake rises with the herd each adult must manage (labour limit).
 
-    H*_h   = κ* · H_h,0                                 desired herd (SFU)
-    r_h    = r0 · (1 + H_h / (L · adults_h)) · x_h^η,   x_h = H_h / H*_h,
-    η      = η_rebuild below the desired herd (x < 1), η_surplus above it
+    H*_h,t = max(H_h,t, (1 − δ) · H*_h,t−1)              desired herd (SFU, each autumn)
+    r_h    = r0 · (1 + H_h / (L · adults_h)) · (H_h / H*_h)^η
     meat_h = m · persons_h · H_h / (H_h + K_m · persons_h)   (SFU per year)
 
-with H_h,0 the household's herd in the census year 2019 (its draw from the aimag's
-2019 herd-size distribution: the herd its labour, pasture and know-how normally
-carry; kept when a hindcast rescales herds to an earlier year), κ* =
-``herd.target_ratio``, r0 =
-``herd.offtake_rate``, L = ``labour.offtake_sfu_per_adult``, η =
-``herd.rebuild_elasticity``, m = ``consumption.meat_sfu_per_person`` and K_m =
+The desired herd is the household's recent peak herd (its pre-shock herd), fading by
+δ = ``herd.target_decay`` a year when it cannot be regained; it starts at the starting
+herd. r0 = ``herd.offtake_rate``, L = ``labour.offtake_sfu_per_adult``, η =
+``herd.rebuild_elasticity``, m = ``consumption.meat_sfu_per_person``, K_m =
 ``consumption.meat_half_sfu_per_person``: a family with a small herd eats less of it
 and buys food instead. Consumption smoothing bounds asset smoothing from below: a
-household sells at least what it needs, with its other income and cash, to consume the
-subsistence floor over the coming year,
+household sells at least what it needs, with its other income and cash, to consume
+the subsistence floor f·z over the coming year,
 
-    offtake_h = min(max(r_h · H_h, meat_h + (4 f z persons_h − meat value − Y_other − X_h)⁺ / p_h),
+    offtake_h = min(max(r_h · H_h, meat_h + (12 f z persons_h − meat value − Y_other − X_h)⁺ / p_h),
                     0.9 · H_h),
 
 so a small herd without other income cannot rebuild (the trap), and a cash transfer,
-which raises Y_other or X, lets it keep its animals. The offtake (meat included) is split over species by the
-aimag's desired mix (:func:`model.herd.allocate`, :func:`model.herd.mix_weights`).
+which raises Y_other or X, lets it keep its animals. The offtake (meat included) is
+split over species by the aimag's desired mix (:func:`model.herd.allocate`,
+:func:`model.herd.mix_weights`).
 """
 
 from __future__ import annotations

@@ -63,11 +63,12 @@ def buy_animals(model: HerdtrapModel) -> None:
     u = model.draw("purchases", (hh.n, N_SPECIES))
     head = herd_process.stochastic_round(got[:, None] * head_per_sfu, u)
     cost = np.einsum("ij,ij->i", head, price) * (1.0 + p["market.purchase_transaction_cost"])
-    # rounding up can overshoot the budget by a fraction of one animal: never below zero cash
+    # rounding up can overshoot the budget by a fraction of one animal: round down there
     over = cost > hh.cash
     if over.any():
-        head[over] = 0
-        cost[over] = 0.0
+        head[over] = np.floor(got[over, None] * head_per_sfu[over]).astype(head.dtype)
+        cost[over] = (np.einsum("ij,ij->i", head[over], price[over])
+                      * (1.0 + p["market.purchase_transaction_cost"]))
     hh.herd += head
     hh.cash -= cost
     model.cash_out += cost
