@@ -230,7 +230,8 @@ def test_training_raises_cashmere_and_lowers_losses_for_trained_only():
     # loss_factor starts as each household's persistent winter-loss factor (model init)
     np.testing.assert_allclose(hh.loss_factor[~pol.trained], m.initial.loss_factor[~pol.trained])
     np.testing.assert_allclose(hh.loss_factor[pol.trained],
-                               0.8 * m.initial.loss_factor[pol.trained])
+                               (1.0 - pol.settings["loss_reduction"])
+                               * m.initial.loss_factor[pol.trained])
     assert m.ledger.value(1, "training", "training") == pytest.approx(
         500.0 * m.ledger.value(1, "training", "beneficiaries"))
 
