@@ -365,21 +365,35 @@ class HerdtrapModel(mesa.Model):
         self.flows_money["repaid"] += amount
 
     def leave_herding(self, mask: np.ndarray) -> None:
-        """Households in ``mask`` leave herding: sell the herd, repay what they can."""
+        """Households in ``mask`` leave herding: sell the herd, repay what they can.
+
+        Works on the leaving rows only (a handful a season)."""
         hh = self.households
-        sold = np.where(mask[:, None], hh.herd, 0)
-        self.sell(sold, self.prices(), distress=True)
-        self.repay(np.where(mask, np.minimum(hh.debt, hh.cash), 0.0))
+        rows = np.flatnonzero(mask)
+        herd = hh.herd[rows]
+        revenue = np.einsum("ij,ij->i", herd, self.prices()[rows])
+        hh.herd[rows] = 0
+        self.flows["sales"][rows] += herd
+        self.season_sales_sfu[rows] += to_sfu(herd)
+        hh.cash[rows] += revenue  # a distress sale: income, but not regular income
+        hh.income_year[rows, _I_SALES] += revenue
+        self.cash_in[rows] += revenue
+        self.flows_money["distress_sales"][rows] += revenue
+        repay = np.minimum(hh.debt[rows], hh.cash[rows])
+        hh.debt[rows] -= repay
+        hh.cash[rows] -= repay
+        self.cash_out[rows] += repay
+        self.flows_money["repaid"][rows] += repay
         # What the sale of the herd cannot repay is defaulted (a loss to lenders, not the state).
-        default = np.where(mask, hh.debt, 0.0)
-        self.flows_money["defaulted"] += default
+        default = hh.debt[rows].copy()
+        self.flows_money["defaulted"][rows] += default
         self.ledger.add(self.year, "lenders", "defaulted", float(default.sum()))
-        hh.debt -= default
-        hh.herding = hh.herding & ~mask
-        hh.exit_year = np.where(mask, self.year, hh.exit_year)
-        hh.insured[mask] = 0
-        hh.meat_in_kind[mask] = 0.0
-        self.exits_this_year += int(mask.sum())
+        hh.debt[rows] = 0.0
+        hh.herding[rows] = False
+        hh.exit_year[rows] = self.year
+        hh.insured[rows] = 0
+        hh.meat_in_kind[rows] = 0.0
+        self.exits_this_year += int(rows.size)
 
     def sell(self, sold: np.ndarray, price: np.ndarray, distress: bool = False) -> None:
         """Sell ``sold`` (N, 5) head at ``price``; distress sales are not regular income."""

@@ -61,27 +61,30 @@ def consume_and_cope(model: HerdtrapModel) -> None:
     shortfall = np.maximum(floor_cash - hh.cash, 0.0) * herding
     price = model.prices()
     value = market.herd_value(hh.herd, price)
-    # (1) borrow
-    borrow = np.minimum(shortfall, model.credit_room(value))
-    model.borrow(borrow)
-    shortfall -= borrow
-    # (2) distress sales: soum prices fall with the sheep units offered
-    cap = p["coping.max_distress_sale_share"]
-    wanted_share = np.minimum(
-        np.divide(shortfall, value, out=np.zeros(hh.n), where=value > 0), cap
-    )
-    herd_sfu = hh.herd_sfu
-    crash = market.crash_factor(
-        hh.soum, wanted_share * herd_sfu, herd_sfu * herding, model.n_soums,
-        p["market.price_elasticity"],
-    )
-    model.set_price_crash(crash)
-    price = model.prices()
-    value = value * crash[hh.soum]  # the crash scales all species of a soum alike
-    share = np.minimum(np.divide(shortfall, value, out=np.zeros(hh.n), where=value > 0), cap)
-    u = model.draw("offtake", (hh.n, hh.herd.shape[1]), key="distress")
-    sold = market.sell_share(hh.herd, share, u)
-    model.sell(sold, price, distress=True)
+    if shortfall.any():  # (all-zero shortfalls borrow and sell nothing: skip the work)
+        # (1) borrow
+        borrow = np.minimum(shortfall, model.credit_room(value))
+        model.borrow(borrow)
+        shortfall -= borrow
+    if shortfall.any():
+        # (2) distress sales: soum prices fall with the sheep units offered
+        cap = p["coping.max_distress_sale_share"]
+        wanted_share = np.minimum(
+            np.divide(shortfall, value, out=np.zeros(hh.n), where=value > 0), cap
+        )
+        herd_sfu = hh.herd_sfu
+        crash = market.crash_factor(
+            hh.soum, wanted_share * herd_sfu, herd_sfu * herding, model.n_soums,
+            p["market.price_elasticity"],
+        )
+        model.set_price_crash(crash)
+        price = model.prices()
+        value = value * crash[hh.soum]  # the crash scales all species of a soum alike
+        share = np.minimum(np.divide(shortfall, value, out=np.zeros(hh.n), where=value > 0),
+                           cap)
+        u = model.draw("offtake", (hh.n, hh.herd.shape[1]), key="distress")
+        sold = market.sell_share(hh.herd, share, u)
+        model.sell(sold, price, distress=True)
     # (3) debt service: interest accrues; the instalment (interest + debt / term) is paid
     # before discretionary consumption, from cash above the subsistence floor. It is a
     # regular cost, so expected income is net of it.
@@ -117,9 +120,10 @@ def consume_and_cope(model: HerdtrapModel) -> None:
 def exits(model: HerdtrapModel) -> None:
     """Destitute households leave herding with the exit hazard; so do those with no animals."""
     hh, p = model.households, model.p
+    empty = ~hh.herd.any(axis=1)
+    if not (hh.herding & (hh.destitute | empty)).any():
+        return  # nobody can leave: the exit draw would decide nothing
     u_exit = model.draw("behaviour", hh.n)
-    leaving = hh.herding & (
-        (hh.destitute & (u_exit < p["exit.hazard"])) | (hh.herd.sum(axis=1) == 0)
-    )
+    leaving = hh.herding & ((hh.destitute & (u_exit < p["exit.hazard"])) | empty)
     if leaving.any():
         model.leave_herding(leaving)

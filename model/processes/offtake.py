@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from model import herd as herd_process
-from model.species import N_SPECIES, SFU
+from model.species import N_SPECIES, SFU, to_sfu
 
 if TYPE_CHECKING:
     from model.model import HerdtrapModel
@@ -82,7 +82,7 @@ def autumn_offtake(model: HerdtrapModel) -> None:
     hh, p = model.households, model.p
     weight = model.offtake_weights()
     before = hh.herd.astype(float)
-    herd_sfu = before @ SFU
+    herd_sfu = to_sfu(before)
     hh.target_sfu = update_target(herd_sfu, hh.target_sfu, p["herd.target_decay"])
     want = meat_sfu(herd_sfu, hh.persons, p) * hh.herding
     share = np.minimum(herd_process.allocate(before[:, :2], weight[:, :2], want, SFU[:2]), 0.5)
@@ -109,7 +109,7 @@ def autumn_offtake(model: HerdtrapModel) -> None:
                            MAX_OFFTAKE * herd_sfu)
     target = herd_process.allocate(before, weight, total_sfu, SFU) * before
     rest = np.maximum(target - slaughter, 0.0)
-    rest_sfu = rest @ SFU
+    rest_sfu = to_sfu(rest)
     planned_sfu = np.maximum(total_sfu - slaughter_sfu, 0.0)
     scale = np.divide(planned_sfu, rest_sfu, out=np.zeros(hh.n), where=rest_sfu > 0)
     expected = np.minimum(rest * scale[:, None], MAX_OFFTAKE * (before - slaughter))

@@ -14,7 +14,8 @@ cash), sold_s the sheep units the soum's simulated households sold this season a
 ω (``market.purchase_supply_share``) what herders outside the simulated sample and
 traders offer per season, as a share of the soum's stock. So transfers, insurance
 payouts and savings can become animals, and restocking competes with cash on equal
-terms.
+terms. Head are rounded stochastically with one uniform per household slot (stream
+"purchases"), shared by the five species.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import numpy as np
 
 from model import herd as herd_process
 from model.processes.consumption import buffer_target
-from model.species import N_SPECIES, SFU
+from model.species import SFU
 
 if TYPE_CHECKING:
     from model.model import HerdtrapModel
@@ -48,29 +49,34 @@ def ration(want: np.ndarray, soum: np.ndarray, supply: np.ndarray, n_soums: int)
 
 def buy_animals(model: HerdtrapModel) -> None:
     hh, p = model.households, model.p
-    price = model.prices()
-    mix = model.target_mix[hh.aimag]  # (N, 5) SFU shares of the desired mix
-    head_per_sfu = mix / SFU  # head of each species in one sheep unit of the mix
-    price_per_sfu = np.einsum("ij,ij->i", head_per_sfu, price)
-    gap = np.maximum(hh.target_sfu - hh.herd_sfu, 0.0) * hh.herding
+    herd_sfu = hh.herd_sfu
+    gap = np.maximum(hh.target_sfu - herd_sfu, 0.0) * hh.herding
     spare = np.maximum(hh.cash - buffer_target(model), 0.0)
-    want = purchase_sfu(gap, spare, price_per_sfu, p["herd.purchase_share"],
-                        p["market.purchase_transaction_cost"])
-    stock = np.bincount(hh.soum, weights=hh.herd_sfu * hh.herding, minlength=model.n_soums)
-    sold = np.bincount(hh.soum, weights=model.season_sales_sfu, minlength=model.n_soums)
-    supply = sold + p["market.purchase_supply_share"] * stock
-    got = ration(want, hh.soum, supply, model.n_soums)
-    u = model.draw("purchases", (hh.n, N_SPECIES))
-    head = herd_process.stochastic_round(got[:, None] * head_per_sfu, u)
-    cost = np.einsum("ij,ij->i", head, price) * (1.0 + p["market.purchase_transaction_cost"])
+    rows = np.flatnonzero(gap * spare > 0)
+    if rows.size == 0:
+        return  # nobody below the desired herd has spare cash: nothing to buy or draw
+    # One uniform per household slot (drawn for every slot: common random numbers), used
+    # to round all five species of its purchase.
+    u = model.draw("purchases", hh.n)[rows]
+    price = model.prices()[rows]
+    head_per_sfu = model.target_mix[hh.aimag[rows]] / SFU  # head in one SFU of the mix
+    price_per_sfu = np.einsum("ij,ij->i", head_per_sfu, price)
+    tc = p["market.purchase_transaction_cost"]
+    want = purchase_sfu(gap[rows], spare[rows], price_per_sfu, p["herd.purchase_share"], tc)
+    if p["market.purchase_rationing"]:
+        stock = np.bincount(hh.soum, weights=herd_sfu * hh.herding, minlength=model.n_soums)
+        sold = np.bincount(hh.soum, weights=model.season_sales_sfu, minlength=model.n_soums)
+        supply = sold + p["market.purchase_supply_share"] * stock
+        want = ration(want, hh.soum[rows], supply, model.n_soums)
+    head = herd_process.stochastic_round(want[:, None] * head_per_sfu, u[:, None])
+    cost = np.einsum("ij,ij->i", head, price) * (1.0 + tc)
     # rounding up can overshoot the budget by a fraction of one animal: round down there
-    over = cost > hh.cash
+    over = cost > hh.cash[rows]
     if over.any():
-        head[over] = np.floor(got[over, None] * head_per_sfu[over]).astype(head.dtype)
-        cost[over] = (np.einsum("ij,ij->i", head[over], price[over])
-                      * (1.0 + p["market.purchase_transaction_cost"]))
-    hh.herd += head
-    hh.cash -= cost
-    model.cash_out += cost
-    model.flows["bought"] += head
-    model.flows_money["purchases"] += cost
+        head[over] = np.floor(want[over, None] * head_per_sfu[over]).astype(head.dtype)
+        cost[over] = np.einsum("ij,ij->i", head[over], price[over]) * (1.0 + tc)
+    hh.herd[rows] += head
+    hh.cash[rows] -= cost
+    model.cash_out[rows] += cost
+    model.flows["bought"][rows] += head
+    model.flows_money["purchases"][rows] += cost
