@@ -64,9 +64,11 @@ SUPPORT_QUANTILES = (0.01, 0.99)
 #: A bootstrap crossing matches the point estimate's if closer than this (z units).
 MATCH_WINDOW = 0.6
 #: Weather replicates the threshold's CI needs to be reliable (docs/VALIDATION.md, section
-#: 3): with fewer, the t interval is valid in principle but its width is itself too
-#: uncertain (relative standard error ~ 1 / sqrt(2 (R - 1))) and the replicate-level
-#: variance is underestimated when a rare weather path moves the threshold far.
+#: 3). Measured on 480 baseline replicates (60 root seeds x 8, 2,240 households x 30
+#: years, model of commit f1ad951): the interval covered the pooled threshold in 95-98%
+#: of batches at every R from 3 to 16, but with few replicates it is wide and its width
+#: itself uncertain (relative standard error ~ 1 / sqrt(2 (R - 1))): 10-90% range of the
+#: width 4.9-18.1 SFU/person at R = 4, 3.0-6.9 at R = 10, 2.5-4.9 at R = 16.
 MIN_REPLICATES = 10
 
 
