@@ -18,10 +18,18 @@ geometric mean: with dzud risk it lies below the level curve by a Jensen gap).
 * Exited households are h = 0 and absorbing: transitions into exit are included
   (h_t > 0 -> 0), transitions from an already exited household are not (they
   would only pile up at the trivial equilibrium h = 0).
-* Confidence intervals: cluster bootstrap over households (a cluster = one
-  household slot in one replicate), percentile intervals. Each bootstrap curve's
-  crossings are matched to the point estimate's by type and nearest location;
-  ``support`` is the share of bootstrap curves that have a matching crossing.
+* Confidence intervals over the weather. A replicate is one weather path shared by
+  all its households, so replicates, not households, are the independent units (a
+  household-only bootstrap within fixed weather paths gave intervals that excluded
+  each other between root seeds). With R >= 2 replicates the 95% CI of a crossing is
+  z* ± t_{R-1, 0.975} se on z = log(1 + h), se the larger of the delete-one-replicate
+  jackknife and the two-stage bootstrap (replicates with replacement, then households
+  with replacement within each drawn replicate; its SD times sqrt(R / (R - 1))). With
+  one replicate: percentile interval of the household bootstrap, conditional on that
+  weather path. Each bootstrap or jackknife curve's crossings are matched to the point
+  estimate's by type and nearest location; ``support`` is the share of two-stage
+  bootstrap curves that have a matching crossing. The interval needs about
+  MIN_REPLICATES replicates to be reliable; `herdtrap trap` warns below that.
 * Nothing in the model tests a herd threshold; this is measured afterwards.
 
 Reads ``DIR/panel.parquet`` (batch contract: year, household, herd_sfu, persons,
@@ -34,6 +42,7 @@ Analyses read results; they never re-run the model.
 from __future__ import annotations
 
 import argparse
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,6 +63,13 @@ MIN_LOCAL = 40
 SUPPORT_QUANTILES = (0.01, 0.99)
 #: A bootstrap crossing matches the point estimate's if closer than this (z units).
 MATCH_WINDOW = 0.6
+#: Weather replicates the threshold's CI needs to be reliable (docs/VALIDATION.md, section
+#: 3). Measured on 480 baseline replicates (60 root seeds x 8, 2,240 households x 30
+#: years, model of commit f1ad951): the interval covered the pooled threshold in 95-98%
+#: of batches at every R from 3 to 16, but with few replicates it is wide and its width
+#: itself uncertain (relative standard error ~ 1 / sqrt(2 (R - 1))): 10-90% range of the
+#: width 4.9-18.1 SFU/person at R = 4, 3.0-6.9 at R = 10, 2.5-4.9 at R = 16.
+MIN_REPLICATES = 10
 
 
 class TrapError(ValueError):
@@ -129,20 +145,28 @@ class Curve:
         return 1.0 + self.slope
 
 
-def _bin_stats(z: np.ndarray, y: np.ndarray, cluster: np.ndarray, grid: np.ndarray,
-               n_clusters: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per-cluster counts and sums of y in each grid bin (linear binning): (C, G) each."""
+def _bin_stats(z: np.ndarray, y: np.ndarray, group: np.ndarray, grid: np.ndarray,
+               n_groups: int, *, sparse: bool = False):
+    """Per-group counts and sums of y in each grid bin (linear binning): (n_groups, G) each.
+
+    ``sparse=True`` returns scipy CSR matrices (one row per household cluster has only
+    the few bins its herd visited; a dense array would grow with replicates x households).
+    """
+    from scipy import sparse as sp
+
     g = len(grid)
     step = grid[1] - grid[0]
     pos = np.clip((z - grid[0]) / step, 0, g - 1 - 1e-9)
     i = np.floor(pos).astype(np.int64)
     f = pos - i
-    counts = np.zeros((n_clusters, g))
-    sums = np.zeros((n_clusters, g))
-    for idx, w in ((i, 1.0 - f), (i + 1, f)):
-        np.add.at(counts, (cluster, idx), w)
-        np.add.at(sums, (cluster, idx), w * y)
-    return counts, sums
+    rows = np.r_[group, group]
+    cols = np.r_[i, i + 1]
+    w = np.r_[1.0 - f, f]
+    counts = sp.csr_matrix((w, (rows, cols)), shape=(n_groups, g))
+    sums = sp.csr_matrix((w * np.r_[y, y], (rows, cols)), shape=(n_groups, g))
+    if sparse:
+        return counts, sums
+    return counts.toarray(), sums.toarray()
 
 
 def _local_linear(counts: np.ndarray, sums: np.ndarray, grid: np.ndarray,
@@ -183,21 +207,30 @@ def crossings(grid: np.ndarray, d: np.ndarray, searchable: np.ndarray) -> list[d
 
 @dataclass
 class TrapEstimate:
-    """Equilibria of E[z_{t+1} | z_t] with bootstrap CIs, for one scenario."""
+    """Equilibria of E[z_{t+1} | z_t] with CIs over weather replicates, for one scenario."""
 
     scenario: str
     n_transitions: int
     n_clusters: int
     bandwidth: float
     curve: Curve
-    boot_m: np.ndarray  # (B, G) bootstrap curves
+    boot_m: np.ndarray  # (B, G) two-stage bootstrap curves
     equilibria: list[dict[str, Any]] = field(default_factory=list)
+    n_replicates: int = 1
+    jack_m: np.ndarray | None = None  # (R, G) leave-one-replicate-out curves
 
     @property
     def threshold(self) -> dict[str, Any] | None:
         """The unstable equilibrium with the highest bootstrap support (None if none)."""
         un = [e for e in self.equilibria if e["kind"] == "unstable"]
         return max(un, key=lambda e: (e["support"], -e["z"])) if un else None
+
+    @property
+    def ci_method(self) -> str:
+        if self.n_replicates >= 2:
+            return (f"replicate jackknife, t with {self.n_replicates - 1} df over "
+                    f"{self.n_replicates} weather replicates")
+        return "household bootstrap within one weather replicate (weather not resampled)"
 
     def message(self) -> str:
         t = self.threshold
@@ -207,15 +240,73 @@ class TrapEstimate:
             return (f"{self.scenario}: no poverty-trap threshold: E[herd next year | herd] "
                     f"crosses the 45-degree line only from above (stable equilibria at "
                     f"{what} SFU/person)")
+        if np.isfinite(t["h_lo"]) and np.isfinite(t["h_hi"]):
+            ci = f"95% CI {t['h_lo']:.1f}-{t['h_hi']:.1f}"
+        else:
+            ci = f"95% CI undetermined: {t.get('ci_note') or 'too few bootstrap crossings'}"
+        reps = (f"{self.n_replicates} weather replicates" if self.n_replicates >= 2 else
+                "1 weather replicate, households resampled only")
         return (f"{self.scenario}: unstable threshold at {t['h']:.1f} SFU/person "
-                f"(95% CI {t['h_lo']:.1f}-{t['h_hi']:.1f}, bootstrap support "
-                f"{100 * t['support']:.0f}%)")
+                f"({ci}; {reps}; bootstrap support {100 * t['support']:.0f}%)")
+
+
+def _match(curves: np.ndarray, e: dict[str, Any], grid: np.ndarray, target: float,
+           searchable: np.ndarray) -> np.ndarray:
+    """Per curve, its crossing of ``e``'s kind nearest to ``e`` (NaN if none within
+    MATCH_WINDOW)."""
+    out = np.full(len(curves), np.nan)
+    for b, m in enumerate(curves):
+        cands = [c["z"] for c in crossings(grid, m - target, searchable) if c["kind"] == e["kind"]]
+        if cands:
+            c = min(cands, key=lambda v: abs(v - e["z"]))
+            if abs(c - e["z"]) <= MATCH_WINDOW:
+                out[b] = c
+    return out
+
+
+def _two_stage_weights(rng: np.random.Generator, members: list[np.ndarray], n_clusters: int,
+                       size: int) -> np.ndarray:
+    """Bootstrap weights (size, n_clusters): draw the replicates with replacement, then,
+    for every copy of a drawn replicate, its households with replacement."""
+    n_rep = len(members)
+    k = rng.multinomial(n_rep, np.full(n_rep, 1.0 / n_rep), size=size)
+    w = np.zeros((size, n_clusters))
+    for r, idx in enumerate(members):  # a loop over replicates, not households
+        w[:, idx] = rng.multinomial(k[:, r] * len(idx), np.full(len(idx), 1.0 / len(idx)))
+    return w
+
+
+def cross_coverage_rate(n_replicates: int, level: float = 0.95) -> float:
+    """Expected share of independent batches' point estimates that a batch's CI covers.
+
+    For a t interval over R replicates (mean of R normal replicate estimates), an
+    independent batch's estimate lies inside with probability P(|T_{R-1}| < t* / sqrt(2)):
+    about 0.89 for R = 4 and 0.85 for R = 10, not the nominal 0.95 (both estimates vary).
+    """
+    from scipy import stats
+
+    df = max(int(n_replicates) - 1, 1)
+    tcrit = stats.t.ppf(0.5 + level / 2, df)
+    return float(2 * stats.t.cdf(tcrit / np.sqrt(2.0), df) - 1)
 
 
 def estimate(trans: pd.DataFrame, *, scenario: str = "", bandwidth: float = BANDWIDTH,
              n_boot: int = 200, seed: int = 0, grid_points: int = GRID_POINTS,
              min_local: int = MIN_LOCAL, measure: str = "level") -> TrapEstimate:
-    """Estimate m(z), its equilibria and their cluster-bootstrap CIs."""
+    """Estimate m(z), its equilibria and their CIs over weather replicates.
+
+    Every replicate is one weather path, the independent unit: households within a
+    replicate share its winters. CI of an equilibrium (z scale, then h = exp(z) - 1),
+    with R >= 2 replicates: z* ± t_{R-1, 0.975} · se, se the larger of the
+    delete-one-replicate jackknife standard error and the two-stage bootstrap's
+    (replicates, then households within each drawn replicate) standard deviation of the
+    matched crossing times sqrt(R / (R - 1)) (the replicate stage shrinks the variance
+    by (R - 1) / R). With one replicate: percentile interval of the household bootstrap,
+    conditional on that weather path. The curve's bands and ``support`` come from the
+    two-stage bootstrap. Below MIN_REPLICATES the interval is valid but unreliable.
+    """
+    from scipy import stats
+
     if len(trans) < 50:
         raise TrapError(f"only {len(trans)} year-on-year transitions{' for ' + scenario if scenario else ''}"
                         "; the trap diagnostic needs a household panel (batch with "
@@ -229,40 +320,102 @@ def estimate(trans: pd.DataFrame, *, scenario: str = "", bandwidth: float = BAND
     else:
         y = trans["z_next"].to_numpy(dtype=float) - z
         target = 0.0
+    rep = (pd.factorize(trans["replicate"])[0] if "replicate" in trans
+           else np.zeros(len(trans), dtype=np.int64))
+    n_rep = int(rep.max()) + 1
     cl = pd.factorize(trans["cluster"])[0]
     n_cl = int(cl.max()) + 1
+    rep_of_cl = np.zeros(n_cl, dtype=np.int64)
+    rep_of_cl[cl] = rep
+    members = [np.flatnonzero(rep_of_cl == r) for r in range(n_rep)]
     lo, hi = np.quantile(z, SUPPORT_QUANTILES)
     grid = np.linspace(max(z.min(), 0.0), z.max(), grid_points)
-    counts, sums = _bin_stats(z, y, cl, grid, n_cl)
-    a, b, local_n = _local_linear(counts.sum(axis=0), sums.sum(axis=0), grid, bandwidth)
+    rep_counts, rep_sums = _bin_stats(z, y, rep, grid, n_rep)
+    a, b, local_n = _local_linear(rep_counts.sum(axis=0), rep_sums.sum(axis=0), grid, bandwidth)
     searchable = (grid >= lo) & (grid <= hi) & (local_n >= min_local)
     curve = Curve(grid=grid, m=a, slope=b, local_n=local_n, searchable=searchable,
                   target=target, measure=measure)
+    # two-stage bootstrap, in chunks so that the weights stay small for big batches
+    counts, sums = _bin_stats(z, y, cl, grid, n_cl, sparse=True)
     rng = np.random.default_rng(seed)
-    w = rng.multinomial(n_cl, np.full(n_cl, 1.0 / n_cl), size=n_boot).astype(float)
-    boot_m, _, _ = _local_linear(w @ counts, w @ sums, grid, bandwidth)
+    chunk = max(1, min(n_boot, 2_000_000 // n_cl))
+    parts = []
+    for start in range(0, n_boot, chunk):
+        w = _two_stage_weights(rng, members, n_cl, min(chunk, n_boot - start))
+        bc, bs = (counts.T @ w.T).T, (sums.T @ w.T).T
+        parts.append(_local_linear(np.asarray(bc), np.asarray(bs), grid, bandwidth)[0])
+    boot_m = np.concatenate(parts)
+    jack_m = None
+    if n_rep >= 2:
+        jack_m = _local_linear(rep_counts.sum(axis=0) - rep_counts,
+                               rep_sums.sum(axis=0) - rep_sums, grid, bandwidth)[0]
+    tcrit = float(stats.t.ppf(0.975, n_rep - 1)) if n_rep >= 2 else np.nan
     eq = []
     for e in crossings(grid, a - target, searchable):
-        matched = []
-        for bm in boot_m:
-            cands = [c["z"] for c in crossings(grid, bm - target, searchable)
-                     if c["kind"] == e["kind"]]
-            if cands:
-                c = min(cands, key=lambda v: abs(v - e["z"]))
-                if abs(c - e["z"]) <= MATCH_WINDOW:
-                    matched.append(c)
-        matched = np.array(matched)
+        boot_z = _match(boot_m, e, grid, target, searchable)
+        matched = boot_z[np.isfinite(boot_z)]
+        se_boot = float(np.std(matched, ddof=1)) if len(matched) >= 10 else np.nan
+        note = ""
+        se = se_jack = np.nan
+        if jack_m is not None:
+            jz = _match(jack_m, e, grid, target, searchable)
+            if np.isfinite(jz).all():
+                se_jack = float(np.sqrt((n_rep - 1) / n_rep * np.sum((jz - jz.mean()) ** 2)))
+                se = float(np.nanmax([se_jack, se_boot * np.sqrt(n_rep / (n_rep - 1))]))
+                z_lo, z_hi = e["z"] - tcrit * se, e["z"] + tcrit * se
+            else:
+                gone = ", ".join(str(r) for r in np.flatnonzero(~np.isfinite(jz)))
+                note = f"the crossing vanishes when replicate(s) {gone} are left out"
+                z_lo = z_hi = np.nan
+        elif len(matched) >= 10:
+            z_lo, z_hi = np.quantile(matched, [0.025, 0.975])
+        else:
+            z_lo = z_hi = np.nan
+        bz_lo, bz_hi = (np.quantile(matched, [0.025, 0.975]) if len(matched) >= 10
+                        else (np.nan, np.nan))
         j = int(np.argmin(np.abs(grid - e["z"])))
-        z_lo, z_hi = (np.quantile(matched, [0.025, 0.975]) if len(matched) >= 10
-                      else (np.nan, np.nan))
         eq.append({
-            "kind": e["kind"], "z": e["z"], "z_lo": float(z_lo), "z_hi": float(z_hi),
-            "h": float(np.expm1(e["z"])), "h_lo": float(np.expm1(z_lo)),
-            "h_hi": float(np.expm1(z_hi)), "slope_45": float(curve.slope_45[j]),
+            "kind": e["kind"], "z": e["z"], "z_lo": float(max(z_lo, 0.0)), "z_hi": float(z_hi),
+            "h": float(np.expm1(e["z"])), "h_lo": float(np.expm1(max(z_lo, 0.0))),
+            "h_hi": float(np.expm1(z_hi)), "se_z": se, "se_z_jackknife": se_jack,
+            "se_z_bootstrap": se_boot,
+            "h_lo_boot": float(np.expm1(bz_lo)), "h_hi_boot": float(np.expm1(bz_hi)),
+            "slope_45": float(curve.slope_45[j]),
             "support": float(len(matched) / n_boot), "local_n": float(local_n[j]),
+            "replicates": n_rep, "ci_note": note,
         })
     return TrapEstimate(scenario=scenario, n_transitions=len(trans), n_clusters=n_cl,
-                        bandwidth=bandwidth, curve=curve, boot_m=boot_m, equilibria=eq)
+                        bandwidth=bandwidth, curve=curve, boot_m=boot_m, equilibria=eq,
+                        n_replicates=n_rep, jack_m=jack_m)
+
+
+def herd_conversion(panel: pd.DataFrame, around: float | None = None,
+                    window: float = 0.2) -> dict[str, Any]:
+    """Sheep units per head and persons per household of herding households in ``panel``
+    (every year), to convert head per household into SFU per person:
+    h = head x sfu_per_head / persons.
+
+    With ``around`` (SFU per person), only household-years with h within ±``window``
+    (relative) of it: the species mix and family size of herds near a threshold.
+    Returns sfu_per_head, persons, rows, and head_share (species -> share of head).
+    """
+    from model.species import SFU, SPECIES
+
+    missing = [c for c in (*SPECIES, "persons", "herding") if c not in panel]
+    if missing:
+        raise TrapError(f"panel lacks column(s) {', '.join(missing)} for the head conversion")
+    head = panel[list(SPECIES)].to_numpy(dtype=float)
+    persons = np.maximum(panel["persons"].to_numpy(dtype=float), 1.0)
+    sfu = head @ SFU
+    sel = panel["herding"].to_numpy(dtype=bool) & (head.sum(axis=1) > 0)
+    if around is not None:
+        sel &= np.abs(sfu / persons / around - 1.0) <= window
+    if not sel.any():
+        return {"sfu_per_head": np.nan, "persons": np.nan, "rows": 0, "head_share": {}}
+    total = head[sel].sum(axis=0)
+    return {"sfu_per_head": float(total @ SFU / total.sum()),
+            "persons": float(persons[sel].mean()), "rows": int(sel.sum()),
+            "head_share": {s: float(v) for s, v in zip(SPECIES, total / total.sum(), strict=True)}}
 
 
 def trap_share(panel_df: pd.DataFrame, threshold: float) -> pd.DataFrame:
@@ -462,7 +615,11 @@ def write_outputs(out: Path, ests: dict[str, TrapEstimate], ref: str, shares: pd
         "measure": ests[ref].curve.measure,
         "method": "binned local-linear regression of the growth of 1 + SFU/person on "
                   "z(t) = log(1 + SFU/person), "
-                  f"Gaussian kernel; cluster bootstrap over households ({ests[ref].boot_m.shape[0]} draws)",
+                  "Gaussian kernel; 95% CI " + ests[ref].ci_method + " (se: larger of the "
+                  "leave-one-replicate jackknife and a two-stage bootstrap over replicates and "
+                  f"households, {ests[ref].boot_m.shape[0]} draws)",
+        "replicates": ests[ref].n_replicates,
+        "min_replicates": MIN_REPLICATES,
     })
     files.append(out / "trap.json")
     others = [e for s, e in ests.items() if s != ref]
@@ -502,6 +659,15 @@ def read_threshold(path: Path) -> dict[str, Any] | None:
             "support": bound("support"), "file": Path(path), "record": record}
 
 
+def replicate_warning(n_replicates: int) -> str:
+    """One line when a batch has too few weather replicates for a reliable CI ("" if enough)."""
+    if n_replicates >= MIN_REPLICATES:
+        return ""
+    return (f"{n_replicates} weather replicate{'s' if n_replicates != 1 else ''}: the "
+            f"threshold's CI needs at least {MIN_REPLICATES} to be reliable (herdtrap batch "
+            f"--replicates {MIN_REPLICATES})")
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("results", type=Path, help="batch results folder with panel.parquet")
     parser.add_argument("--scenario", default=None,
@@ -510,7 +676,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--bandwidth", type=cli.float_range(0, 10, low_open=True), default=BANDWIDTH,
                         help=f"kernel bandwidth in log(1 + SFU/person) units (default {BANDWIDTH})")
     parser.add_argument("--bootstrap", type=cli.int_range(20, 100_000), default=200,
-                        help="bootstrap draws, 20-100000 (default 200)")
+                        help="two-stage bootstrap draws over replicates and households, "
+                             "20-100000 (default 200)")
     parser.add_argument("--seed", type=cli.seed, default=0, help="bootstrap seed (default 0)")
     parser.add_argument("--measure", choices=MEASURES, default="level",
                         help="level: E[h(t+1) | h(t)] = h(t) (Lybbert et al. 2004, default); "
@@ -537,6 +704,9 @@ def main(args: argparse.Namespace) -> int:
     files = write_outputs(out, ests, ref, shares, ("html",) if args.no_png else ("html", "png"))
     for s in ests.values():
         print(s.message())
+    warn = replicate_warning(ests[ref].n_replicates)
+    if warn:
+        print(f"herdtrap trap: warning: {warn}", file=sys.stderr)
     if len(shares):
         last = shares[shares["year"] == shares["year"].max()].groupby("scenario")["trap_share"]
         print("trap share in the last year (mean over replicates): "

@@ -6,7 +6,8 @@ Sections: (1) the stochastic dzud generator against NSO 1992-2024; (2) hindcasts
 of Zavkhan and Khuvsgul 1992-2024 (experiments/hindcast.py) and of another
 region in the same file formats (Mongolia as a whole, built from the national
 NSO tables), with a what-if on the offtake rate; (3) the poverty-trap threshold
-with its CI from a baseline batch (experiments/trap.py); (4) the RIMA-II
+with its CI over weather replicates from a baseline batch (experiments/trap.py),
+against the rule of thumb of 100-200 head per household; (4) the RIMA-II
 resilience index and whether it predicts recovery after the 2009/10 dzud
 (experiments/resilience.py); (5) model checks at t = 0 against NSO (poverty
 headcount, herd-size classes, species mix). Figures go to docs/validation/
@@ -350,11 +351,16 @@ def fit_grids(data_dir: Path, results: dict[str, hc.HindcastResult], seed: int,
 
 
 # ---------------------------------------------------------------- 3. trap
+#: The field's rule of thumb for a viable herd, head per household (any species).
+RULE_OF_THUMB_HEAD = (100, 200)
+
+
 def baseline_panel(replicates: int, seed: int, progress: bool) -> pd.DataFrame:
     """Household panel of baseline replicates: a batch in a temporary folder."""
     from model.scenario import load_scenario
 
     scen = load_scenario("baseline")
+    columns = [*trap.PANEL_COLUMNS, *SPECIES]
     with tempfile.TemporaryDirectory(prefix="herdtrap-validate-batch-") as tmp:
         try:
             from experiments.batch import run_batch
@@ -363,8 +369,7 @@ def baseline_panel(replicates: int, seed: int, progress: bool) -> pd.DataFrame:
         if run_batch is not None:
             report, _ = run_batch([scen], replicates, Path(tmp) / "batch", root_seed=seed,
                                   backend="loky", jobs=2, panel_fraction=1.0, progress=progress)
-            return pd.read_parquet(Path(tmp) / "batch" / "panel.parquet",
-                                   columns=list(trap.PANEL_COLUMNS))
+            return pd.read_parquet(Path(tmp) / "batch" / "panel.parquet", columns=columns)
     from experiments.runner import simulate
     from model.streams import run_seed_sequence
 
@@ -373,8 +378,81 @@ def baseline_panel(replicates: int, seed: int, progress: bool) -> pd.DataFrame:
         out = simulate(scen, run_seed_sequence(seed, r), panel_fraction=1.0)
         p = out.panel
         p["scenario"], p["replicate"] = scen.name, r
-        frames.append(p[list(trap.PANEL_COLUMNS)])
+        frames.append(p[columns])
     return pd.concat(frames, ignore_index=True)
+
+
+def rule_of_thumb(panel: pd.DataFrame, est: trap.TrapEstimate) -> tuple[list[str], dict[str, Any]]:
+    """The threshold against the field's 100-200 head per household, converted with the
+    simulated households' species mix (SFU per head) and family size."""
+    lo_head, hi_head = RULE_OF_THUMB_HEAD
+    t = est.threshold
+    near = trap.herd_conversion(panel, around=t["h"]) if t is not None else None
+    conv = near if near is not None and near["rows"] >= 100 else trap.herd_conversion(panel)
+    allc = trap.herd_conversion(panel)
+    k, p = conv["sfu_per_head"], conv["persons"]
+    band = (lo_head * k / p, hi_head * k / p)
+    mix = ", ".join(f"{s} {100 * v:.0f}%" for s, v in conv["head_share"].items())
+    who = ("household-years within ±20% of the threshold" if conv is near else
+           "herding household-years")
+    L = ["**Against the field's rule of thumb.** Pastoral research has long asked how many "
+         "animals a household needs to live from its herd (the \"minimum viable herd\": Dahl & "
+         "Hjort 1976, *Having Herds*, Stockholm Studies in Social Anthropology 2); for "
+         f"Mongolian herders the rule of thumb is {lo_head}–{hi_head} head per household. "
+         f"Conversion: h = head × SFU per head / persons per household, with the {who} "
+         f"of this batch: {k:.2f} SFU per head (head by species: {mix}; SFU weights "
+         + ", ".join(f"{s} {w:g}" for s, w in zip(SPECIES, SFU, strict=True))
+         + f", NSO) and {p:.2f} persons. "
+         f"{lo_head}–{hi_head} head per household is then {band[0]:.1f}–{band[1]:.1f} SFU per "
+         f"person (with the mix and size of all herding household-years, "
+         f"{allc['sfu_per_head']:.2f} SFU per head and {allc['persons']:.2f} persons: "
+         f"{lo_head * allc['sfu_per_head'] / allc['persons']:.1f}–"
+         f"{hi_head * allc['sfu_per_head'] / allc['persons']:.1f})."]
+    out = {"sfu_per_head": k, "persons": p, "band_sfu_per_person": band}
+    if t is None:
+        L[0] += (" The model has no threshold to compare with: no herd size separates "
+                 "shrinking from growing herds in expectation.")
+        return L, out
+    head = t["h"] * p / k
+    head_lo, head_hi = t["h_lo"] * p / k, t["h_hi"] * p / k
+    out.update(head=head, head_lo=head_lo, head_hi=head_hi)
+    if t["h_hi"] < band[0]:
+        where = "below the rule of thumb: the CI lies entirely under its lower end"
+    elif t["h_lo"] > band[1]:
+        where = "above the rule of thumb: the CI lies entirely over its upper end"
+    elif band[0] <= t["h_lo"] and t["h_hi"] <= band[1]:
+        where = "within the rule of thumb, CI included"
+    elif band[0] <= t["h"] <= band[1]:
+        where = "within the rule of thumb, though the CI reaches beyond it"
+    else:
+        where = ("outside the rule of thumb, though the CI overlaps it"
+                 if np.isfinite(t["h_lo"]) else "outside the rule of thumb (CI undetermined)")
+    L[0] += (f" The threshold, {t['h']:.1f} SFU per person (95% CI {num(t['h_lo'], '{:.1f}')}–"
+             f"{num(t['h_hi'], '{:.1f}')}), is {head:.0f} head per household (95% CI "
+             f"{num(head_lo, '{:.0f}')}–{num(head_hi, '{:.0f}')}): {where}. Moritz, Buffington, "
+             "Yoak, Hamilton & Garabed (2017, \"No magic number\", *Human Ecology* 45: 525–532) "
+             "find in an agent-based model of family herds that such a threshold is better read "
+             "as a range of probabilities than as one number; here the range is the CI over "
+             "weather paths, and the curve below shows how slowly herds near it drift.")
+    return L, out
+
+
+def replicates_note(n_rep: int) -> str:
+    """How many replicates the CI needs: the t quantile and the width's own uncertainty."""
+    from scipy import stats
+
+    def t975(r: int) -> float:
+        return float(stats.t.ppf(0.975, r - 1))
+
+    m = trap.MIN_REPLICATES
+    return (f"**How many replicates.** The weather paths are the independent units, so the "
+            f"interval has R − 1 degrees of freedom however many households a replicate holds: "
+            f"with R = 4 the t quantile is {t975(4):.2f} (1.96 with many replicates) and the "
+            f"standard error is itself uncertain by about 1/√(2(R − 1)) = {1 / np.sqrt(6):.0%}, "
+            f"so the interval is wide and its width changes a lot from one batch to the next; "
+            f"with R = {m} they are {t975(m):.2f} and {1 / np.sqrt(2 * (m - 1)):.0%}. The "
+            f"estimate needs about {m} replicates for an interval that is both honest and "
+            f"precise: `herdtrap trap` warns when a batch has fewer (this batch: {n_rep}).")
 
 
 def trap_section(replicates: int, figs: Figures, seed: int,
@@ -384,17 +462,34 @@ def trap_section(replicates: int, figs: Figures, seed: int,
     est = ests[ref]
     log_est = trap.estimate(trap.transitions(panel), scenario=ref, n_boot=100, seed=seed,
                             measure="log")
+    n_hh = panel.groupby("replicate")["household"].nunique().max()
+    years = int(panel["year"].max() - panel["year"].min())
     L = [
         "## 3. The poverty-trap threshold",
         "",
-        f"`herdtrap trap DIR` on a baseline batch ({replicates} replicates × 2,240 households × "
-        "30 years, stochastic winters, every household in the panel). h = herd in sheep units "
-        "per person, exited households h = 0 (absorbing; transitions into exit included). "
+        f"`herdtrap trap DIR` on a baseline batch ({replicates} replicates × {n_hh:,} households "
+        f"× {years} years, stochastic winters, every household in the panel). h = herd in sheep "
+        "units per person, exited households h = 0 (absorbing; transitions into exit included). "
         "E[h(t+1) | h(t)] is estimated by binned local-linear kernel regression of the growth "
         "of 1 + h on log(1 + h) (bandwidth 0.3), equilibria are its crossings with the 45° "
-        "line, 95% CIs from 200 cluster-bootstrap draws over households (Lybbert et al. 2004). "
-        "Nothing in the dynamics tests a herd threshold: households respond to fixed "
-        "consumption needs, fixed winter-preparation costs, herd-tied credit and price crashes.",
+        "line (Lybbert et al. 2004). Nothing in the dynamics tests a herd threshold: households "
+        "respond to fixed consumption needs, fixed winter-preparation costs, herd-tied credit "
+        "and price crashes.",
+        "",
+        "**Confidence intervals over the weather.** All households of a replicate live through "
+        "the same winters, so a replicate (one weather path) is the independent unit, not a "
+        "household: resampling households within fixed weather paths gave intervals that "
+        "excluded each other between root seeds. The 95% CI of an equilibrium is "
+        "log(1 + h*) ± t(R − 1) · se, with se the larger of the leave-one-replicate jackknife "
+        "and a two-stage bootstrap (200 draws: replicates with replacement, then households "
+        "within each drawn replicate; its standard deviation × √(R/(R − 1))). Bootstrap "
+        "support is the share of two-stage bootstrap curves with a matching crossing; the "
+        "figure's band is the same bootstrap. tests/test_trap.py runs batches (4 replicates × "
+        "15 years) from 10 independent root seeds and checks that each CI contains the other "
+        "seeds' thresholds about as often as an honest t interval does (89%); the household-"
+        "only bootstrap fails it.",
+        "",
+        replicates_note(est.n_replicates),
         "",
         f"**Result:** {est.message()}. The threshold is also recorded in "
         f"`{FIG_DIR_NAME}/{TRAP_JSON_NAME}`, where the browser app reads it.",
@@ -407,6 +502,8 @@ def trap_section(replicates: int, figs: Figures, seed: int,
         L.append(f"| {e['kind']} | {e['h']:.1f} | {num(e['h_lo'], '{:.1f}')}–"
                  f"{num(e['h_hi'], '{:.1f}')} | {e['slope_45']:.3f} | {pct(e['support'])} | "
                  f"{e['local_n']:,.0f} |")
+    thumb, thumb_out = rule_of_thumb(panel, est)
+    L += [""] + thumb
     c = est.curve
     grid_h = np.expm1(c.grid)
     probe = [1, 5, 10, 25, 50, 100, 200]
@@ -444,7 +541,8 @@ def trap_section(replicates: int, figs: Figures, seed: int,
               ""]
         L.append(figs.add(trap.share_figure(shares), "trap_share", "trap share over time"))
         L.append("")
-    return L, {"estimate": est, "shares": shares, "log_estimate": log_est}
+    return L, {"estimate": est, "shares": shares, "log_estimate": log_est,
+               "rule_of_thumb": thumb_out}
 
 
 def _plain(x: Any) -> Any:
@@ -626,7 +724,10 @@ def findings(hind: dict[str, Any], trap_out: dict[str, Any], rima: Any) -> list[
                  + ", ".join(f"{c['years']} census {pct(c['census_change'])} vs simulated "
                              f"{pct(c['sim_trough_change'])}" for c in s["collapses"]) + ").")
     est = trap_out["estimate"]
-    L.append(f"- **Trap**: {est.message()}.")
+    rt = trap_out.get("rule_of_thumb", {})
+    head = (f"; {rt['head']:.0f} head per household against the rule of thumb of "
+            f"{RULE_OF_THUMB_HEAD[0]}–{RULE_OF_THUMB_HEAD[1]}" if "head" in rt else "")
+    L.append(f"- **Trap**: {est.message()}{head}.")
     t = rima.tests[resilience.RECOVERY_YEARS]
     u = t["logit_unadjusted"]
     if "error" not in u:
@@ -723,7 +824,7 @@ def build_report(*, data_dir: Path, replicates: int, seed: int, out: Path,
         stages.update()
         hind_md, hind = hindcast_section(data_dir, replicates, figs, seed, progress)
         stages.update()
-        trap_reps = max(2, min(replicates, 4))
+        trap_reps = max(2, min(replicates, trap.MIN_REPLICATES))
         trap_md, trap_out = trap_section(trap_reps, figs, seed, progress)
         figs.written.append(write_trap_json(fig_dir, trap_out["estimate"], replicates=trap_reps,
                                             seed=seed, git=git_commit()))
@@ -764,8 +865,8 @@ def build_report(*, data_dir: Path, replicates: int, seed: int, out: Path,
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--replicates", type=int, default=10,
-                        help="seeds per hindcast (default 10); the trap batch and the RIMA-II "
-                             "runs use min(R, 4)")
+                        help="seeds per hindcast (default 10); the trap batch uses "
+                             f"min(R, {trap.MIN_REPLICATES}), the RIMA-II runs min(R, 4)")
     parser.add_argument("--data", type=Path, default=None,
                         help="NSO tables (default: $HERDTRAP_NSO_DATA, else ../shared/data/nso "
                              "if present, else model/data/nso)")

@@ -102,7 +102,11 @@ def test_cli_writes_trap_folder(tmp_path, capsys):
     panel.to_parquet(tmp_path / "panel.parquet")
     rc = cli(["trap", str(tmp_path), "--bootstrap", "40", "--no-png"])
     assert rc == 0
-    assert "unstable threshold" in capsys.readouterr().out
+    printed = capsys.readouterr()
+    assert "unstable threshold" in printed.out and "1 weather replicate" in printed.out
+    # one replicate = one weather path: a one-line warning names the replicates needed
+    warning = [line for line in printed.err.splitlines() if "warning" in line]
+    assert len(warning) == 1 and f"at least {trap.MIN_REPLICATES}" in warning[0]
     eq = pd.read_csv(tmp_path / "trap" / "trap.csv")
     assert "unstable" in set(eq["kind"])
     share = pd.read_csv(tmp_path / "trap" / "trap_share.csv")
@@ -111,6 +115,19 @@ def test_cli_writes_trap_folder(tmp_path, capsys):
     assert meta["threshold_sfu_per_person"] == pytest.approx(eq.loc[eq["kind"] == "unstable",
                                                                      "h"].iloc[0], rel=1e-4)
     assert (tmp_path / "trap" / "trap_curve.html").is_file()
+
+
+def test_head_conversion_uses_species_mix_and_family_size():
+    # 100 sheep and 4 persons (25 SFU/person); 20 cattle + 20 horses and 6 persons
+    # (260 SFU in 40 head, 43 SFU/person)
+    panel = pd.DataFrame({"sheep": [100, 0], "goat": 0, "cattle": [0, 20], "horse": [0, 20],
+                          "camel": 0, "persons": [4, 6], "herding": True})
+    c = trap.herd_conversion(panel)
+    assert c["sfu_per_head"] == pytest.approx(360 / 140) and c["persons"] == pytest.approx(5.0)
+    # 100 head per household of this mix and size = 51.4 SFU per person
+    assert 100 * c["sfu_per_head"] / c["persons"] == pytest.approx(51.43, abs=0.01)
+    near = trap.herd_conversion(panel, around=25.0)  # only the sheep herd (25 SFU/person)
+    assert near["rows"] == 1 and near["head_share"]["sheep"] == 1.0
 
 
 def test_cli_without_panel_is_exit_2(tmp_path, capsys):
@@ -137,3 +154,66 @@ def test_validate_records_the_threshold_where_the_app_reads_it(tmp_path):
         tmp_path, flat, replicates=4, seed=0, git={})) is None
     (tmp_path / "broken.json").write_text("{not json")
     assert trap.read_threshold(tmp_path / "broken.json") is None
+
+
+# ---------------------------------------------------------------- honesty of the CI
+#: Independent root seeds and the batch each one runs: the baseline (its 2,240
+#: households) over 15 years with REPLICATES weather paths, every household in the panel.
+#: Measured on 48 such batches (model of commit f1ad951): an interval covers 89% of the
+#: other batches' thresholds (the t ideal below: 89%); the old household-only bootstrap
+#: covered 23%, and none of 2,000 random sets of 10 batches reached the floor with it.
+#: With the refitted economy (59866ac) the ten seeds here give 87% and 20% (old).
+ROOT_SEEDS = range(10)
+REPLICATES = 4
+
+
+def _model_batch(root: int):
+    """Panel of one baseline batch with root seed ``root`` (as `herdtrap batch`)."""
+    from experiments.runner import simulate
+    from model.scenario import load_scenario
+    from model.streams import run_seed_sequence
+
+    scen = load_scenario("baseline", years=15)
+    frames = []
+    for r in range(REPLICATES):
+        p = simulate(scen, run_seed_sequence(5000 + root, r), panel_fraction=1.0).panel
+        p["scenario"], p["replicate"] = scen.name, r
+        frames.append(p[list(trap.PANEL_COLUMNS)])
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_threshold_ci_covers_the_estimates_of_other_root_seeds():
+    """Batches that differ only in their root seed (their weather paths) give CIs
+    that contain each other's point estimates about as often as an honest 95%
+    interval would: for a t interval over R replicates that is P(|T_{R-1}| <
+    t*/sqrt(2)) ~ 0.89 for R = 4 (both estimates vary). A CI that resamples
+    households within fixed weather paths covers about a quarter of them.
+    The threshold is used when every seed finds one, else the best-supported
+    stable equilibrium (the check is about the CI, not the trap's existence)."""
+    from scipy import stats
+
+    ests = [trap.estimate(trap.transitions(_model_batch(root)), n_boot=100)
+            for root in ROOT_SEEDS]
+    if all(e.threshold is not None for e in ests):
+        eq = [e.threshold for e in ests]
+    else:
+        stable = [[q for q in e.equilibria if q["kind"] == "stable"] for e in ests]
+        assert all(stable), "some root seeds find neither a threshold nor a stable equilibrium"
+        eq = [max(s, key=lambda q: q["support"]) for s in stable]
+    h = np.array([q["h"] for q in eq])
+    lo = np.array([q["h_lo"] for q in eq])
+    hi = np.array([q["h_hi"] for q in eq])
+    assert np.isfinite(lo).all() and np.isfinite(hi).all() and (lo <= h).all() and (h <= hi).all()
+    k = len(ests)
+    covered = [lo[i] <= h[j] <= hi[i] for i in range(k) for j in range(k) if i != j]
+    rate = float(np.mean(covered))
+    df = REPLICATES - 1
+    expected = 2 * stats.t.cdf(stats.t.ppf(0.975, df) / np.sqrt(2), df) - 1
+    # one CI per seed: allow 2.5 binomial standard errors of k draws below the rate
+    floor = expected - 2.5 * np.sqrt(expected * (1 - expected) / k)
+    assert rate >= floor, (f"intervals cover {rate:.0%} of the other seeds' estimates, expected "
+                           f"about {expected:.0%} (at least {floor:.0%}): thresholds {np.round(h, 1)}, "
+                           f"CIs {np.round(lo, 1)}-{np.round(hi, 1)}")
+    # and they still say something: the median interval spans less than a factor of 4
+    # (4 replicates x 15 years is a small batch; t = 3.18)
+    assert np.median(hi / lo) < 4.0
