@@ -181,7 +181,9 @@ def hindcast_section(data_dir: Path, replicates: int, figs: Figures, seed: int,
         "composition follows births, losses and the species mix of the offtake: a species "
         "the aimag's herds hold above its 2019 share is sold first (`herd.mix_elasticity`).",
         "",
-        "**What is fitted, what is not.** `herd.offtake_rate` is fitted on these two "
+        "**What is fitted, what is not.** `herd.offtake_rate`, with the rebuild "
+        "elasticity, the decay of the desired herd and the birth penalty after a hard "
+        "winter, is fitted on these two "
         "hindcasts (grid in *Fitting the offtake*), so their stock levels are in-sample; "
         "\"Mongolia\" below is not fitted. The aimags' 2019 census enters as in every model "
         "run (carrying capacity, the desired species mix, the households' herd-size "
