@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import logging
 import os
 import shutil
 import sys
@@ -582,8 +583,20 @@ def backend_context(backend: str, jobs: int, scheduler: str | None = None,
                 f"{worker_timeout:g} s (--worker-timeout); start workers with "
                 f"`dask worker {scheduler or 'ADDRESS'}`") from None
         workers, threads = _dask_workers(client)
+        quiet = _QuietRegather()
+        logging.getLogger("distributed.client").addFilter(quiet)
+        stack.callback(logging.getLogger("distributed.client").removeFilter, quiet)
         yield Backend("dask", -1, client=client, scheduler=scheduler,
                       worker_timeout=worker_timeout, workers=workers, threads=threads)
+
+
+class _QuietRegather(logging.Filter):
+    """Drops distributed's warning about a result whose worker died ("Couldn't gather
+    N keys, rescheduling"): the run is computed again, or the batch ends with its own
+    one-line message when no worker is left."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Couldn't gather")
 
 
 def _run_on_worker(task: Task, tables: tuple[str, ...], run: Any) -> tuple[RunResult, str]:
@@ -597,12 +610,22 @@ def _dask_results(be: Backend, todo: Sequence[Task], tables: tuple[str, ...],
                   run: Any) -> Iterator[RunResult]:
     """Submit the tasks to the cluster, a few per worker thread at a time; yield results
     as they finish. ExecutionError when no worker is left for ``be.worker_timeout`` s
-    or the cluster gives up on a run."""
-    from distributed import wait
+    or the cluster gives up on a run.
+
+    Nothing here blocks for long, whatever the state of the cluster: each run's result
+    is gathered in the background on the client's event loop (a gather that finds the
+    run's worker dead makes the scheduler compute the run again and waits for that),
+    while this thread waits on those gathers at most a second at a time and asks the
+    scheduler between waits whether it still has a worker.
+    """
+    import asyncio
+    import concurrent.futures as cf
 
     client = be.client
+    loop = client.loop.asyncio_loop
     batch_key = uuid.uuid4().hex[:8]
-    pending: dict[Any, Task] = {}
+    # a background gather of the result -> (the Dask future, its task)
+    pending: dict[cf.Future, tuple[Any, Task]] = {}
     it = iter(enumerate(todo))
     exhausted = False
     no_worker_since: float | None = None
@@ -617,25 +640,27 @@ def _dask_results(be: Backend, todo: Sequence[Task], tables: tuple[str, ...],
                 i, t = nxt
                 f = client.submit(_run_on_worker, t, tables, run, pure=False,
                                   key=f"herdtrap-{batch_key}-{i}")
-                pending[f] = t
+                gather = asyncio.run_coroutine_threadsafe(
+                    client.gather([f], asynchronous=True), loop)
+                pending[gather] = (f, t)
             if not pending:
                 return
-            try:
-                done, _ = wait(list(pending), timeout=1.0, return_when="FIRST_COMPLETED")
-            except TimeoutError:
-                done = set()
-            for f in done:
-                t = pending.pop(f)
+            done, _ = cf.wait(list(pending), timeout=1.0, return_when=cf.FIRST_COMPLETED)
+            for g in done:
+                _, t = pending.pop(g)
                 try:
-                    res, address = f.result()
-                except Exception as exc:
+                    ((res, address),) = g.result()
+                except (Exception, cf.CancelledError) as exc:
                     raise ExecutionError(
                         f"the Dask cluster gave up on run {t.task_id} "
                         f"({type(exc).__name__}: {exc}); finished runs are kept, run the same "
                         "command again to resume") from None
                 be.runs_per_worker[address] = be.runs_per_worker.get(address, 0) + 1
                 yield res
-            n_workers, n_threads = _dask_workers(client)
+            try:
+                n_workers, n_threads = _dask_workers(client)
+            except Exception:  # the scheduler does not answer: no worker either
+                n_workers, n_threads = 0, 0
             if n_workers:
                 no_worker_since = None
                 threads = max(1, n_threads)
@@ -649,8 +674,13 @@ def _dask_results(be: Backend, todo: Sequence[Task], tables: tuple[str, ...],
                     "waiting; finished runs are kept, run the same command again to resume")
     finally:
         if pending:
+            # cancelled runs end their gathers (CancelledError); a gather still running
+            # after that is cancelled itself
             with contextlib.suppress(Exception):
-                client.cancel(list(pending))
+                client.cancel([f for f, _ in pending.values()])
+            cf.wait(list(pending), timeout=5.0)
+            for g in pending:
+                g.cancel()
 
 
 # --------------------------------------------------------------------------- the loop
