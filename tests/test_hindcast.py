@@ -36,13 +36,13 @@ def synthetic_aimag(tmp_path, name="Testaimag", scale=0.7, seed=1):
 
 @pytest.fixture(scope="module")
 def zavkhan():
-    return hc.run_hindcast(DATA, "Zavkhan", 1992, 2024, replicates=2, households=800,
+    return hc.run_hindcast(DATA, "Zavkhan", 1992, 2024, replicates=3, households=1500,
                            progress=False)
 
 
 @pytest.fixture(scope="module")
 def khuvsgul():
-    return hc.run_hindcast(DATA, "Khuvsgul", 1992, 2024, replicates=2, households=800,
+    return hc.run_hindcast(DATA, "Khuvsgul", 1992, 2024, replicates=3, households=1500,
                            progress=False)
 
 
