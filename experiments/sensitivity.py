@@ -320,18 +320,12 @@ def _flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 def load_spec(path: str | Path) -> SensitivitySpec:
     """Read and validate a spec file (UsageError with file and key on bad input)."""
     path = Path(path)
-    if path.is_dir():
-        raise UsageError(f"{path}: is a folder, not a spec file (give a .toml file)")
-    if not path.is_file():
-        raise UsageError(f"{path}: spec file not found")
-    data = path.read_bytes()
+    from model.textfile import read_utf8
+
+    text = read_utf8(path, error=UsageError, what="spec file", folder_hint=" (give a .toml file)",
+                     expected="spec files must be UTF-8 TOML")
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise UsageError(f"{path}: not UTF-8 text (byte 0x{data[exc.start]:02x} at position "
-                         f"{exc.start}); spec files must be UTF-8 TOML") from None
-    try:
-        raw = tomllib.loads(text.removeprefix("\ufeff"))
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"{path}: not valid TOML: {exc}") from None
     return parse_spec(raw, where=str(path))

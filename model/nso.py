@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from model.textfile import read_utf8
+
 
 class NSOTableError(ValueError):
     """An NSO table that cannot be used, with a message naming file, column and row."""
@@ -30,17 +32,8 @@ def read_table(path: Path | str, columns: Sequence[str], *, integers: Sequence[s
     or empty. Returns the table with those columns converted to numbers.
     """
     path = Path(path)
-    if path.is_dir():
-        raise NSOTableError(f"{path}: is a folder, not a CSV table")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise NSOTableError(f"{path}: cannot read the table ({exc.strerror})") from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise NSOTableError(f"{path}: not UTF-8 text (byte 0x{data[exc.start]:02x} at position "
-                            f"{exc.start}); NSO tables must be UTF-8 CSV") from None
+    text = read_utf8(path, error=NSOTableError, what="CSV table",
+                     expected="NSO tables must be UTF-8 CSV")
     try:
         df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     except (pd.errors.EmptyDataError, pd.errors.ParserError) as exc:

@@ -46,6 +46,7 @@ from typing import Any
 from model.parameters import ParameterError, resolve
 from model.region import available_aimags as calibrated_files
 from model.region import region_file_name
+from model.textfile import read_utf8
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 DEFAULT_SCENARIO = SCENARIO_DIR / "baseline.toml"
@@ -333,21 +334,11 @@ def _check_replay_years(where: str, aimags: tuple[str, ...], replay_years: tuple
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
-    if path.is_dir():
-        raise ScenarioError(f"{path}: is a folder, not a scenario file (give a .toml file)")
-    if not path.exists():
-        raise ScenarioError(f"{path}: scenario file not found")
+    text = read_utf8(path, error=ScenarioError, what="scenario file",
+                     folder_hint=" (give a .toml file)",
+                     expected="scenario files must be UTF-8 TOML")
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ScenarioError(f"{path}: cannot read the scenario file ({exc.strerror})") from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(f"{path}: not UTF-8 text (byte 0x{data[exc.start]:02x} at position "
-                            f"{exc.start}); scenario files must be UTF-8 TOML") from None
-    try:
-        raw = tomllib.loads(text.removeprefix("\ufeff"))
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
     for key in raw:
