@@ -460,22 +460,15 @@ def _exit_with_parent(parent_pid: int) -> None:
     A loky worker's parent is the batch process. If that is killed (even with
     SIGKILL, which nothing can catch) the worker would idle on for minutes and keep
     loky's resource tracker alive. A daemon thread polls the parent pid and ends the
-    worker (``os._exit``) once it changes; on Linux the kernel also sends SIGKILL at
-    once (``PR_SET_PDEATHSIG``) when the parent process is gone.
+    worker (``os._exit``) once it changes. (Not ``PR_SET_PDEATHSIG``: the kernel sends
+    that signal when the *thread* that spawned the worker ends, and loky spawns
+    workers from threads that come and go, so healthy workers were killed mid-run:
+    "A worker stopped while some jobs were given to the executor".)
     """
     import threading
 
     if os.getppid() != parent_pid:
         os._exit(1)
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(Exception):
-            import ctypes
-            import signal
-
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG = 1
-            if os.getppid() != parent_pid:  # the parent died before prctl
-                os._exit(1)
 
     def watch() -> None:
         while True:
