@@ -33,6 +33,7 @@ from model.metrics import year_metrics
 from model.policies import PolicySet
 from model.population import initial_households
 from model.processes import income as income_process
+from model.processes.consumption import buffer_target
 from model.processes.winter import WinterOutcome, persistent_loss_factor
 from model.region import Region, default_data_dir, load_region
 from model.scenario import Scenario, load_scenario
@@ -309,8 +310,7 @@ class HerdtrapModel(mesa.Model):
         hh.income_seasons = income_process.initial_income_seasons(self)
         # initial cash: the population's unit draw × the share of the buffer target held
         hh.cash = (p["population.initial_cash_buffers"] * np.maximum(hh.cash, 0.0)
-                   * p["consumption.buffer_seasons"]
-                   * np.maximum(income_process.expected_income(hh.income_seasons), 0.0))
+                   * np.maximum(buffer_target(self), 0.0))
         hh.income_season = np.zeros(hh.n)
         hh.pending_income = np.zeros(hh.n)
         hh.destitute = np.zeros(hh.n, dtype=bool)
