@@ -14,7 +14,7 @@ household whose cash cannot reach F_h − meat_h borrows (up to its credit limit
 share of its herd's value, plus announced payments such as a triggered insurance
 claim that lenders accept as collateral), then sells animals in distress (at most σ
 of its herd per season, at the soum's crashed price), then consumes less. A
-household below ``exit.consumption_floor`` × need is destitute and leaves herding
+household below ``exit.floor_share`` × F_h is destitute and leaves herding
 with probability ``exit.hazard`` per season (and always when its herd is gone).
 
 Debt carries interest; each season the instalment (interest + debt / term) is paid
@@ -106,7 +106,7 @@ def consume_and_cope(model: HerdtrapModel) -> None:
     model.flows_money["consumption_cash"] += consume
     total = consume + in_kind
     hh.consumption_year += total
-    hh.destitute = total < p["exit.consumption_floor"] * need
+    hh.destitute = total < p["exit.floor_share"] * p["consumption.subsistence_floor"] * need
     hh.destitute_seasons += hh.destitute
     # (5) early repayment from cash above the buffer; debt above the credit limit (after a
     # dzud the collateral is worth less) must be repaid from any cash
