@@ -47,7 +47,7 @@ def expected_income(income_seasons: np.ndarray) -> np.ndarray:
     (sales, cashmere, dairy, off-farm, pensions and regular transfers; not distress
     sales, insurance payouts or loans).
     """
-    return income_seasons.mean(axis=1)
+    return income_seasons.sum(axis=1) * 0.25  # (mean of 4; sum avoids np.mean's overhead)
 
 
 def initial_income_seasons(model: HerdtrapModel) -> np.ndarray:
