@@ -461,9 +461,8 @@ def _exit_with_parent(parent_pid: int) -> None:
     SIGKILL, which nothing can catch) the worker would idle on for minutes and keep
     loky's resource tracker alive. A daemon thread polls the parent pid and ends the
     worker (``os._exit``) once it changes. (Not ``PR_SET_PDEATHSIG``: the kernel sends
-    that signal when the *thread* that spawned the worker ends, and loky spawns
-    workers from threads that come and go, so healthy workers were killed mid-run:
-    "A worker stopped while some jobs were given to the executor".)
+    that signal when the *thread* that spawned the worker ends (prctl(2)), and loky
+    can spawn workers from threads that come and go, so it could kill healthy workers.)
     """
     import threading
 
