@@ -68,6 +68,8 @@ def _run(sc, seed, dzud_index: int) -> tuple[HerdtrapModel, np.ndarray, np.ndarr
 def insurance_event_study(*, replicates: int = 20, households: int = 2240, root_seed: int = 0,
                           dzud_year: int = 2010, years_after: int = 5,
                           scenario: str = "insurance") -> EventStudy:
+    if years_after < 1 or replicates < 2:
+        raise ValueError("the event study needs years_after >= 1 and at least 2 replicates")
     sc = load_scenario(scenario)
     start = dzud_year - 2  # year 1 ends with the winter before the dzud (loss year dzud − 1)
     years = 2 + years_after
