@@ -370,7 +370,7 @@ class HerdtrapModel(mesa.Model):
         Works on the leaving rows only (a handful a season)."""
         hh = self.households
         rows = np.flatnonzero(mask)
-        self.sell_rows(rows, hh.herd[rows].copy(), self.prices()[rows], distress=True)
+        self.sell_rows(rows, hh.herd[rows], self.prices()[rows], distress=True)  # (a copy)
         repay = np.minimum(hh.debt[rows], hh.cash[rows])
         hh.debt[rows] -= repay
         hh.cash[rows] -= repay

@@ -240,7 +240,7 @@ def species_mask(spec: str, where: str) -> np.ndarray:
 
 def step_index(model: HerdtrapModel) -> int:
     """Index of the current season since the start (0 = first spring)."""
-    return (model.year - 1) * 4 + model.season
+    return model.step_index
 
 
 def children_in_band(model: HerdtrapModel, band: str) -> np.ndarray:

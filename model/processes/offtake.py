@@ -34,11 +34,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from model import herd as herd_process
+from model.household import income_index
+from model.processes.income import cashmere_income, offfarm_year
 from model.species import N_SPECIES, SFU, to_sfu
 
 if TYPE_CHECKING:
     from model.model import HerdtrapModel
 
+I_TRANSFERS = income_index("transfers")
 #: Largest share of a herd taken in one autumn (meat and sales together).
 MAX_OFFTAKE = 0.9
 
@@ -66,12 +69,9 @@ def meat_sfu(herd_sfu: np.ndarray, persons: np.ndarray, p: dict) -> np.ndarray:
 def other_income_year(model: HerdtrapModel) -> np.ndarray:
     """Income a household expects over the next year from all but sales (kMNT):
     cashmere, dairy, off-farm work, pensions and the transfers of the year so far."""
-    from model.household import income_index
-    from model.processes.income import cashmere_income, offfarm_year
-
     hh, p = model.households, model.p
     h = hh.herd_sfu
-    transfers = hh.income_year[:, income_index("transfers")] * (4.0 / 3.0)  # spring-summer
+    transfers = hh.income_year[:, I_TRANSFERS] * (4.0 / 3.0)  # spring-summer
     return (cashmere_income(model) + h * p["income.dairy_per_sfu"]
             + offfarm_year(h, hh.adults, hh.herding, p)
             + 12.0 * p["income.elderly_pension"] * hh.elderly + transfers)
