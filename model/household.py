@@ -64,6 +64,19 @@ class HouseholdState:
     income_season: np.ndarray = None  # float, regular income of the current season so far
     pending_income: np.ndarray = None  # float, payments announced and not yet paid (kMNT)
     destitute: np.ndarray = None  # bool, consumption below the exit floor this season
+    # Members and lineage (model.processes.demography). Person-level columns are
+    # (N, MAX_MEMBERS) "seats"; an empty seat has age -1. The band counts above
+    # (adults, children_0_5, ...) are derived from the ages by ``update_bands``.
+    ages: np.ndarray = None  # int16 (N, MAX_MEMBERS), completed years, -1 = empty seat
+    female: np.ndarray = None  # bool (N, MAX_MEMBERS)
+    contribution_years: np.ndarray = None  # float (N, MAX_MEMBERS), social-insurance record
+    alive: np.ndarray = None  # bool: the slot holds a household (False once dissolved/left)
+    vacant: np.ndarray = None  # bool: the slot was freed by a dissolution and can be reused
+    hid: np.ndarray = None  # int64, household id, unique over the run (slot ids are reused)
+    formed_year: np.ndarray = None  # int, simulated year the household was formed (0 = initial)
+    parent_hid: np.ndarray = None  # int64, id of the household it was founded from (-1: initial)
+    heir: np.ndarray = None  # int, slot of the last household split from this one (-1: none)
+    heir_hid: np.ndarray = None  # int64, that household's id (the slot may be reused)
 
     @property
     def n(self) -> int:
@@ -84,6 +97,57 @@ class HouseholdState:
 
     def copy(self) -> HouseholdState:
         return HouseholdState(**{f.name: getattr(self, f.name).copy() for f in fields(self)})
+
+    def update_bands(self, rows: np.ndarray | None = None) -> None:
+        """Recount the age bands (children 0-5, 6-17, adults 18-59, elderly 60+) from the
+        members' ages, for all households or the slots ``rows``."""
+        a = self.ages if rows is None else self.ages[rows]
+        c05 = ((a >= 0) & (a <= CHILD_MAX_AGE)).sum(axis=1)
+        c617 = ((a > CHILD_MAX_AGE) & (a < ADULT_AGE)).sum(axis=1)
+        ad = ((a >= ADULT_AGE) & (a < ELDERLY_AGE)).sum(axis=1)
+        el = (a >= ELDERLY_AGE).sum(axis=1)
+        if rows is None:
+            self.children_0_5, self.children_6_17, self.adults, self.elderly = c05, c617, ad, el
+        else:
+            self.children_0_5[rows], self.children_6_17[rows] = c05, c617
+            self.adults[rows], self.elderly[rows] = ad, el
+
+    def clear_rows(self, rows: np.ndarray) -> None:
+        """Set the slots ``rows`` to the values of a new, empty slot (see ``grow``)."""
+        for f in fields(self):
+            col = getattr(self, f.name)
+            if col is not None:
+                col[rows] = _GROW_FILL.get(f.name, 0)
+
+    def grow(self, k: int) -> None:
+        """Append ``k`` empty (not alive) household slots to every column."""
+        if k <= 0:
+            return
+        for f in fields(self):
+            col = getattr(self, f.name)
+            if col is None:
+                continue
+            fill = _GROW_FILL.get(f.name, 0)
+            pad = np.full((k, *col.shape[1:]), fill, dtype=col.dtype)
+            setattr(self, f.name, np.concatenate([col, pad]))
+
+
+#: Seats per household: the largest household the table holds (members beyond it are
+#: not born into the household; docs/ODD.md section 7.9).
+MAX_MEMBERS = 16
+#: Age bands: children 0-5 (Child Money top-up), 6-17, adults 18-59, elderly 60+.
+CHILD_MAX_AGE = 5
+ADULT_AGE = 18
+ELDERLY_AGE = 60
+#: Share of girls among births (sex ratio at birth about 1.05 boys per girl, UN WPP).
+FEMALE_SHARE_AT_BIRTH = 1.0 / 2.05
+#: Person-level columns, (N, MAX_MEMBERS): a member who founds a household takes
+#: their values along; a seat emptied by death or migration gets the fill value.
+PERSON_FIELDS = ("ages", "female", "contribution_years")
+#: Fill values of new, empty slots (``HouseholdState.grow``); 0 for other columns.
+_GROW_FILL = {"ages": -1, "exit_year": -1, "hid": -1, "parent_hid": -1, "heir": -1,
+              "heir_hid": -1,
+              "loss_factor": 1.0, "cashmere_factor": 1.0}
 
 
 def income_index(source: str) -> int:

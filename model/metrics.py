@@ -22,6 +22,12 @@ if TYPE_CHECKING:
     from model.model import HerdtrapModel
 
 
+#: The year's demographic events (model.processes.demography), one column each.
+DEMOGRAPHY_COLUMNS = ("persons_born", "persons_died", "persons_outmigrated", "households_formed",
+                      "households_formed_herding", "households_formed_nonherding",
+                      "households_dissolved")
+
+
 def fgt(consumption_pc: np.ndarray, line: float) -> tuple[float, float, float]:
     """FGT0, FGT1, FGT2 of per-person consumption against ``line``."""
     gap = np.clip((line - consumption_pc) / line, 0.0, None)
@@ -43,25 +49,39 @@ def gini(x: np.ndarray) -> float:
 def year_metrics(model: HerdtrapModel) -> dict[str, Any]:
     hh = model.households
     p = model.p
-    persons = np.maximum(hh.persons, 1)
+    live = hh.alive  # households in the region (slots of dissolved households excluded)
+    persons = np.maximum(hh.persons[live], 1)
     line_year = 12.0 * model.line_month
-    cons_pc = hh.consumption_year / persons
+    cons_pc = hh.consumption_year[live] / persons
     fgt0, fgt1, fgt2 = fgt(cons_pc, line_year)
-    herding = hh.herding
-    herd_sfu = hh.herd_sfu
-    sfu_pc = herd_sfu / persons
-    asset_poor = sfu_pc < p["metrics.asset_poverty_line"]
+    herding = hh.herding[live]
+    herd_sfu = hh.herd_sfu[live]
+    asset_poor_all = hh.herd_sfu / np.maximum(hh.persons, 1) < p["metrics.asset_poverty_line"]
     if model.year == 1:
-        prev_poor = model.initial.herd_sfu / persons < p["metrics.asset_poverty_line"]
+        prev_all = model.initial.herd_sfu / np.maximum(hh.persons, 1) < p["metrics.asset_poverty_line"]
     else:
-        prev_poor = model._asset_poor_prev
-    model._asset_poor_prev = asset_poor
+        prev_all = model._asset_poor_prev
+    model._asset_poor_prev = asset_poor_all
+    asset_poor, prev_poor = asset_poor_all[live], prev_all[live]
+    demo = model.demography_year
+    members = hh.ages[live]
+    n_persons = max(int(hh.persons[live].sum()), 1)
     row: dict[str, Any] = {
         "year": model.year,
         "calendar_year": model.calendar_year,
-        "households": hh.n,
+        "households": int(live.sum()),
+        "herding_households": int(herding.sum()),
         "herding_share": float(herding.mean()),
         "exits": model.exits_this_year,
+        "returns": model.returns_this_year,
+        # new herding households: founded with animals, or former herders who returned
+        "entries": int(demo.get("households_formed_herding", 0)) + model.returns_this_year,
+        "persons": int(hh.persons[live].sum()),
+        "household_size": float(hh.persons[live].mean()),
+        "share_under_6": float((hh.children_0_5[live]).sum() / n_persons),
+        "share_6_17": float((hh.children_6_17[live]).sum() / n_persons),
+        "share_60_plus": float((hh.elderly[live]).sum() / n_persons),
+        "median_age": float(np.median(members[members >= 0])) if (members >= 0).any() else 0.0,
         "poverty_headcount": fgt0,
         "poverty_gap": fgt1,
         "poverty_severity": fgt2,
@@ -74,14 +94,16 @@ def year_metrics(model: HerdtrapModel) -> dict[str, Any]:
         "consumption_pc_mean": float(cons_pc.mean()),
         "herd_sfu_mean": float(herd_sfu.mean()),
         "herd_gini": gini(herd_sfu),
-        "cash_mean": float(hh.cash.mean()),
-        "debt_mean": float(hh.debt.mean()),
-        "indebted_share": float((hh.debt > 1e-9).mean()),
-        "prepared_mean": float(hh.prep[herding].mean()) if herding.any() else 0.0,
-        "destitute_share": float((hh.destitute_seasons > 0).mean()),
+        "cash_mean": float(hh.cash[live].mean()),
+        "debt_mean": float(hh.debt[live].mean()),
+        "indebted_share": float((hh.debt[live] > 1e-9).mean()),
+        "prepared_mean": float(hh.prep[live][herding].mean()) if herding.any() else 0.0,
+        "destitute_share": float((hh.destitute_seasons[live] > 0).mean()),
         "distress_sales": float(model.flows_money["distress_sales"].sum()),
         "purchases": float(model.flows_money["purchases"].sum()),
     }
+    for key in DEMOGRAPHY_COLUMNS:
+        row[key] = int(demo.get(key, 0))
     if herding.any():
         q = np.quantile(herd_sfu[herding], [0.1, 0.25, 0.5, 0.75, 0.9])
     else:

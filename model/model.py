@@ -31,7 +31,7 @@ from model.household import Household, HouseholdState, income_index
 from model.ledger import Ledger
 from model.metrics import year_metrics
 from model.policies import PolicySet
-from model.population import initial_households
+from model.population import initial_households, initial_members
 from model.processes import income as income_process
 from model.processes.consumption import buffer_target
 from model.processes.winter import WinterOutcome, persistent_loss_factor
@@ -109,12 +109,15 @@ class HerdtrapModel(mesa.Model):
         self.households: HouseholdState = initial_households(
             self.streams.get("population", 0), self.region, self.p, n
         )
+        initial_members(self.streams.get("population", 0, "members"), self.households, self.p)
         hh = self.households
-        # Prices per season, household slot and species (kMNT/head) before any crash.
-        base = self.region.base_price_kmnt[hh.aimag] * self.region.soum_price_factor[hh.soum, None]
-        self._season_price = [
-            base * self.region.season_price_multiplier[hh.aimag, s, :] for s in range(4)
-        ]
+        #: the id the next household formed during the run gets (HouseholdState.hid)
+        self.next_hid = n
+        #: the year's demographic events (model.processes.demography)
+        self.demography_year: dict[str, int] = {}
+        self._create_agents = create_agents
+        self._agents: dict[int, Household] = {}
+        self._set_slot_constants()
         self.n_soums = len(self.region.soum_codes)
         soum_sfu0 = np.bincount(hh.soum, weights=hh.herd_sfu, minlength=self.n_soums)
         #: Carrying capacity per soum (SFU, in simulated households' units).
@@ -128,7 +131,6 @@ class HerdtrapModel(mesa.Model):
         #: Desired SFU share of each species per aimag: its 2019 census mix (herders'
         #: portfolio; see herd.mix_weights).
         self.target_mix = stock_sfu / stock_sfu.sum(axis=1, keepdims=True)
-        self._aimag_species_cell = (hh.aimag[:, None] * N_SPECIES + np.arange(N_SPECIES)).ravel()
         self.soum_price_crash = np.ones(self.n_soums)
         self._crash_active = False
         self.winter: Winter | None = None
@@ -145,7 +147,7 @@ class HerdtrapModel(mesa.Model):
 
         if create_agents:  # registered in Mesa's model.agents
             for i in range(n):
-                Household(self, i)
+                self._agents[i] = Household(self, i)
 
         self.policies = PolicySet(scenario.policies, self)
         if isinstance(panel_rows, str):
@@ -294,6 +296,88 @@ class HerdtrapModel(mesa.Model):
         return self
 
     # ------------------------------------------------------------------ the household economy
+    def _set_slot_constants(self, rows: np.ndarray | None = None) -> None:
+        """Per-slot arrays that follow from a household's soum and aimag (prices, the
+        aimag-species cells), for all slots or the (new or reused) slots ``rows``."""
+        hh = self.households
+        r = slice(None) if rows is None else rows
+        aimag, soum = hh.aimag[r], hh.soum[r]
+        # Prices per season, household slot and species (kMNT/head) before any crash.
+        base = self.region.base_price_kmnt[aimag] * self.region.soum_price_factor[soum, None]
+        prices = [base * self.region.season_price_multiplier[aimag, s, :] for s in range(4)]
+        if rows is None:
+            self._season_price = prices
+        else:
+            for s in range(4):
+                self._season_price[s][rows] = prices[s]
+        self._aimag_species_cell = (hh.aimag[:, None] * N_SPECIES + np.arange(N_SPECIES)).ravel()
+
+    # ------------------------------------------------------------------ a growing table
+    def grow(self, k: int) -> None:
+        """Append ``k`` empty household slots to the table and to every per-slot array of
+        the model and its policies (households formed during the run)."""
+        if k <= 0:
+            return
+        hh = self.households
+        n0 = hh.n
+        hh.grow(k)
+
+        def pad(a: np.ndarray, fill: float = 0) -> np.ndarray:
+            return np.concatenate([a, np.full((k, *a.shape[1:]), fill, dtype=a.dtype)])
+
+        for d in (self.flows, self.flows_money):
+            for key in d:
+                d[key] = pad(d[key])
+        for name in ("cash_in", "cash_out", "season_sales_sfu", "year_start_herd",
+                     "year_start_cash", "year_start_debt"):
+            setattr(self, name, pad(getattr(self, name)))
+        self.winter_outcome = WinterOutcome(before=pad(self.winter_outcome.before),
+                                            deaths=pad(self.winter_outcome.deaths))
+        self.initial.grow(k)
+        if getattr(self, "_asset_poor_prev", None) is not None:
+            self._asset_poor_prev = pad(self._asset_poor_prev, False)
+        self._season_price = [pad(x) for x in self._season_price]
+        self.policies.grow(self, n0, hh.n)
+
+    def reset_slots(self, rows: np.ndarray) -> None:
+        """Clear reused (vacant) slots ``rows`` to the state of a new, empty slot."""
+        if rows.size == 0:
+            return
+        self.households.clear_rows(rows)
+        self.policies.reset_slots(self, rows)
+
+    def init_household_economy(self, rows: np.ndarray) -> None:
+        """The economy of households formed this year (slots ``rows``): they desire and
+        expect the income of the herd they start with, and start without cash or debt."""
+        hh, p = self.households, self.p
+        self._set_slot_constants(rows)
+        hh.target_sfu[rows] = hh.herd_sfu[rows]
+        hh.prep[rows] = p["prep.reference_share"]
+        z = self.streams.get("demography", self._t, "loss_factor").standard_normal(hh.n)[rows]
+        hh.loss_factor[rows] = persistent_loss_factor(z, p["herd.household_loss_persistent_sd"])
+        hh.income_seasons[rows] = income_process.income_seasons_of(
+            self, hh.herd[rows], hh.target_sfu[rows], rows, hh.herding[rows])
+        self.year_start_herd[rows] = 0
+        self.initial.herd[rows] = hh.herd[rows]
+
+    def register_new_households(self, rows: np.ndarray) -> None:
+        """Mesa agents for the households formed in ``rows`` (if the model has agents)."""
+        if self._create_agents:
+            for i in rows.tolist():
+                self._agents[i] = Household(self, i)
+
+    def remove_households(self, rows: np.ndarray) -> None:
+        """Remove the Mesa agents of dissolved households."""
+        if self._create_agents:
+            for i in rows.tolist():
+                agent = self._agents.pop(i, None)
+                if agent is not None:
+                    agent.remove()
+
+    @property
+    def n_alive(self) -> int:
+        return int(self.households.alive.sum())
+
     def _init_economy(self) -> None:
         """Household columns of the economy that depend on the model's rules.
 
@@ -431,14 +515,18 @@ class HerdtrapModel(mesa.Model):
     def _reset_year_accumulators(self) -> None:
         n = self.households.n
         hh = self.households
+        # "split": animals given to (+) or received from (-) a household founded this
+        # year; "estate": animals inherited (+) from, or left by (-), a dissolved household
         self.flows = {k: np.zeros((n, N_SPECIES), dtype=np.int64)
-                      for k in ("births", "deaths", "sales", "slaughter", "received", "bought")}
+                      for k in ("births", "deaths", "sales", "slaughter", "received", "bought",
+                                "split", "estate")}
         self.flows_money = {k: np.zeros(n) for k in (
             "borrowed", "repaid", "interest", "defaulted", "prep", "consumption_cash",
-            "distress_sales", "purchases", "running_costs")}
+            "distress_sales", "purchases", "running_costs", "estate_cash", "estate_debt")}
         self.cash_in = np.zeros(n)
         self.cash_out = np.zeros(n)
         self.exits_this_year = 0
+        self.returns_this_year = 0
         self.year_start_herd = hh.herd.copy()
         self.year_start_cash = hh.cash.copy()
         self.year_start_debt = hh.debt.copy()
@@ -485,6 +573,8 @@ class HerdtrapModel(mesa.Model):
         hh, r = self.households, self.panel_rows
         self._panel.append({
             "year": year,
+            "hid": hh.hid[r].copy(),
+            "persons": hh.persons[r].copy(),
             "herd": hh.herd[r].copy(),
             "cash": hh.cash[r].copy(),
             "debt": hh.debt[r].copy(),
@@ -504,6 +594,16 @@ class HerdtrapModel(mesa.Model):
     def panel_herding(self) -> np.ndarray:
         return np.array([rec["herding"] for rec in self._panel])
 
+    @property
+    def panel_hid(self) -> np.ndarray:
+        """(years recorded, panel slots) id of the household in the slot (slots of
+        dissolved households are reused by new ones; -1: empty)."""
+        return np.array([rec["hid"] for rec in self._panel])
+
+    @property
+    def panel_persons(self) -> np.ndarray:
+        return np.array([rec["persons"] for rec in self._panel])
+
     def panel_frame(self) -> pd.DataFrame:
         """Yearly household panel (year 0 = initial state) for ``panel_rows``."""
         if not self._panel:
@@ -512,7 +612,8 @@ class HerdtrapModel(mesa.Model):
         k = r.size
         frames = []
         for rec in self._panel:
-            d = {"year": np.full(k, rec["year"]), "household": r}
+            d = {"year": np.full(k, rec["year"]), "household": r, "hid": rec["hid"],
+                 "persons": rec["persons"]}
             for j, sp in enumerate(SPECIES):
                 d[sp] = rec["herd"][:, j]
             d["herd_sfu"] = to_sfu(rec["herd"])
@@ -524,7 +625,6 @@ class HerdtrapModel(mesa.Model):
             d["winter_loss"] = rec["loss"]
             frames.append(pd.DataFrame(d))
         df = pd.concat(frames, ignore_index=True)
-        df["persons"] = np.tile(hh.persons[r], len(self._panel))
         df["soum_code"] = np.tile(self.region.soum_codes[hh.soum[r]], len(self._panel))
         df["aimag"] = np.tile(np.array(self.region.aimags)[hh.aimag[r]], len(self._panel))
         return df

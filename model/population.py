@@ -23,7 +23,15 @@ from typing import Any
 
 import numpy as np
 
-from model.household import INCOME_SOURCES, HouseholdState
+from model.household import (
+    ADULT_AGE,
+    CHILD_MAX_AGE,
+    ELDERLY_AGE,
+    FEMALE_SHARE_AT_BIRTH,
+    INCOME_SOURCES,
+    MAX_MEMBERS,
+    HouseholdState,
+)
 from model.region import Region
 from model.species import N_SPECIES
 
@@ -170,4 +178,52 @@ def initial_households(
         consumption_year=np.zeros(n),
         destitute_seasons=np.zeros(n, dtype=np.int64),
         income_year=np.zeros((n, len(INCOME_SOURCES))),
+        alive=np.ones(n, dtype=bool),
+        vacant=np.zeros(n, dtype=bool),
+        hid=np.arange(n, dtype=np.int64),
+        formed_year=np.zeros(n, dtype=np.int64),
+        parent_hid=np.full(n, -1, dtype=np.int64),
+        heir=np.full(n, -1, dtype=np.int64),
+        heir_hid=np.full(n, -1, dtype=np.int64),
     )
+
+
+def initial_members(rng: np.random.Generator, hh: HouseholdState, params: dict[str, Any]) -> None:
+    """Give the members of the drawn bands ages and sexes (person-level seats).
+
+    Seats are filled adults first, then elderly, children 6-17 and children 0-5. The
+    first adult (the head) is ``demography.head_age_min``-59, the second (the spouse) is
+    of the other sex and a few years apart, further adults are the head's grown
+    children (18 to head - 18, at most 35). Elderly are 60-80, children uniform within
+    their band. One uniform per seat for the age and one for the sex (stream
+    "population", key "members"), so the ages do not depend on other draws.
+    """
+    n = hh.n
+    bands = np.stack([hh.adults, hh.elderly, hh.children_6_17, hh.children_0_5], axis=1)
+    # households larger than the seats lose their youngest members (a 1-in-10^6 event)
+    room = MAX_MEMBERS - np.cumsum(bands, axis=1) + bands
+    bands = np.minimum(bands, np.maximum(room, 0))
+    ends = np.cumsum(bands, axis=1)  # (N, 4) seat index where each band ends
+    seat = np.arange(MAX_MEMBERS)[None, :]
+    band = (seat >= ends[:, [0]]).astype(int) + (seat >= ends[:, [1]]) + (seat >= ends[:, [2]])
+    occupied = seat < ends[:, [3]]
+    u = rng.random((n, MAX_MEMBERS))
+    v = rng.random((n, MAX_MEMBERS))
+    head_min = params["demography.head_age_min"]
+    head = head_min + np.floor(u[:, 0] * (ELDERLY_AGE - head_min))
+    spouse = np.clip(head + np.floor(u[:, 1] * 9.0) - 5.0, ADULT_AGE, ELDERLY_AGE - 1)
+    grown_max = np.clip(head - ADULT_AGE, ADULT_AGE, 35)
+    grown = ADULT_AGE + np.floor(u * (grown_max[:, None] - ADULT_AGE + 1))
+    adult_age = np.where(seat == 0, head[:, None], np.where(seat == 1, spouse[:, None], grown))
+    ages = np.select(
+        [band == 0, band == 1, band == 2],
+        [adult_age, ELDERLY_AGE + np.floor(u * 21.0), CHILD_MAX_AGE + 1 + np.floor(u * 12.0)],
+        np.floor(u * (CHILD_MAX_AGE + 1)),
+    )
+    female = v < FEMALE_SHARE_AT_BIRTH
+    # the spouse is of the head's other sex
+    female[:, 1] = ~female[:, 0]
+    hh.ages = np.where(occupied, ages, -1).astype(np.int16)
+    hh.female = female & occupied
+    hh.contribution_years = np.zeros((n, MAX_MEMBERS))
+    hh.update_bands()

@@ -7,6 +7,8 @@ Each row names a process, the seasons it runs in and the function that runs it
 =========  ===================  ============================================
 season     process              module
 =========  ===================  ============================================
+spring     demography           model/processes/demography.py (yearly)
+spring     occupation           model/processes/occupation.py (leave / return, yearly)
 spring     births               model/processes/births.py
 spring     cashmere             model/processes/income.py
 summer     dairy                model/processes/income.py
@@ -31,7 +33,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from model.processes import births, consumption, income, offtake, preparation, purchases, winter
+from model.processes import (
+    births,
+    consumption,
+    demography,
+    income,
+    occupation,
+    offtake,
+    preparation,
+    purchases,
+    winter,
+)
 
 if TYPE_CHECKING:
     from model.model import HerdtrapModel
@@ -60,6 +72,8 @@ def _end_year(model: HerdtrapModel) -> None:
 
 
 SCHEDULE: tuple[Process, ...] = (
+    Process("demography", (0,), demography.yearly),
+    Process("occupation", (0,), occupation.decide),
     Process("births", (0,), births.spring_births),
     Process("cashmere", (0,), income.cashmere),
     Process("dairy", (1,), income.dairy),

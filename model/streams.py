@@ -25,6 +25,7 @@ STREAM_NAMES = (
     "purchases",  # rounding of animals bought
     "behaviour",  # exits, take-up decisions
     "policy",  # targeting errors, lotteries
+    "demography",  # members: deaths, births, leaving, new households (one uniform per seat)
 )
 
 

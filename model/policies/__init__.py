@@ -24,6 +24,8 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import numpy as np
+
 from model.parameters import Param, ParameterError
 
 if TYPE_CHECKING:
@@ -64,6 +66,54 @@ class Policy:
 
     def end_year(self, model: HerdtrapModel) -> None:  # pragma: no cover - default
         return None
+
+    #: per-slot arrays that are not zero/False for a new household: name -> fill value
+    slot_fill: ClassVar[dict[str, Any]] = {}
+    #: per-slot uniforms drawn once (name -> (stream, key)): new slots get their own
+    slot_draws: ClassVar[dict[str, tuple[str, str]]] = {}
+    #: arrays that are not per household slot although they may have its length
+    not_slot: ClassVar[tuple[str, ...]] = ()
+
+    def _slot_arrays(self, n: int) -> list[tuple[Any, Any, np.ndarray]]:
+        """(container, key, array) of every per-slot array the policy holds: numpy
+        attributes (and dict values, e.g. scheduled payments) whose first axis is n."""
+        out = []
+        for name, value in vars(self).items():
+            if name in self.not_slot or name in ("settings", "model"):
+                continue
+            if isinstance(value, np.ndarray) and value.ndim >= 1 and value.shape[0] == n:
+                out.append((self, name, value))
+            elif isinstance(value, dict):
+                for key, v in value.items():
+                    if isinstance(v, np.ndarray) and v.ndim >= 1 and v.shape[0] == n:
+                        out.append((value, key, v))
+        return out
+
+    def grow(self, model: HerdtrapModel, n_before: int, n_after: int) -> None:
+        """Extend every per-slot array to the grown table (new slots: see ``reset_slots``)."""
+        k = n_after - n_before
+        for container, key, a in self._slot_arrays(n_before):
+            name = key if container is self else None
+            fill = self.slot_fill.get(name, 0) if name else 0
+            new = np.concatenate([a, np.full((k, *a.shape[1:]), fill, dtype=a.dtype)])
+            if name in self.slot_draws:
+                stream, dkey = self.slot_draws[name]
+                new[n_before:] = model.draw(stream, n_after, key=dkey)[n_before:]
+            if container is self:
+                setattr(self, key, new)
+            else:
+                container[key] = new
+
+    def reset_slots(self, model: HerdtrapModel, rows: np.ndarray) -> None:
+        """Reused slots: a new household starts with the fill values and its own draws
+        (a uniform per slot of this step, so common random numbers hold)."""
+        n = model.households.n
+        for container, key, a in self._slot_arrays(n):
+            name = key if container is self else None
+            a[rows] = self.slot_fill.get(name, 0) if name else 0
+            if name in self.slot_draws:
+                stream, dkey = self.slot_draws[name]
+                a[rows] = model.draw(stream, n, key=dkey)[rows]
 
     @classmethod
     def validate(cls, settings: Mapping[str, Any], where: str) -> dict[str, Any]:
@@ -144,6 +194,14 @@ class PolicySet:
     def end_year(self, model: HerdtrapModel) -> None:
         for policy in self.active:
             policy.end_year(model)
+
+    def grow(self, model: HerdtrapModel, n_before: int, n_after: int) -> None:
+        for policy in self.active:
+            policy.grow(model, n_before, n_after)
+
+    def reset_slots(self, model: HerdtrapModel, rows: np.ndarray) -> None:
+        for policy in self.active:
+            policy.reset_slots(model, rows)
 
     def metrics(self, model: HerdtrapModel) -> dict[str, Any]:
         """Yearly policy metrics (see :mod:`model.policies.metrics`)."""

@@ -20,7 +20,7 @@ children in 2023 at MNT 100,000 (MODEL.md, "Policies").
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -48,6 +48,7 @@ class ChildMoney(Programme):
     """Child Money Programme: universal or PMT-targeted monthly benefit per child."""
 
     name = NAME
+    slot_fill: ClassVar[dict[str, Any]] = {"enrolled": True}
     counts_children = True
     levers = {
         "amount": lever(NAME, "amount", 20.0, 0.0, 300.0, unit="kMNT per child per month",
@@ -93,7 +94,6 @@ class ChildMoney(Programme):
         super().__init__(settings, model)
         s = self.settings
         self.schedule_amounts = parse_schedule(s["amount_by_year"], f"{self.where}.amount_by_year")
-        self.kids = children_in_band(model, s["age_band"])
         proxy = herd_sfu_per_person(model)
         with_kids = self.kids > 0
         #: PMT cutoff (SFU per person), fixed at the start so that one household's
@@ -102,6 +102,12 @@ class ChildMoney(Programme):
             float(np.quantile(proxy[with_kids], s["target_share"])) if with_kids.any() else 0.0
         )
         self.enrolled = np.ones(model.households.n, dtype=bool)
+
+    @property
+    def kids(self) -> np.ndarray:
+        """Children of the programme's age band per household slot, as they are now
+        (members age, so children enter and leave the band; model.processes.demography)."""
+        return children_in_band(self.model, self.settings["age_band"])
 
     def amount(self, year: int) -> float:
         """Monthly amount per child (kMNT) in calendar ``year``."""

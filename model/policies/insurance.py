@@ -47,7 +47,7 @@ pilot aimags [est] (MODEL.md "Policies").
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -125,6 +125,9 @@ class Insurance(Programme):
     """Index-based livestock insurance with a government disaster layer."""
 
     name = NAME
+    slot_fill: ClassVar[dict[str, Any]] = {"last_payout_year": -99}
+    not_slot: ClassVar[tuple[str, ...]] = ("covered", "expected_loss", "premium_rate",
+                                           "household_rate")
     levers = {
         "trigger": lever(NAME, "trigger", 0.07, 0.0, 0.3, unit="mortality rate",
                          source=f"[est] 6-10%; {_ICR}",

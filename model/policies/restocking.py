@@ -16,7 +16,7 @@ transport). Animals move only through ``model.give_animals``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -42,6 +42,7 @@ class Restocking(Programme):
     """Asset transfer (sheep and goats) after a dzud."""
 
     name = NAME
+    not_slot: ClassVar[tuple[str, ...]] = ("package",)
     levers = {
         "head_sfu": lever(NAME, "head_sfu", 40.0, 0.0, 500.0, unit="SFU per household",
                           source="[est] post-dzud restocking projects gave ~30-50 small stock",

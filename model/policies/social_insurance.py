@@ -37,7 +37,7 @@ wage [est]; ~26% of herders covered in 2018 [NSO via Montsame]; minimum wage
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -56,6 +56,7 @@ class SocialInsurance(Programme):
     """Voluntary social insurance for herders with an optional contribution subsidy."""
 
     name = NAME
+    slot_draws: ClassVar[dict[str, tuple[str, str]]] = {"u": ("behaviour", f"{NAME}.enrol")}
     levers = {
         "contribution_rate": lever(NAME, "contribution_rate", 0.115, 0.0, 0.3,
                                    unit="share of declared income",

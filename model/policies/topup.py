@@ -32,7 +32,7 @@ so the herder-only scaled count is expected below the pilot's.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -114,6 +114,7 @@ class ShockResponsiveTopup(Programme):
     """Shock-responsive top-up per child, triggered ex ante, ex post or by design."""
 
     name = "shock_responsive_topup"
+    not_slot: ClassVar[tuple[str, ...]] = ("triggered_soums", "soum_mask")
     counts_children = True
     levers = _levers("shock_responsive_topup")
 
@@ -127,11 +128,16 @@ class ShockResponsiveTopup(Programme):
         s = self.settings
         self.soum_mask = select_soums(model.region, s["soums"], f"{self.where}.soums")
         self.years = parse_years(s["years"])
-        self.kids = children_in_band(model, s["age_band"])
         self.ever_children = np.zeros(model.households.n)
         self.triggered_soums = np.zeros(model.region.n_soums, dtype=bool)
         #: households per real herder household (NSO 2019), for scaling reach
         self.scale = float(model.region.soum_herder_households.sum()) / model.households.n
+
+    @property
+    def kids(self) -> np.ndarray:
+        """Children of the programme's age band per household slot, as they are now
+        (members age, so children enter and leave the band; model.processes.demography)."""
+        return children_in_band(self.model, self.settings["age_band"])
 
     def _decide(self, model: HerdtrapModel, hit: np.ndarray) -> None:
         s = self.settings

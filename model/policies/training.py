@@ -14,7 +14,7 @@ Cost to the treasury (item "training") = ``cost`` per household trained.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -32,6 +32,7 @@ class Training(Programme):
     """One-off training with lasting productivity gains."""
 
     name = NAME
+    slot_draws: ClassVar[dict[str, tuple[str, str]]] = {"u": ("policy", f"{NAME}.select")}
     levers = {
         "target_share": lever(NAME, "target_share", 0.3, 0.0, 1.0, unit="share of households",
                               source="design lever", description="Share of households trained "

@@ -15,6 +15,7 @@ import numpy as np
 
 from model import market
 from model.household import income_index
+from model.species import SFU
 
 if TYPE_CHECKING:
     from model.model import HerdtrapModel
@@ -59,23 +60,34 @@ def initial_income_seasons(model: HerdtrapModel) -> np.ndarray:
     preparation, off-farm work and pensions spread over the seasons, less the herd's
     running costs.
     """
+    hh = model.households
+    return income_seasons_of(model, hh.herd, hh.target_sfu, np.arange(hh.n), hh.herding)
+
+
+def income_seasons_of(model: HerdtrapModel, herd: np.ndarray, target_sfu: np.ndarray,
+                      rows: np.ndarray, herding: np.ndarray) -> np.ndarray:
+    """(len(rows), 4) regular income per season of households ``rows`` if they held
+    ``herd`` (their rows, (k, 5) head) with desired herd ``target_sfu`` and the herding
+    status ``herding`` (see :func:`initial_income_seasons`)."""
     from model.processes import offtake  # the offtake rule gives the planned sales
 
     hh, p = model.households, model.p
-    h = hh.herd_sfu
-    out = np.zeros((hh.n, 4))
-    out[:, 0] = cashmere_income(model)
+    adults, persons = hh.adults[rows], hh.persons[rows]
+    h = herd @ SFU
+    out = np.zeros((rows.size, 4))
+    out[:, 0] = (herd[:, 1] * p["herd.cashmere_kg_per_goat"] * p["market.cashmere_price"]
+                 * hh.cashmere_factor[rows])
     out[:, 1] = h * p["income.dairy_per_sfu"]
-    autumn = model.prices(2)
-    value = market.herd_value(hh.herd, autumn)
-    per_sfu = np.divide(value, h, out=np.zeros(hh.n), where=h > 0)
-    rate = offtake.offtake_rate(h, hh.target_sfu, hh.adults, p)
-    meat = offtake.meat_sfu(h, hh.persons, p)
+    autumn = model.prices(2)[rows]
+    value = market.herd_value(herd, autumn)
+    per_sfu = np.divide(value, h, out=np.zeros(rows.size), where=h > 0)
+    rate = offtake.offtake_rate(h, target_sfu, adults, p)
+    meat = offtake.meat_sfu(h, persons, p)
     out[:, 2] = np.maximum(rate * h - meat, 0.0) * per_sfu
-    out[:, 2] -= p["prep.fixed_cost"] + p["prep.cost_per_sfu"] * h  # winter preparation
+    out[:, 2] -= (p["prep.fixed_cost"] + p["prep.cost_per_sfu"] * h) * (h > 0)  # preparation
     out -= p["herd.running_cost_per_sfu"] * h[:, None] / 4.0
-    out += (offfarm_year(h, hh.adults, hh.herding, p)
-            + 12.0 * p["income.elderly_pension"] * hh.elderly)[:, None] / 4.0
+    out += (offfarm_year(h, adults, herding, p)
+            + 12.0 * p["income.elderly_pension"] * hh.elderly[rows])[:, None] / 4.0
     return out
 
 

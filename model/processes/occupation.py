@@ -1,0 +1,142 @@
+"""Leaving and returning to herding: a yearly decision on expected consumption (ODD §7.8).
+
+Every spring, after the winter's losses are known, each household compares what it can
+expect to consume per season in herding and out of it:
+
+    V_in(H)  = expected regular income with herd H held at its size (income_seasons_of
+               with H* = H: cashmere, dairy, planned sales net of meat, preparation and
+               running costs, off-farm work with the labour the herd leaves free,
+               pensions; mean of the four seasons) plus the value of the meat it eats
+               from its herd
+    V_out    = w · adults / 4 + pensions + a · W,   W = cash + value of the herd - debt
+
+with w the wage of a household that left herding and a the share of its net wealth W it
+consumes per season once out of herding (``exit.wealth_annuity``). With the poverty-line
+need n of the household for a season, a switching cost k (``exit.switching_cost``, a
+share of n) and a logistic spread s (``exit.decision_spread``):
+
+    herder:      P(leave)  = r · logistic((V_out - V_in(H) - k n) / (s n))
+    non-herder:  P(return) = r · logistic((V_in(H + B) - V_out - k n) / (s n))
+
+where r is ``exit.decision_rate`` and B the animals a non-herder can buy with the cash it
+holds above its buffer (at the soum's price plus the purchase transaction cost, in the
+aimag's desired mix), so former herders return when they get animals: by buying them,
+from restocking, or by inheritance. One uniform per household slot (stream "behaviour",
+key "occupation") decides, so the draw does not depend on anyone's state.
+
+This runs next to the forced exits of :func:`model.processes.consumption.exits`
+(destitute households and those whose herd is gone).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from model import herd as herd_process
+from model import market
+from model.processes.consumption import buffer_target
+from model.processes.income import income_seasons_of
+from model.species import SFU
+
+if TYPE_CHECKING:
+    from model.model import HerdtrapModel
+
+
+def logistic(x: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+def herding_value(model: HerdtrapModel, herd: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """V_in: expected consumption per season in herding with ``herd`` (rows'): the
+    regular income of the herd held at its size (offtake at the steady rate, not the
+    lower rate of a household rebuilding towards its desired herd) plus the household's
+    own meat, valued at the soum's autumn price."""
+    from model.processes import offtake
+
+    hh = model.households
+    h = herd @ SFU
+    income = income_seasons_of(model, herd, h, rows, np.ones(rows.size, dtype=bool))
+    value = market.herd_value(herd, model.prices(2)[rows])
+    per_sfu = np.divide(value, h, out=np.zeros(rows.size), where=h > 0)
+    meat = np.minimum(offtake.meat_sfu(h, hh.persons[rows], model.p), h) * per_sfu
+    return income.mean(axis=1) + meat / 4.0
+
+
+def outside_income(model: HerdtrapModel, rows: np.ndarray, wealth: np.ndarray) -> np.ndarray:
+    """V_out: expected consumption per season out of herding (kMNT)."""
+    hh, p = model.households, model.p
+    wage = p["income.exited_wage_per_adult"] * hh.adults[rows] / 4.0
+    pension = 3.0 * p["income.elderly_pension"] * hh.elderly[rows]
+    return wage + pension + p["exit.wealth_annuity"] * np.maximum(wealth, 0.0)
+
+
+def decide(model: HerdtrapModel) -> None:
+    """Spring: herders may leave, non-herders may (re)turn to herding."""
+    hh, p = model.households, model.p
+    u = model.draw("behaviour", hh.n, key="occupation")
+    need = model.need_per_season()
+    rate, spread, k = p["exit.decision_rate"], p["exit.decision_spread"], p["exit.switching_cost"]
+    prices = model.prices()
+    # herders: leave?
+    rows = np.flatnonzero(hh.herding)
+    if rows.size:
+        herd = hh.herd[rows]
+        v_in = herding_value(model, herd, rows)
+        wealth = hh.cash[rows] + market.herd_value(herd, prices[rows]) - hh.debt[rows]
+        v_out = outside_income(model, rows, wealth)
+        n = np.maximum(need[rows], 1e-9)
+        prob = rate * logistic((v_out - v_in - k * n) / (spread * n))
+        leave = rows[u[rows] < prob]
+        if leave.size:
+            mask = np.zeros(hh.n, dtype=bool)
+            mask[leave] = True
+            model.leave_herding(mask)
+    # non-herders: (re)turn?
+    rows = np.flatnonzero(hh.alive & ~hh.herding)
+    if rows.size == 0:
+        return
+    spare = np.maximum(hh.cash[rows] - buffer_target(model)[rows], 0.0)
+    head_per_sfu = model.target_mix[hh.aimag[rows]] / SFU
+    price = prices[rows]
+    tc = p["market.purchase_transaction_cost"]
+    price_per_sfu = np.einsum("ij,ij->i", head_per_sfu, price) * (1.0 + tc)
+    buy_sfu = np.divide(spare, price_per_sfu, out=np.zeros(rows.size), where=price_per_sfu > 0)
+    own = hh.herd[rows]
+    candidate = own + buy_sfu[:, None] * head_per_sfu
+    cand_sfu = candidate @ SFU
+    has_any = cand_sfu > 0
+    if not has_any.any():
+        return
+    rows, own, candidate, cand_sfu = rows[has_any], own[has_any], candidate[has_any], cand_sfu[has_any]
+    buy_sfu, head_per_sfu, price = buy_sfu[has_any], head_per_sfu[has_any], price[has_any]
+    v_in = herding_value(model, candidate, rows)
+    wealth = hh.cash[rows] + market.herd_value(own, price) - hh.debt[rows]
+    v_out = outside_income(model, rows, wealth)
+    n = np.maximum(need[rows], 1e-9)
+    prob = rate * logistic((v_in - v_out - k * n) / (spread * n))
+    back = u[rows] < prob
+    if not back.any():
+        return
+    rows, buy_sfu, head_per_sfu, price = rows[back], buy_sfu[back], head_per_sfu[back], price[back]
+    u_round = model.draw("purchases", hh.n, key="return")[rows]
+    head = herd_process.stochastic_round(buy_sfu[:, None] * head_per_sfu, u_round[:, None])
+    cost = np.einsum("ij,ij->i", head, price) * (1.0 + tc)
+    over = cost > hh.cash[rows]
+    if over.any():
+        head[over] = np.floor(buy_sfu[over, None] * head_per_sfu[over]).astype(head.dtype)
+        cost[over] = np.einsum("ij,ij->i", head[over], price[over]) * (1.0 + tc)
+    hh.herd[rows] += head
+    hh.cash[rows] -= cost
+    model.cash_out[rows] += cost
+    model.flows["bought"][rows] += head
+    model.flows_money["purchases"][rows] += cost
+    ok = hh.herd[rows].sum(axis=1) > 0
+    rows = rows[ok]
+    hh.herding[rows] = True
+    hh.target_sfu[rows] = hh.herd_sfu[rows]
+    hh.prep[rows] = p["prep.reference_share"]
+    hh.income_seasons[rows] = income_seasons_of(
+        model, hh.herd[rows], hh.target_sfu[rows], rows, np.ones(rows.size, dtype=bool))
+    model.returns_this_year += int(rows.size)
