@@ -54,6 +54,9 @@ def summarise(ts: pd.DataFrame, n_households: int) -> dict[str, Any]:
     last = ts.iloc[-1]
     years = len(ts)
     fiscal = float(ts["fiscal_cost"].sum())
+    # households living in the region, per year (the table grows and shrinks with
+    # demography); older result tables without the column: the initial count
+    hh_years = float(ts["households"].sum()) if "households" in ts else n_households * years
     return {
         "years": years,
         "poverty_headcount_final": float(last["poverty_headcount"]),
@@ -68,7 +71,7 @@ def summarise(ts: pd.DataFrame, n_households: int) -> dict[str, Any]:
         "herd_gini_final": float(last["herd_gini"]),
         "stock_sfu_final": float(last["stock_sfu"]),
         "fiscal_cost_total": fiscal,
-        "fiscal_cost_per_household_year": fiscal / (n_households * years),
+        "fiscal_cost_per_household_year": fiscal / hh_years,
     }
 
 
