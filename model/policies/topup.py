@@ -115,6 +115,7 @@ class ShockResponsiveTopup(Programme):
 
     name = "shock_responsive_topup"
     counts_children = True
+    yearly_levers = frozenset({"amount"})
     levers = _levers("shock_responsive_topup")
 
     @classmethod
