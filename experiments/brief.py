@@ -224,7 +224,10 @@ def load_batch(path: str | Path, baseline: str | None = None,
         raise BriefError(f"{path}: no finished runs (every run failed or none ran)")
     names = ", ".join(manifest["scenarios"])
     if baseline is None:
-        baseline = "baseline" if "baseline" in manifest["scenarios"] else next(iter(scenarios))
+        from experiments.compare import DEFAULT_BASELINES
+
+        baseline = next((b for b in DEFAULT_BASELINES if b in manifest["scenarios"]),
+                        next(iter(scenarios)))
     if baseline not in manifest["scenarios"]:
         raise BriefError(f"--baseline {baseline!r} is not a scenario of this batch; "
                          f"scenarios: {names}")
@@ -329,7 +332,8 @@ def sentence(scenario: str, baseline: str, o: Outcome, year: int, start_year: in
     levels = f"{_level(d['scenario_mean'], o)} vs {_level(d['baseline_mean'], o)}"
     if o.kind == "exits":
         levels = f"{d['scenario_mean']:.1f} vs {d['baseline_mean']:.1f} per 100"
-    ref = "the baseline" if baseline == "baseline" else f"the baseline “{baseline}”"
+    ref = {"baseline": "the baseline", "status_quo": "the status quo"}.get(
+        baseline, f"the baseline “{baseline}”")
     spans_zero = math.isfinite(low) and low <= 0 <= high and not (low == high == 0)
     if o.kind == "cost":
         period = f"over the first {year} years, {PRICE_YEAR} prices, undiscounted"
@@ -1091,8 +1095,8 @@ def write_brief(batch_dir: str | Path, *, baseline: str | None = None,
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("dir", type=Path, help="batch folder written by `herdtrap batch`")
     parser.add_argument("--baseline", default=None,
-                        help="scenario the others are compared with (default: 'baseline' if "
-                             "present, else the batch's first scenario)")
+                        help="scenario the others are compared with (default: 'status_quo' if "
+                             "present, else 'baseline', else the batch's first scenario)")
     parser.add_argument("--title", default=None, help="title of the brief")
     parser.add_argument("--scenarios", nargs="+", default=None, metavar="NAME",
                         help="report only these scenarios of the batch (and the baseline)")

@@ -96,7 +96,8 @@ OUT = "compare"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("dir", type=Path, metavar="DIR", help="a batch results folder")
     parser.add_argument("--baseline", default=None, metavar="NAME",
-                        help="baseline scenario (default: 'baseline' if present, else the first)")
+                        help="baseline scenario (default: 'status_quo' if present, else "
+                             "'baseline', else the first)")
     parser.add_argument("--horizons", type=cli.int_range(1, 200), nargs="+", default=None, metavar="YEAR",
                         help="years at which to report levels (default 5 10 and the final year)")
     parser.add_argument("--no-html", action="store_true", help="skip report.html")
@@ -232,13 +233,23 @@ def load_batch(folder: Path) -> Batch:
     return Batch(folder, manifest, runs, ts, panel, [s for s in order], failed)
 
 
+#: Scenario names taken as the baseline when none is given, in order of preference: the
+#: status quo (today's policies), else the no-policy "baseline", else the batch's first.
+DEFAULT_BASELINES = ("status_quo", "baseline")
+
+
+def default_baseline(scenarios: Sequence[str]) -> str:
+    """The baseline of a batch without --baseline (see DEFAULT_BASELINES)."""
+    return next((b for b in DEFAULT_BASELINES if b in scenarios), scenarios[0])
+
+
 def choose_baseline(batch: Batch, name: str | None) -> str:
     if name is not None:
         if name not in batch.scenarios:
             raise UsageError(f"--baseline {name!r} is not in this batch; scenarios: "
                                f"{', '.join(batch.scenarios)}")
         return name
-    return "baseline" if "baseline" in batch.scenarios else batch.scenarios[0]
+    return default_baseline(batch.scenarios)
 
 
 def check_comparable(batch: Batch, baseline: str) -> None:

@@ -22,6 +22,12 @@ the winter (t-1)/t, as a share of the census of t-1):
 * the model's stock is a sample of households: simulated stock by species is
   scaled by census(S)·(1 − m(S+1)) / simulated stock at t = 0.
 
+Policies: the hindcast runs under the policies in force each year, those of
+``scenarios/status_quo.toml`` with their dated history (Child Money from 2005, the
+Human Development Fund's cash in 2010-2011, index insurance from 2012, social
+insurance from 1995; docs/POLICIES.md). ``--policies no_policy`` replays without
+any programme (``--policies NAME``: the policies of scenarios/NAME.toml).
+
 The households are drawn from the aimag's 2019 herd-size classes and rescaled by
 species to the start year's stock (``HerdtrapModel.rescale_stock``); for early
 start years that is an approximation (see docs/VALIDATION.md). Carrying
@@ -251,9 +257,24 @@ class HindcastResult:
     data: str = ""
 
 
+#: Whose policies (with their dated history) a hindcast runs under by default.
+DEFAULT_POLICIES = "status_quo"
+
+
+def policies_of(name: str) -> dict[str, dict[str, Any]]:
+    """The resolved policies of scenarios/<name>.toml (or a path), as a hindcast applies them."""
+    from model.scenario import ScenarioError, load_scenario
+
+    try:
+        return load_scenario(name).policies
+    except ScenarioError as exc:
+        raise HindcastError(f"--policies: {exc}") from None
+
+
 def scenario_for(aimag: str, start: int, end: int, data_dir: Path,
-                 params: dict[str, Any] | None = None):
-    """The replay scenario of a hindcast (built directly: the aimag may not be calibrated)."""
+                 params: dict[str, Any] | None = None, policies: str = DEFAULT_POLICIES):
+    """The replay scenario of a hindcast (built directly: the aimag may not be calibrated),
+    under the policies of scenarios/<policies>.toml in force each calendar year."""
     from model.parameters import resolve
     from model.scenario import Scenario
 
@@ -270,6 +291,7 @@ def scenario_for(aimag: str, start: int, end: int, data_dir: Path,
         replay_years=tuple(range(start + 2, end + 1)),
         data_dir=str(data_dir),
         params=resolve(params or {}),
+        policies=policies_of(policies),
     )
 
 
@@ -296,7 +318,8 @@ def simulate_replicate(region: Region, scenario, init_stock: np.ndarray,
 
 def run_hindcast(data_dir: Path, aimag: str, start: int = 1992, end: int = 2024,
                  replicates: int = 5, *, households: int | None = None, seed: int = 0,
-                 params: dict[str, Any] | None = None, progress: bool = True) -> HindcastResult:
+                 params: dict[str, Any] | None = None, progress: bool = True,
+                 policies: str = DEFAULT_POLICIES) -> HindcastResult:
     """Replay ``aimag``'s NSO loss years from ``start`` to ``end`` and compare with the census."""
     from tqdm.auto import tqdm
 
@@ -318,7 +341,7 @@ def run_hindcast(data_dir: Path, aimag: str, start: int = 1992, end: int = 2024,
     overrides = dict(params or {})
     if households is not None:
         overrides["population.households"] = int(households)
-    scenario = scenario_for(name, start, end, data_dir, overrides)
+    scenario = scenario_for(name, start, end, data_dir, overrides, policies)
     n_hh = int(scenario.params["population.households"])
     rows = []
     with fitted_region(data_dir, name) as (region, notes):
@@ -334,6 +357,8 @@ def run_hindcast(data_dir: Path, aimag: str, start: int = 1992, end: int = 2024,
     runs["sfu"] = runs[list(SPECIES)].to_numpy() @ SFU
     years, summary, species = compare_with_census(runs, census, start, end)
     notes = list(notes)
+    in_force = ", ".join(sorted(scenario.policies)) or "none"
+    notes.append(f"policies of scenarios/{policies}.toml in force each year ({in_force})")
     if 2019 - start > 5:
         notes.append(f"households drawn from the 2019 herd-size classes and rescaled by species "
                      f"to the {start} stock: an approximation {2019 - start} years before 2019")
@@ -611,6 +636,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=cli.out_folder, default=None,
                         help="output folder (default results/hindcast-<aimag>-<start>-<end>)")
     parser.add_argument("--no-png", action="store_true", help="write the figure as HTML only")
+    parser.add_argument("--policies", default=DEFAULT_POLICIES, metavar="NAME",
+                        help="run under the policies of scenarios/NAME.toml in force each year "
+                             f"(default {DEFAULT_POLICIES}; no_policy for none)")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -619,7 +647,8 @@ def main(args: argparse.Namespace) -> int:
     data = args.data if args.data is not None else default_data_dir()
     try:
         result = run_hindcast(data, args.aimag, args.start, args.end, args.replicates,
-                              households=args.households, seed=args.seed)
+                              households=args.households, seed=args.seed,
+                              policies=args.policies)
     except HindcastError as exc:
         raise UsageError(str(exc)) from None
     out = args.out or Path("results") / f"hindcast-{result.aimag.lower()}-{args.start}-{args.end}"

@@ -1,10 +1,13 @@
 """Does a policy help the households it pays? Beneficiaries against themselves in the
 paired baseline.
 
-For a policy scenario and its base scenario (the same households, seeds and weather:
+For a policy scenario and its reference (the same households, seeds and weather:
 common random numbers), the households the policy reached (paid, gave animals or
 trained; ``Programme.beneficiaries``) are compared with the same household slots in
-the baseline run:
+the reference run. The reference of a reform built on the status quo
+(scenarios/status_quo.toml: it has every status-quo policy) is the status quo, and its
+beneficiaries are those of the policies it changes or adds; the reference of any
+other scenario is the same scenario without its policies:
 
 * consumption: mean consumption per person over the run (kMNT per year);
 * herd: mean herd over the run (SFU, 0 after exit);
@@ -25,7 +28,7 @@ import numpy as np
 from scipy import stats
 
 from model.model import HerdtrapModel
-from model.scenario import Scenario, load_scenario
+from model.scenario import Scenario, ScenarioError, load_scenario
 from model.streams import run_seed_sequence
 
 OUTCOMES = ("consumption", "herd", "poor_years")
@@ -56,12 +59,24 @@ def _household_outcomes(m: HerdtrapModel) -> dict[str, np.ndarray]:
             "poor_years": (cons < line).mean(axis=0)}
 
 
-def beneficiaries(m: HerdtrapModel) -> np.ndarray:
+def beneficiaries(m: HerdtrapModel, only: set[str] | None = None) -> np.ndarray:
+    """Household slots reached by the run's policies (or by those named in ``only``)."""
     out = np.zeros(m.households.n, dtype=bool)
     for policy in m.policies.active:
-        if hasattr(policy, "beneficiaries"):
+        if hasattr(policy, "beneficiaries") and (only is None or policy.name in only):
             out |= policy.beneficiaries()
     return out
+
+
+def status_quo_reference(sc: Scenario) -> Scenario | None:
+    """The status quo, if ``sc`` is a reform built on it (it runs every status-quo policy)."""
+    try:
+        sq = load_scenario("status_quo")
+    except ScenarioError:
+        return None
+    if sc.name == sq.name or not sq.policies or not set(sq.policies) <= set(sc.policies):
+        return None
+    return sq
 
 
 def paired_effects(scenario: Scenario | str, *, replicates: int = 4, root_seed: int = 0,
@@ -71,7 +86,12 @@ def paired_effects(scenario: Scenario | str, *, replicates: int = 4, root_seed: 
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     params = {"population.households": households} if households else None
     sc = sc.with_overrides(years=years, params=params)
-    if baseline is None:
+    only = None
+    sq = status_quo_reference(sc) if baseline is None else None
+    if sq is not None:  # a reform: against the status quo, its own beneficiaries
+        base = dataclasses.replace(sc, policies=sq.policies, name=f"{sc.name} as the status quo")
+        only = {n for n, levers in sc.policies.items() if sq.policies.get(n) != levers}
+    elif baseline is None:
         base = dataclasses.replace(sc, policies={}, name=f"{sc.name} without its policies")
     else:
         base = baseline if isinstance(baseline, Scenario) else load_scenario(baseline)
@@ -82,7 +102,7 @@ def paired_effects(scenario: Scenario | str, *, replicates: int = 4, root_seed: 
         seed = run_seed_sequence(root_seed, r)
         pol = HerdtrapModel(sc, seed=seed, create_agents=False).run()
         ref = HerdtrapModel(base, seed=run_seed_sequence(root_seed, r), create_agents=False).run()
-        ben = beneficiaries(pol)
+        ben = beneficiaries(pol, only)
         n_ben.append(int(ben.sum()))
         if not ben.any():
             continue

@@ -43,7 +43,7 @@ def test_unreachable_budget_and_bad_inputs_are_clear_errors():
     with pytest.raises(BudgetError, match="outside its range"):
         scale_to_budget(base, "child_money", 1e12, seeds=[0])
     with pytest.raises(BudgetError, match="not active"):
-        scale_to_budget(base, "insurance", 1e5, seeds=[0])
+        scale_to_budget(base, "restocking", 1e5, seeds=[0])
     with pytest.raises(BudgetError, match="not a numeric lever"):
         scale_to_budget(base, "child_money", 1e5, lever="targeting", seeds=[0])
 

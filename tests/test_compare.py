@@ -160,10 +160,11 @@ def test_demo_runs_the_policy_comparison_and_prints_where_the_report_is(tmp_path
     report = (out / "compare" / "report.html").resolve()
     assert f"report: {report}" in printed
     runs = pd.read_parquet(out / "runs.parquet")
-    assert list(dict.fromkeys(runs["scenario"])) == ["baseline", "child_money",
+    assert list(dict.fromkeys(runs["scenario"])) == ["status_quo", "child_money",
                                                      "shock_responsive_topup", "insurance",
                                                      "hybrid_transfer"]
     costs = pd.read_csv(out / "compare" / "cost_effectiveness.csv").set_index("scenario")
+    assert (costs["baseline"] == "status_quo").all()  # reforms against today's policies
     assert costs.loc["child_money", "extra_fiscal_cost_kmnt"] > 0
 
 

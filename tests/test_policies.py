@@ -26,7 +26,9 @@ from model.scenario import SCENARIO_DIR, ScenarioError, load_scenario
 
 REPO = Path(__file__).resolve().parents[1]
 SMALL = {"population.households": 300}
-POLICY_SCENARIOS = sorted(p.stem for p in SCENARIO_DIR.glob("*.toml") if p.stem != "baseline")
+#: every scenario file with a programme (baseline and no_policy have none)
+POLICY_SCENARIOS = sorted(p.stem for p in SCENARIO_DIR.glob("*.toml")
+                          if p.stem not in ("baseline", "no_policy"))
 
 
 # ---------------------------------------------------------------- formulas (hand-computed)
@@ -100,7 +102,8 @@ def test_every_lever_has_unit_source_and_valid_default():
 
 # ---------------------------------------------------------------- programmes
 def test_universal_child_money_pays_every_child_every_month():
-    m = HerdtrapModel("child_money", seed=1, years=2, params=SMALL).run()
+    m = HerdtrapModel("baseline", seed=1, years=2, params=SMALL,
+                      policies={"child_money": {"amount": 20.0}}).run()
     hh = m.households
     kids = int((hh.children_0_5 + hh.children_6_17).sum())
     paid = m.ledger.value(1, "child_money", "transfers")
@@ -111,7 +114,7 @@ def test_universal_child_money_pays_every_child_every_month():
 
 
 def test_child_money_pmt_targets_smaller_herds_and_schedule_raises_amount():
-    m = HerdtrapModel("child_money", seed=1, years=2, params=SMALL, policies={"child_money": {
+    m = HerdtrapModel("baseline", seed=1, years=2, params=SMALL, policies={"child_money": {
         "targeting": "pmt", "target_share": 0.5, "exclusion_error": 0.1, "inclusion_error": 0.1,
         "amount_by_year": "2021:100"}}).run()
     ts = m.metrics()
@@ -197,10 +200,11 @@ def test_policies_show_up_in_a_replayed_dzud(replay_all):
 
 
 def test_insurance_premiums_are_a_few_percent_of_sum_insured():
-    m = HerdtrapModel("insurance", seed=2, years=3, params=SMALL).run()
+    m = HerdtrapModel("status_quo", seed=2, years=3, params=SMALL).run()
     ts = m.metrics()
     assert ts["insurance_premium_rate"].between(0.01, 0.05).all()
-    assert ts["coverage_insurance"].between(0.05, 0.3).all()
+    # the status quo's uptake: 11% of herder households buy (fixed rule)
+    assert ts["coverage_insurance"].between(0.05, 0.2).all()
     assert (ts["insurer_premiums"] > 0).all()
 
 

@@ -12,6 +12,15 @@ that the model calls at fixed points of the seasonal cycle (see
   known (insurance indices, ex-post triggers);
 * ``end_year(model)`` — after the year's metrics are computed.
 
+Dated schedules (any policy): ``start_year`` / ``end_year`` are the calendar
+years the programme is in force. Outside them the model calls neither
+``season`` nor ``after_winter`` but ``settle(model, season)``, which pays only
+what was committed while in force (claims of policies sold, scheduled
+instalments). A lever named in the class's ``yearly_levers`` may also have a
+``<lever>_by_year`` table of calendar year -> value (see :mod:`model.policies.dated`);
+each spring the model sets the lever to its value in that year and calls
+``levers_changed``.
+
 Policies move money only through ``model.pay`` / ``model.charge`` (which
 update household cash and the ledgers) and animals only through
 ``model.give_animals``; they draw random numbers only from
@@ -27,6 +36,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from model.parameters import Param, ParameterError
+from model.policies.dated import (
+    GENERIC_LEVERS,
+    SCHEDULE_SUFFIX,
+    parse_dated,
+    validate_dated,
+    value_in_year,
+)
 
 if TYPE_CHECKING:
     from model.model import HerdtrapModel
@@ -53,10 +69,52 @@ class Policy:
     name: ClassVar[str] = ""
     #: lever name -> Param (default, range, unit, source, description, type)
     levers: ClassVar[dict[str, Param]] = {}
+    #: levers the policy reads afresh every year, so that they may have a
+    #: ``<lever>_by_year`` schedule (others are fixed when the run starts)
+    yearly_levers: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, settings: Mapping[str, Any], model: HerdtrapModel) -> None:
         self.settings = dict(settings)
         self.model = model
+        #: lever -> [(year, value)] and the plain value of each scheduled lever
+        self.schedules = {lever[: -len(SCHEDULE_SUFFIX)]: parse_dated(self.levers[
+            lever[: -len(SCHEDULE_SUFFIX)]], v, f"policies.{self.name}.{lever}")
+            for lever, v in self.settings.items()
+            if lever.endswith(SCHEDULE_SUFFIX) and v}
+        self.plain = {lever: self.settings[lever] for lever in self.schedules}
+        spec = getattr(model, "spec", None)
+        if spec is not None:  # levers in force in the first simulated year
+            self.apply_year(spec.start_year)
+
+    # -------------------------------------------------------------- dated schedules
+    def value_in_year(self, lever: str, year: int) -> Any:
+        """The value of ``lever`` in calendar ``year`` (its schedule, else its plain value)."""
+        plain = self.plain.get(lever, self.settings[lever])
+        return value_in_year(self.schedules.get(lever, []), year, plain)
+
+    def apply_year(self, year: int) -> set[str]:
+        """Set every scheduled lever to its value in calendar ``year``; the levers changed."""
+        changed = set()
+        for lever in self.schedules:
+            v = self.value_in_year(lever, year)
+            if self.settings[lever] != v:
+                self.settings[lever] = v
+                changed.add(lever)
+        return changed
+
+    def in_force(self, model: HerdtrapModel) -> bool:
+        """Whether the current calendar year lies in [start_year, end_year] (if given)."""
+        y = model.calendar_year
+        start, end = self.settings.get("start_year"), self.settings.get("end_year")
+        return (start is None or y >= start) and (end is None or y <= end)
+
+    def levers_changed(self, model: HerdtrapModel, changed: set[str]) -> None:
+        """Called in spring after scheduled levers changed (recompute what depends on them)."""
+        return None
+
+    def settle(self, model: HerdtrapModel, season: int) -> None:
+        """Out of its years: honour what was committed while in force (default: nothing)."""
+        return None
 
     def season(self, model: HerdtrapModel, season: int) -> None:  # pragma: no cover - default
         return None
@@ -119,12 +177,26 @@ class Policy:
     def validate(cls, settings: Mapping[str, Any], where: str) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for key, value in settings.items():
-            if key not in cls.levers:
+            if key.endswith(SCHEDULE_SUFFIX) and key[: -len(SCHEDULE_SUFFIX)] in cls.yearly_levers:
+                base = key[: -len(SCHEDULE_SUFFIX)]
+                out[key] = validate_dated(cls.levers[base], value,
+                                          f"{where}: policies.{cls.name}.{key}")
+                continue
+            lever = cls.levers.get(key) or GENERIC_LEVERS.get(key)
+            if lever is None:
+                allowed = sorted({*cls.levers, *GENERIC_LEVERS,
+                                  *(f"{k}{SCHEDULE_SUFFIX}" for k in cls.yearly_levers)})
+                hint = ""
+                if key.endswith(SCHEDULE_SUFFIX) and key[: -len(SCHEDULE_SUFFIX)] in cls.levers:
+                    hint = (f" ({key[: -len(SCHEDULE_SUFFIX)]} is fixed when the run starts in "
+                            "this policy, so it cannot change by year)")
                 raise ParameterError(
-                    f"{where}: unknown key policies.{cls.name}.{key}; "
-                    f"allowed: {', '.join(sorted(cls.levers))}"
+                    f"{where}: unknown key policies.{cls.name}.{key}{hint}; "
+                    f"allowed: {', '.join(allowed)}"
                 )
-            out[key] = cls.levers[key].validate(value, where)
+            if key in GENERIC_LEVERS and key not in cls.levers:
+                lever = GENERIC_LEVERS[key].named(cls.name)
+            out[key] = lever.validate(value, where)
         for key, lever in cls.levers.items():
             out.setdefault(key, lever.default)
         return out
@@ -184,12 +256,21 @@ class PolicySet:
         ]
 
     def season(self, model: HerdtrapModel, season: int) -> None:
+        if season == 0:  # a new calendar year: scheduled levers take that year's values
+            for policy in self.active:
+                changed = policy.apply_year(model.calendar_year)
+                if changed:
+                    policy.levers_changed(model, changed)
         for policy in self.active:
-            policy.season(model, season)
+            if policy.in_force(model):
+                policy.season(model, season)
+            else:
+                policy.settle(model, season)
 
     def after_winter(self, model: HerdtrapModel) -> None:
         for policy in self.active:
-            policy.after_winter(model)
+            if policy.in_force(model):
+                policy.after_winter(model)
 
     def end_year(self, model: HerdtrapModel) -> None:
         for policy in self.active:

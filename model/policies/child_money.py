@@ -2,8 +2,8 @@
 
 transfer_h,season = 3 · a(year) · children_h(band) · 1[h enrolled]
 
-with ``a`` the monthly amount per child (kMNT; ``amount``, or the
-``amount_by_year`` schedule from its year on) and ``children_h(band)`` the
+with ``a`` the monthly amount per child (kMNT; ``amount``, or its value in the
+year from the ``amount_by_year`` schedule) and ``children_h(band)`` the
 household's children in the age band (0–17 by default). Coverage is
 universal, or proxy-means-tested (PMT): each spring a household is eligible
 if its herd per person (SFU, the asset proxy) is at most the cutoff that made
@@ -12,14 +12,20 @@ errors then exclude eligible households (``exclusion_error``) and include
 ineligible ones (``inclusion_error``), one uniform draw per household slot
 (stream "policy", key "child_money.targeting").
 
-Facts: MNT 20,000 per child per month since 2005; universal 0–17 from June
-2019; MNT 100,000 from April 2020 into 2021 (COVID); retargeted to ~91% of
-children in 2023 at MNT 100,000 (MODEL.md, "Policies").
+``amount``, ``targeting``, ``target_share`` and the targeting errors may change by
+calendar year (``<lever>_by_year``, :mod:`model.policies.dated`); a new
+``target_share`` moves the cutoff, still computed on the initial herds.
+
+Facts (docs/POLICIES.md, "Policy history", with sources): MNT 3,000 a month from
+January 2005, targeted; quasi-universal from July 2006; MNT 25,000 a quarter from
+July 2007; replaced by the Human Development Fund's cash to every citizen in
+2010-2012; MNT 20,000 a month from October 2012; targeted to 60-80% of children in
+parts of 2016-2019, universal from June 2019; MNT 100,000 from April 2020 (COVID)
+and still in 2023, when ~91% of children were paid for six months.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -32,15 +38,13 @@ from model.policies.programme import (
     choice,
     herd_sfu_per_person,
     lever,
-    parse_schedule,
 )
 
 if TYPE_CHECKING:
     from model.model import HerdtrapModel
-    from model.policies import ScenarioData
 
 NAME = "child_money"
-_CMP = "Child Money Programme (MODEL.md 'Policies'; Government of Mongolia, UNICEF)"
+_CMP = "Child Money Programme (docs/POLICIES.md 'Policy history')"
 
 
 @register
@@ -52,12 +56,10 @@ class ChildMoney(Programme):
     counts_children = True
     levers = {
         "amount": lever(NAME, "amount", 20.0, 0.0, 300.0, unit="kMNT per child per month",
-                        source=f"{_CMP}: MNT 20,000 since 2005; MNT 100,000 Apr 2020-2021 (COVID)",
-                        description="Monthly benefit per child in the age band"),
-        "amount_by_year": lever(NAME, "amount_by_year", "", unit="YEAR:kMNT list", type="str",
-                                source=f"{_CMP}", description=(
-                                    "Optional schedule of monthly amounts from a calendar year on, "
-                                    "e.g. \"2020:100, 2024:20\"; overrides amount from that year")),
+                        source=f"{_CMP}: MNT 20,000 Oct 2012-Mar 2020; MNT 100,000 since "
+                               "Apr 2020 (COVID, kept in 2023)",
+                        description="Monthly benefit per child in the age band (amount_by_year: "
+                                    "by calendar year)"),
         "age_band": choice(NAME, "age_band", "0-17", ("0-17", "0-5", "6-17"),
                            source=f"{_CMP}: universal for children 0-17 since June 2019",
                            description="Children who receive the benefit"),
@@ -85,22 +87,17 @@ class ChildMoney(Programme):
                             description="Administrative cost per household paid, per seasonal payment"),
     }
 
-    @classmethod
-    def check(cls, settings: Mapping[str, Any], data: ScenarioData, where: str) -> None:
-        super().check(settings, data, where)
-        parse_schedule(settings["amount_by_year"], f"{where}.amount_by_year")
+    yearly_levers = frozenset({"amount", "targeting", "target_share", "exclusion_error",
+                               "inclusion_error"})
 
     def __init__(self, settings: dict[str, Any], model: HerdtrapModel) -> None:
         super().__init__(settings, model)
         s = self.settings
-        self.schedule_amounts = parse_schedule(s["amount_by_year"], f"{self.where}.amount_by_year")
-        proxy = herd_sfu_per_person(model)
-        with_kids = self.kids > 0
-        #: PMT cutoff (SFU per person), fixed at the start so that one household's
-        #: herd never changes another's eligibility.
-        self.cutoff = (
-            float(np.quantile(proxy[with_kids], s["target_share"])) if with_kids.any() else 0.0
-        )
+        #: the asset proxy and the children at the start: the PMT cutoff is a quantile of
+        #: them, so that one household's herd never changes another's eligibility.
+        self.proxy0 = herd_sfu_per_person(model)
+        self.kids0 = self.kids.copy()
+        self.cutoff = self._cutoff()
         self.enrolled = np.ones(model.households.n, dtype=bool)
 
     @property
@@ -109,13 +106,20 @@ class ChildMoney(Programme):
         (members age, so children enter and leave the band; model.processes.demography)."""
         return children_in_band(self.model, self.settings["age_band"])
 
+    def _cutoff(self) -> float:
+        """PMT cutoff (SFU per person) that makes target_share of the initial households
+        with children eligible."""
+        with_kids = self.kids0 > 0
+        share = self.settings["target_share"]
+        return float(np.quantile(self.proxy0[with_kids], share)) if with_kids.any() else 0.0
+
+    def levers_changed(self, model: HerdtrapModel, changed: set[str]) -> None:
+        if "target_share" in changed:
+            self.cutoff = self._cutoff()
+
     def amount(self, year: int) -> float:
         """Monthly amount per child (kMNT) in calendar ``year``."""
-        a = float(self.settings["amount"])
-        for y, v in self.schedule_amounts:
-            if year >= y:
-                a = v
-        return a
+        return float(self.value_in_year("amount", year))
 
     def retarget(self, model: HerdtrapModel) -> None:
         s = self.settings
@@ -134,7 +138,7 @@ class ChildMoney(Programme):
         year = model.calendar_year
         if not s["start_year"] <= year <= s["end_year"]:
             return
-        a = self.amount(year)
+        a = float(s["amount"])
         if a <= 0:
             return
         kids = self.kids * self.enrolled

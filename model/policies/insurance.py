@@ -128,6 +128,7 @@ class Insurance(Programme):
     slot_fill: ClassVar[dict[str, Any]] = {"last_payout_year": -99}
     not_slot: ClassVar[tuple[str, ...]] = ("covered", "expected_loss", "premium_rate",
                                            "household_rate")
+    yearly_levers = frozenset({"uptake", "uptake_rate", "cover_share", "loading", "subsidy_share"})
     levers = {
         "trigger": lever(NAME, "trigger", 0.07, 0.0, 0.3, unit="mortality rate",
                          source=f"[est] 6-10%; {_ICR}",
@@ -320,6 +321,16 @@ class Insurance(Programme):
         self._pay_claims(model)
         if season == self.settings["sales_season"]:
             self.sell(model)
+
+    def settle(self, model: HerdtrapModel, season: int) -> None:
+        """Out of its years: no sales, but claims on policies sold while in force are paid."""
+        self._pay_claims(model)
+
+    def levers_changed(self, model: HerdtrapModel, changed: set[str]) -> None:
+        if changed & {"loading", "subsidy_share"}:
+            s = self.settings
+            self.premium_rate, self.household_rate = premium_rates(
+                self.expected_loss, s["loading"], s["subsidy_share"])
 
     # ------------------------------------------------------------ accounting
     def coverage(self, model: HerdtrapModel) -> float:

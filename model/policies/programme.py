@@ -315,6 +315,10 @@ class Programme(Policy):
         model.announce(-amount)
         return self.pay(model, amount, children=children, **kwargs)
 
+    def settle(self, model: HerdtrapModel, season: int) -> None:
+        """Out of its years (start_year/end_year): pay the instalments scheduled while in force."""
+        self.pay_due(model)
+
     # -------------------------------------------------------------- accounting
     def beneficiaries(self) -> np.ndarray:
         """Household slots the programme has paid, given animals or served so far in the run."""

@@ -105,6 +105,10 @@ class Restocking(Programme):
         self.paid += np.where(get, (head * model.prices()).sum(axis=1), 0.0)
         self._given_sfu += float((head @ SFU).sum())
 
+    def settle(self, model: HerdtrapModel, season: int) -> None:
+        """Out of its years: deliver the animals promised after a winter in force."""
+        self.season(model, season)
+
     def metrics(self, model: HerdtrapModel) -> dict[str, Any]:
         row = super().metrics(model)
         row["restocking_sfu_given"] = self._given_sfu

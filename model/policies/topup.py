@@ -116,6 +116,7 @@ class ShockResponsiveTopup(Programme):
     name = "shock_responsive_topup"
     not_slot: ClassVar[tuple[str, ...]] = ("triggered_soums", "soum_mask")
     counts_children = True
+    yearly_levers = frozenset({"amount"})
     levers = _levers("shock_responsive_topup")
 
     @classmethod

@@ -64,6 +64,7 @@ class NeedsBasedTransfer(Programme):
     """Cash per person every season to households below a herd or consumption line."""
 
     name = NB
+    yearly_levers = frozenset({"amount"})
     levers = {
         "amount": lever(NB, "amount", 30.0, 0.0, 500.0, unit="kMNT per person per month",
                         source="[est] ~15% of the 2021 poverty line (~198 kMNT/person/month)",
@@ -127,6 +128,7 @@ class HybridTransfer(Programme):
     vulnerable non-poor after a shock."""
 
     name = HY
+    yearly_levers = frozenset({"amount_poor", "amount_vulnerable"})
     levers = {
         "amount_poor": lever(HY, "amount_poor", 20.0, 0.0, 500.0, unit="kMNT per person per month",
                              source=f"[est]; design after {_IKEGAMI}",
