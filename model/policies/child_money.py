@@ -92,7 +92,6 @@ class ChildMoney(Programme):
 
     def __init__(self, settings: dict[str, Any], model: HerdtrapModel) -> None:
         super().__init__(settings, model)
-        s = self.settings
         #: the asset proxy and the children at the start: the PMT cutoff is a quantile of
         #: them, so that one household's herd never changes another's eligibility.
         self.proxy0 = herd_sfu_per_person(model)
