@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
 from model.model import HerdtrapModel
@@ -49,23 +50,24 @@ class Effect:
         return self.high < 0 if self.outcome == "poor_years" else self.low > 0
 
 
-def _household_outcomes(m: HerdtrapModel) -> dict[str, np.ndarray]:
-    hh = m.households
-    persons = np.maximum(hh.persons, 1)
-    cons = np.array([rec["consumption"] for rec in m._panel[1:]]) / persons  # (years, N)
-    herd = m.panel_herd_sfu[1:]
+def _household_outcomes(m: HerdtrapModel) -> pd.DataFrame:
+    """Per household id: mean consumption per person, herd and share of poor years over
+    the years the household lived in the region (households founded or dissolved during
+    the run count for their own years; demography is the same in paired runs)."""
+    df = m.panel_frame()
+    df = df[df["year"] > 0]
     line = 12.0 * m.line_month
-    return {"consumption": cons.mean(axis=0), "herd": herd.mean(axis=0),
-            "poor_years": (cons < line).mean(axis=0)}
+    cons = df["consumption_kmnt"] / np.maximum(df["persons"], 1)
+    out = pd.DataFrame({"hid": df["hid"], "consumption": cons, "herd": df["herd_sfu"],
+                        "poor_years": (cons < line).astype(float)})
+    return out.groupby("hid").mean()
 
 
 def beneficiaries(m: HerdtrapModel, only: set[str] | None = None) -> np.ndarray:
-    """Household slots reached by the run's policies (or by those named in ``only``)."""
-    out = np.zeros(m.households.n, dtype=bool)
-    for policy in m.policies.active:
-        if hasattr(policy, "beneficiaries") and (only is None or policy.name in only):
-            out |= policy.beneficiaries()
-    return out
+    """Ids of the households reached by the run's policies (or by those named in ``only``)."""
+    hids = [policy.beneficiary_hids() for policy in m.policies.active
+            if hasattr(policy, "beneficiary_hids") and (only is None or policy.name in only)]
+    return np.unique(np.concatenate(hids)) if hids else np.zeros(0, dtype=np.int64)
 
 
 def status_quo_reference(sc: Scenario) -> Scenario | None:
@@ -102,13 +104,13 @@ def paired_effects(scenario: Scenario | str, *, replicates: int = 4, root_seed: 
         seed = run_seed_sequence(root_seed, r)
         pol = HerdtrapModel(sc, seed=seed, create_agents=False).run()
         ref = HerdtrapModel(base, seed=run_seed_sequence(root_seed, r), create_agents=False).run()
-        ben = beneficiaries(pol, only)
-        n_ben.append(int(ben.sum()))
-        if not ben.any():
-            continue
         a, b = _household_outcomes(pol), _household_outcomes(ref)
+        ben = np.intersect1d(beneficiaries(pol, only), a.index.to_numpy())
+        n_ben.append(int(ben.size))
+        if not ben.size:
+            continue
         for k in OUTCOMES:
-            diffs[k].append(float((a[k][ben] - b[k][ben]).mean()))
+            diffs[k].append(float((a.loc[ben, k] - b.loc[ben, k]).mean()))
     out = []
     for k in OUTCOMES:
         d = np.asarray(diffs[k])

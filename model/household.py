@@ -47,7 +47,7 @@ class HouseholdState:
     cash: np.ndarray  # float
     debt: np.ndarray  # float
     herding: np.ndarray  # bool: still herding (False after exit)
-    exit_year: np.ndarray  # int, simulated year of exit, -1 if herding
+    exit_year: np.ndarray  # int, simulated year of the last exit from herding, -1 if none
     prep: np.ndarray  # float in [0, 1], winter preparedness bought this autumn
     last_winter_loss: np.ndarray  # float, SFU-weighted mortality of the household's last winter
     meat_in_kind: np.ndarray  # float, value of own meat eaten per season (kMNT)
@@ -74,6 +74,7 @@ class HouseholdState:
     vacant: np.ndarray = None  # bool: the slot was freed by a dissolution and can be reused
     hid: np.ndarray = None  # int64, household id, unique over the run (slot ids are reused)
     formed_year: np.ndarray = None  # int, simulated year the household was formed (0 = initial)
+    return_year: np.ndarray = None  # int, simulated year of the last return to herding, -1
     parent_hid: np.ndarray = None  # int64, id of the household it was founded from (-1: initial)
     heir: np.ndarray = None  # int, slot of the last household split from this one (-1: none)
     heir_hid: np.ndarray = None  # int64, that household's id (the slot may be reused)
@@ -145,7 +146,7 @@ FEMALE_SHARE_AT_BIRTH = 1.0 / 2.05
 #: their values along; a seat emptied by death or migration gets the fill value.
 PERSON_FIELDS = ("ages", "female", "contribution_years")
 #: Fill values of new, empty slots (``HouseholdState.grow``); 0 for other columns.
-_GROW_FILL = {"ages": -1, "exit_year": -1, "hid": -1, "parent_hid": -1, "heir": -1,
+_GROW_FILL = {"ages": -1, "exit_year": -1, "return_year": -1, "hid": -1, "parent_hid": -1, "heir": -1,
               "heir_hid": -1,
               "loss_factor": 1.0, "cashmere_factor": 1.0}
 

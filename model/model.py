@@ -150,6 +150,9 @@ class HerdtrapModel(mesa.Model):
                 self._agents[i] = Household(self, i)
 
         self.policies = PolicySet(scenario.policies, self)
+        #: "auto" with up to 20,000 households: every slot is recorded every year, also
+        #: the slots of households founded during the run
+        self._panel_all = isinstance(panel_rows, str) and n <= 20_000
         if isinstance(panel_rows, str):
             panel_rows = np.arange(n) if n <= 20_000 else None
         #: household slots recorded in the yearly panel (year 0 = initial state)
@@ -570,11 +573,15 @@ class HerdtrapModel(mesa.Model):
     def _record_panel(self, year: int) -> None:
         if self.panel_rows.size == 0:
             return
-        hh, r = self.households, self.panel_rows
+        hh = self.households
+        r = np.arange(hh.n) if self._panel_all else self.panel_rows
         self._panel.append({
             "year": year,
+            "rows": r,
             "hid": hh.hid[r].copy(),
+            "alive": hh.alive[r].copy(),
             "persons": hh.persons[r].copy(),
+            "soum": hh.soum[r].copy(),
             "herd": hh.herd[r].copy(),
             "cash": hh.cash[r].copy(),
             "debt": hh.debt[r].copy(),
@@ -585,35 +592,43 @@ class HerdtrapModel(mesa.Model):
             "loss": hh.last_winter_loss[r].copy(),
         })
 
+    def _panel_matrix(self, key: str) -> np.ndarray:
+        """(years recorded, panel slots) of a panel column over the slots recorded from the
+        start (``panel_rows``; households founded later are in ``panel_frame``)."""
+        k = self.panel_rows.size
+        return np.array([rec[key][:k] for rec in self._panel])
+
     @property
     def panel_herd_sfu(self) -> np.ndarray:
-        """(years recorded, panel households) year-end herd in SFU; row 0 = initial."""
-        return np.array([to_sfu(rec["herd"]) for rec in self._panel])
+        """(years recorded, panel households) year-end herd in SFU; row 0 = initial.
+        A slot can hold another household after a dissolution: see ``panel_hid``."""
+        return np.array([to_sfu(rec["herd"][:self.panel_rows.size]) for rec in self._panel])
 
     @property
     def panel_herding(self) -> np.ndarray:
-        return np.array([rec["herding"] for rec in self._panel])
+        return self._panel_matrix("herding")
 
     @property
     def panel_hid(self) -> np.ndarray:
         """(years recorded, panel slots) id of the household in the slot (slots of
         dissolved households are reused by new ones; -1: empty)."""
-        return np.array([rec["hid"] for rec in self._panel])
+        return self._panel_matrix("hid")
 
     @property
     def panel_persons(self) -> np.ndarray:
-        return np.array([rec["persons"] for rec in self._panel])
+        return self._panel_matrix("persons")
 
     def panel_frame(self) -> pd.DataFrame:
-        """Yearly household panel (year 0 = initial state) for ``panel_rows``."""
+        """Yearly household panel (year 0 = initial state): one row per recorded slot and
+        year; ``hid`` identifies the household, ``alive`` says whether the slot holds one."""
         if not self._panel:
             return pd.DataFrame()
-        hh, r = self.households, self.panel_rows
-        k = r.size
         frames = []
+        aimags = np.array(self.region.aimags)
         for rec in self._panel:
-            d = {"year": np.full(k, rec["year"]), "household": r, "hid": rec["hid"],
-                 "persons": rec["persons"]}
+            k = rec["rows"].size
+            d = {"year": np.full(k, rec["year"]), "household": rec["rows"], "hid": rec["hid"],
+                 "alive": rec["alive"], "persons": rec["persons"]}
             for j, sp in enumerate(SPECIES):
                 d[sp] = rec["herd"][:, j]
             d["herd_sfu"] = to_sfu(rec["herd"])
@@ -623,11 +638,10 @@ class HerdtrapModel(mesa.Model):
             d["consumption_kmnt"] = rec["consumption"]
             d["transfers_kmnt"] = rec["transfers"]
             d["winter_loss"] = rec["loss"]
-            frames.append(pd.DataFrame(d))
-        df = pd.concat(frames, ignore_index=True)
-        df["soum_code"] = np.tile(self.region.soum_codes[hh.soum[r]], len(self._panel))
-        df["aimag"] = np.tile(np.array(self.region.aimags)[hh.aimag[r]], len(self._panel))
-        return df
+            d["soum_code"] = self.region.soum_codes[rec["soum"]]
+            d["aimag"] = aimags[self.region.soum_aimag[rec["soum"]]]
+            frames.append(pd.DataFrame(d)[rec["alive"]])
+        return pd.concat(frames, ignore_index=True)
 
     # ------------------------------------------------------------------ outputs
     def metrics(self) -> pd.DataFrame:

@@ -182,6 +182,7 @@ def initial_households(
         vacant=np.zeros(n, dtype=bool),
         hid=np.arange(n, dtype=np.int64),
         formed_year=np.zeros(n, dtype=np.int64),
+        return_year=np.full(n, -1, dtype=np.int64),
         parent_hid=np.full(n, -1, dtype=np.int64),
         heir=np.full(n, -1, dtype=np.int64),
         heir_hid=np.full(n, -1, dtype=np.int64),

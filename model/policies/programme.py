@@ -267,6 +267,8 @@ class Programme(Policy):
         self.ever_reached = np.zeros(n, dtype=bool)
         self.paid = np.zeros(n)
         self.children = np.zeros(n)
+        #: ids of the households reached in earlier years (slots are reused: see ``hids``)
+        self._reached_hids: list[np.ndarray] = []
         self._pending: dict[int, np.ndarray] = {}
         self._pending_children: dict[int, np.ndarray] = {}
 
@@ -324,6 +326,12 @@ class Programme(Policy):
         """Household slots the programme has paid, given animals or served so far in the run."""
         return self.ever_reached | self.reached
 
+    def beneficiary_hids(self) -> np.ndarray:
+        """Ids (HouseholdState.hid) of every household the programme has reached so far,
+        including households that have since dissolved."""
+        now = self.model.households.hid[self.reached]
+        return np.unique(np.concatenate([*self._reached_hids, now]))
+
     def coverage(self, model: HerdtrapModel) -> float:
         """Share of household slots reached this year (overridden where coverage means
         enrolment or insurance)."""
@@ -346,6 +354,7 @@ class Programme(Policy):
         if self.counts_children:
             model.ledger.add(y, self.name, "children_reached", float(self.children.sum()))
         self.ever_reached |= self.reached
+        self._reached_hids.append(model.households.hid[self.reached])
         self.reached[:] = False
         self.paid[:] = 0.0
         self.children[:] = 0.0

@@ -130,6 +130,10 @@ class ShockResponsiveTopup(Programme):
         self.soum_mask = select_soums(model.region, s["soums"], f"{self.where}.soums")
         self.years = parse_years(s["years"])
         self.ever_children = np.zeros(model.households.n)
+        #: instalments decided: season index -> amount per child per slot, and what the
+        #: households were told (settled when paid)
+        self._rates: dict[int, np.ndarray] = {}
+        self._announced: dict[int, np.ndarray] = {}
         self.triggered_soums = np.zeros(model.region.n_soums, dtype=bool)
         #: households per real herder household (NSO 2019), for scaling reach
         self.scale = float(model.region.soum_herder_households.sum()) / model.households.n
@@ -148,16 +152,31 @@ class ShockResponsiveTopup(Programme):
         if not hit.any():
             return
         self.triggered_soums |= hit
-        per_child = s["amount"] * self.kids * hit[model.households.soum]
+        # The amount per child is decided now; each instalment is paid for the children
+        # in the age band when it is paid (children who turn 6 leave a 0-5 top-up).
+        per_child = s["amount"] * hit[model.households.soum].astype(float)
+        expected = per_child * self.kids  # what households are told they will receive
         step = step_index(model) + s["lag"]
         left = s["months"]
         first = True
         while left > 0:
             q = min(s["first_season_months"] if first else 3, left)
-            self.schedule(step, q * per_child, children=self.kids * hit[model.households.soum])
+            model.announce(q * expected)
+            self._rates[step] = self._rates.get(step, 0.0) + q * per_child
+            self._announced[step] = self._announced.get(step, 0.0) + q * expected
             left -= q
             step += 1
             first = False
+
+    def pay_due(self, model: HerdtrapModel, **kwargs: Any) -> np.ndarray | None:
+        """Pay the instalment due this season for the children in the band now."""
+        step = step_index(model)
+        rate = self._rates.pop(step, None)
+        if rate is None:
+            return None
+        model.announce(-self._announced.pop(step))
+        kids = self.kids
+        return self.pay(model, rate * kids, children=np.where(rate > 0, kids, 0.0), **kwargs)
 
     def after_winter(self, model: HerdtrapModel) -> None:
         if self.settings["trigger"] == "ex_post":

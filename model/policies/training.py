@@ -64,6 +64,10 @@ class Training(Programme):
     def beneficiaries(self) -> np.ndarray:
         return self.trained.copy()
 
+    def beneficiary_hids(self) -> np.ndarray:
+        return np.unique(np.concatenate([*self._reached_hids,
+                                         self.model.households.hid[self.trained]]))
+
     def season(self, model: HerdtrapModel, season: int) -> None:
         s = self.settings
         k = model.calendar_year - s["start_year"]
@@ -95,4 +99,5 @@ class Training(Programme):
 
     def end_year(self, model: HerdtrapModel) -> None:
         super().end_year(model)
+        self._reached_hids.append(model.households.hid[self.trained])
         self._trained_this_year = 0

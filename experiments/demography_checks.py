@@ -1,0 +1,176 @@
+"""Checks of demography, exits and returns (issue 13; docs/VALIDATION.md, section 7).
+
+* **30 years of the status quo** (stochastic winters): mean household size, the share of
+  children under 6 and of members 60 and over, the number of herding households, and
+  the yearly entries (households founded with animals and returns), exits and returns.
+  Household size and the under-6 share are compared with the 2019 values they start
+  from: the NSO 2019 soum profiles' children under 5 per person (soum_profile_2019.csv,
+  the under-6 band holds six birth cohorts, so about 6/5 of it) and a household size
+  of about 3.7 (the RIMA-II herder sample, MODEL.md; the 2020 census gives 3.67 for all
+  Mongolian households).
+* **The 2010 dzud replayed** (observed winters 2006-2016, status-quo policies of each
+  year): exits per year, and how many of the households that left in the dzud year
+  (the winter 2009/10 and the year after it) are herding again within five years.
+
+Every statistic is a mean over replicates with a 95% t-interval across replicates.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from model.model import HerdtrapModel
+from model.region import default_data_dir
+from model.scenario import load_scenario
+from model.streams import run_seed_sequence
+
+#: Household size the model starts from and should keep (±10%): RIMA-II herder
+#: households, about 3.7 persons (MODEL.md); census 2020: 3.67 for all households.
+HOUSEHOLD_SIZE_2019 = 3.7
+TOLERANCE = 0.10
+HERDING_TOLERANCE = 0.15
+
+
+def under5_share_2019(aimags: tuple[str, ...]) -> float:
+    """Children under 5 per person in the aimags' soums (NSO soum profiles 2019)."""
+    prof = pd.read_csv(default_data_dir() / "soum_profile_2019.csv")
+    prof = prof[prof["aimag"].isin(aimags)]
+    return float(prof["children_under5"].sum() / prof["population"].sum())
+
+
+def t_ci(x: np.ndarray) -> tuple[float, float, float]:
+    x = np.asarray(x, dtype=float)
+    m = float(np.nanmean(x))
+    x = x[~np.isnan(x)]
+    if x.size < 2:
+        return m, float("nan"), float("nan")
+    half = float(stats.t.ppf(0.975, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size))
+    return m, m - half, m + half
+
+
+@dataclass(frozen=True)
+class DemographyCheck:
+    yearly: pd.DataFrame  # per year: mean over replicates of the demographic columns
+    summary: pd.DataFrame  # statistic, start, end, ratio with CI, target, within
+    replicates: int
+
+
+DEMOGRAPHY_COLUMNS = ("households", "herding_households", "household_size", "share_under_6",
+                      "share_60_plus", "persons", "entries", "exits", "returns",
+                      "households_formed", "households_dissolved", "persons_born",
+                      "persons_died", "persons_outmigrated")
+
+
+def status_quo_demography(*, replicates: int = 10, years: int = 30, households: int = 2240,
+                          root_seed: int = 0, scenario: str = "status_quo",
+                          progress=None) -> DemographyCheck:
+    sc = load_scenario(scenario).with_overrides(
+        years=years, params={"population.households": households})
+    runs = []
+    for r in range(replicates):
+        m = HerdtrapModel(sc, seed=run_seed_sequence(root_seed, r), create_agents=False,
+                          panel_rows=None).run()
+        df = m.metrics()[["year", "calendar_year", *DEMOGRAPHY_COLUMNS]].copy()
+        df["replicate"] = r
+        runs.append(df)
+        if progress is not None:
+            progress(r + 1, replicates)
+    all_runs = pd.concat(runs, ignore_index=True)
+    yearly = all_runs.groupby(["year", "calendar_year"])[list(DEMOGRAPHY_COLUMNS)].mean()
+    u5 = under5_share_2019(sc.aimags)
+    rows = []
+    first, last = all_runs["year"].min(), all_runs["year"].max()
+    for col, target, tol in (("household_size", HOUSEHOLD_SIZE_2019, TOLERANCE),
+                             ("share_under_6", u5 * 6.0 / 5.0, TOLERANCE),
+                             ("herding_households", None, HERDING_TOLERANCE),
+                             ("share_60_plus", None, None)):
+        start = all_runs.loc[all_runs["year"] == first, col].to_numpy()
+        end = all_runs.loc[all_runs["year"] == last, col].to_numpy()
+        ref = target if target is not None else start
+        ratio = end / ref
+        m, lo, hi = t_ci(ratio)
+        rows.append({
+            "statistic": col, "start": float(start.mean()), "end": float(end.mean()),
+            "reference": float(np.mean(ref)),
+            "reference_source": ("2019 (start of the run)" if target is None
+                                 else "2019 soum profiles" if col == "share_under_6"
+                                 else "RIMA-II herder sample"),
+            "end_to_reference": m, "ci_low": lo, "ci_high": hi,
+            "tolerance": tol if tol is not None else float("nan"),
+            "within": bool(abs(m - 1.0) <= tol) if tol is not None else None,
+        })
+    return DemographyCheck(yearly.reset_index(), pd.DataFrame(rows), replicates)
+
+
+@dataclass(frozen=True)
+class DzudExits:
+    yearly: pd.DataFrame  # calendar year: exits, returns, entries, herding households (CI)
+    cohort: dict[str, float]  # households that left in the dzud year, returned within 5 years
+    replicates: int
+    dzud_year: int
+
+
+def dzud_exits(*, replicates: int = 10, households: int = 2240, root_seed: int = 0,
+               dzud_year: int = 2010, before: int = 4, after: int = 6,
+               scenario: str = "status_quo", progress=None) -> DzudExits:
+    """Replay the observed winters ``dzud_year - before`` ... ``dzud_year + after``.
+
+    Model year k spans spring to winter of calendar year ``start + k - 1``; the dzud
+    winter (NSO loss year ``dzud_year``) is the winter of model year ``dzud_year - 1``.
+    Exits are counted by the year in which they happen: those in the dzud winter fall in
+    model year ``dzud_year - 1`` (calendar label), those in the spring decision after it
+    in ``dzud_year``. The exit cohort of the dzud: households herding before the dzud
+    winter and not herding a year later (still living in the region); "returned": herding
+    again at the start of any of the five following years.
+    """
+    start = dzud_year - before
+    years = before + after
+    sc = load_scenario(scenario).with_overrides(
+        years=years, params={"population.households": households})
+    sc = dataclasses.replace(sc, start_year=start, regime="replay", replay_years=())
+    rows, cohort_n, cohort_back = [], [], []
+    dzud_model_year = dzud_year - start  # the model year whose winter is the dzud
+    for r in range(replicates):
+        m = HerdtrapModel(sc, seed=run_seed_sequence(root_seed, r), create_agents=False,
+                          panel_rows=None)
+        left_ids: np.ndarray | None = None
+        back: set[int] = set()
+        while m.year <= years:
+            if m.year == dzud_model_year and m.season == 3:  # before the dzud winter
+                herding_before = m.households.hid[m.households.herding].copy()
+            m.step()
+            hh = m.households
+            if m.season == 0 and m.year - 1 == dzud_model_year + 1:  # a year after the dzud
+                now = set(hh.hid[hh.herding & hh.alive].tolist())
+                alive = set(hh.hid[hh.alive].tolist())
+                left_ids = np.array(sorted(set(herding_before.tolist()) - now & alive))
+            elif left_ids is not None and m.season == 0 and (
+                    m.year - 1 <= dzud_model_year + 1 + 5):
+                back |= set(hh.hid[hh.herding & np.isin(hh.hid, left_ids)].tolist())
+        df = m.metrics()[["year", "calendar_year", "exits", "returns", "entries",
+                          "herding_households", "households"]].copy()
+        df["replicate"] = r
+        rows.append(df)
+        cohort_n.append(0 if left_ids is None else int(left_ids.size))
+        cohort_back.append(len(back))
+        if progress is not None:
+            progress(r + 1, replicates)
+    all_runs = pd.concat(rows, ignore_index=True)
+    out = []
+    for (year, cal), g in all_runs.groupby(["year", "calendar_year"]):
+        row = {"year": int(year), "calendar_year": int(cal)}
+        for col in ("exits", "returns", "entries", "herding_households"):
+            m_, lo, hi = t_ci(g[col].to_numpy())
+            row[col] = m_
+            row[f"{col}_ci_low"], row[f"{col}_ci_high"] = lo, hi
+        out.append(row)
+    share = np.divide(cohort_back, np.maximum(cohort_n, 1))
+    m_, lo, hi = t_ci(share)
+    cohort = {"left": float(np.mean(cohort_n)), "returned_within_5_years": float(np.mean(cohort_back)),
+              "share_returned": m_, "ci_low": lo, "ci_high": hi}
+    return DzudExits(pd.DataFrame(out), cohort, replicates, dzud_year)
