@@ -58,7 +58,8 @@ def year_metrics(model: HerdtrapModel) -> dict[str, Any]:
     herd_sfu = hh.herd_sfu[live]
     asset_poor_all = hh.herd_sfu / np.maximum(hh.persons, 1) < p["metrics.asset_poverty_line"]
     if model.year == 1:
-        prev_all = model.initial.herd_sfu / np.maximum(hh.persons, 1) < p["metrics.asset_poverty_line"]
+        prev_all = (model.initial_herd_sfu() / np.maximum(hh.persons, 1)
+                    < p["metrics.asset_poverty_line"])
     else:
         prev_all = model._asset_poor_prev
     model._asset_poor_prev = asset_poor_all
@@ -79,6 +80,8 @@ def year_metrics(model: HerdtrapModel) -> dict[str, Any]:
         "persons": int(hh.persons[live].sum()),
         "household_size": float(hh.persons[live].mean()),
         "share_under_6": float((hh.children_0_5[live]).sum() / n_persons),
+        # ages 0-4, as NSO counts "children under 5" (soum_profile_2019.csv)
+        "share_under_5": float(((members >= 0) & (members < 5)).sum() / n_persons),
         "share_6_17": float((hh.children_6_17[live]).sum() / n_persons),
         "share_60_plus": float((hh.elderly[live]).sum() / n_persons),
         "median_age": float(np.median(members[members >= 0])) if (members >= 0).any() else 0.0,

@@ -72,6 +72,18 @@ def outside_income(model: HerdtrapModel, rows: np.ndarray, wealth: np.ndarray) -
     return wage + pension + p["exit.wealth_annuity"] * np.maximum(wealth, 0.0)
 
 
+def leave_probability(model: HerdtrapModel, rows: np.ndarray) -> np.ndarray:
+    """P(leave) of the herding households ``rows`` this spring."""
+    hh, p = model.households, model.p
+    herd = hh.herd[rows]
+    v_in = herding_value(model, herd, rows)
+    wealth = hh.cash[rows] + market.herd_value(herd, model.prices()[rows]) - hh.debt[rows]
+    v_out = outside_income(model, rows, wealth)
+    n = np.maximum(model.need_per_season()[rows], 1e-9)
+    return p["exit.decision_rate"] * logistic(
+        (v_out - v_in - p["exit.switching_cost"] * n) / (p["exit.decision_spread"] * n))
+
+
 def decide(model: HerdtrapModel) -> None:
     """Spring: herders may leave, non-herders may (re)turn to herding."""
     hh, p = model.households, model.p
@@ -82,12 +94,7 @@ def decide(model: HerdtrapModel) -> None:
     # herders: leave?
     rows = np.flatnonzero(hh.herding)
     if rows.size:
-        herd = hh.herd[rows]
-        v_in = herding_value(model, herd, rows)
-        wealth = hh.cash[rows] + market.herd_value(herd, prices[rows]) - hh.debt[rows]
-        v_out = outside_income(model, rows, wealth)
-        n = np.maximum(need[rows], 1e-9)
-        prob = rate * logistic((v_out - v_in - k * n) / (spread * n))
+        prob = leave_probability(model, rows)
         leave = rows[u[rows] < prob]
         if leave.size:
             mask = np.zeros(hh.n, dtype=bool)
