@@ -190,7 +190,8 @@ def section(hind: dict[str, Any], *, seed: int, progress: bool = True,
                  f"{p.mean:+.3f} [{p.low:+.3f}, {p.high:+.3f}] |")
     L += ["", "Cash reaches herds: beneficiaries of Child Money and needs-based transfers "
           "hold more animals than the same households without them (fewer forced sales, "
-          "purchases above the buffer). Social insurance does not yet help the households "
-          "it pays: members do not age, so contributions outweigh the pensions and "
-          "sickness benefits (issue 13).", ""]
+          "purchases above the buffer). Social insurance helps the households it pays: "
+          "members entitled by their contribution record draw a pension from their "
+          "pension age, against contributions that members lapse on when their household "
+          "cannot pay.", ""]
     return L, out

@@ -1,7 +1,9 @@
 """Income from the herd and from labour (ODD §7.5), and expected income (§7.7).
 
 Cashmere is combed in spring, dairy is earned in summer, off-farm work and
-pensions arrive every season. Every income is added through
+pensions arrive every season. Pensions are paid by the scenario's pension programmes
+(policies ``social_insurance`` and ``social_pension``) by the one rule of
+:mod:`model.policies.pensions`, which every expected-income function here uses too. Every income is added through
 ``model.add_income`` so that the household's yearly accounts, its cash and the
 record of *regular* income (what a household expects to earn again, see
 :func:`expected_income`) stay in step.
@@ -15,6 +17,7 @@ import numpy as np
 
 from model import market
 from model.household import income_index
+from model.policies.pensions import pay_pensions, pension_per_season
 from model.species import SFU
 
 if TYPE_CHECKING:
@@ -24,7 +27,6 @@ I_SALES = income_index("sales")
 I_CASHMERE = income_index("cashmere")
 I_DAIRY = income_index("dairy")
 I_OFFFARM = income_index("offfarm")
-I_PENSION = income_index("pension")
 
 
 def free_labour_share(herd_sfu: np.ndarray, adults: np.ndarray, sfu_per_adult: float) -> np.ndarray:
@@ -86,8 +88,7 @@ def income_seasons_of(model: HerdtrapModel, herd: np.ndarray, target_sfu: np.nda
     out[:, 2] = np.maximum(rate * h - meat, 0.0) * per_sfu
     out[:, 2] -= (p["prep.fixed_cost"] + p["prep.cost_per_sfu"] * h) * (h > 0)  # preparation
     out -= p["herd.running_cost_per_sfu"] * h[:, None] / 4.0
-    out += (offfarm_year(h, adults, herding, p)
-            + 12.0 * p["income.elderly_pension"] * hh.elderly[rows])[:, None] / 4.0
+    out += (offfarm_year(h, adults, herding, p) / 4.0 + pension_per_season(model, rows))[:, None]
     return out
 
 
@@ -121,7 +122,9 @@ def herding_costs(model: HerdtrapModel) -> None:
 
 
 def offfarm_and_pensions(model: HerdtrapModel) -> None:
-    """Every season: off-farm work with the labour the herd leaves free, and pensions."""
+    """Every season: off-farm work with the labour the herd leaves free, and the pensions
+    of the pension programmes in force (``pensions.pay_pensions``: income source
+    "pension", paid through the programmes' ledgers)."""
     hh, p = model.households, model.p
     model.add_income(I_OFFFARM, offfarm_year(hh.herd_sfu, hh.adults, hh.herding, p) / 4.0)
-    model.add_income(I_PENSION, p["income.elderly_pension"] * 3.0 * hh.elderly)
+    pay_pensions(model)

@@ -6,7 +6,7 @@ expect to consume per season in herding and out of it:
     V_in(H)  = expected regular income with herd H held at its size (income_seasons_of
                with H* = H: cashmere, dairy, planned sales net of meat, preparation and
                running costs, off-farm work with the labour the herd leaves free,
-               pensions; mean of the four seasons) plus the value of the meat it eats
+               pensions (model.policies.pensions); mean of the four seasons) plus the value of the meat it eats
                from its herd
     V_out    = w · adults / 4 + pensions + a · W,   W = cash + value of the herd - debt
 
@@ -36,6 +36,7 @@ import numpy as np
 
 from model import herd as herd_process
 from model import market
+from model.policies.pensions import pension_per_season
 from model.processes.consumption import buffer_target
 from model.processes.income import income_seasons_of
 from model.species import SFU
@@ -68,8 +69,7 @@ def outside_income(model: HerdtrapModel, rows: np.ndarray, wealth: np.ndarray) -
     """V_out: expected consumption per season out of herding (kMNT)."""
     hh, p = model.households, model.p
     wage = p["income.exited_wage_per_adult"] * hh.adults[rows] / 4.0
-    pension = 3.0 * p["income.elderly_pension"] * hh.elderly[rows]
-    return wage + pension + p["exit.wealth_annuity"] * np.maximum(wealth, 0.0)
+    return wage + pension_per_season(model, rows) + p["exit.wealth_annuity"] * np.maximum(wealth, 0.0)
 
 
 def leave_probability(model: HerdtrapModel, rows: np.ndarray) -> np.ndarray:
