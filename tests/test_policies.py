@@ -237,11 +237,15 @@ def test_training_raises_cashmere_and_lowers_losses_for_trained_only():
     pol = next(p for p in m.policies.active if p.name == "training")
     assert 0.2 < pol.trained.mean() < 0.4
     np.testing.assert_allclose(hh.cashmere_factor[pol.trained], 1.1)
-    # loss_factor starts as each household's persistent winter-loss factor (model init)
-    np.testing.assert_allclose(hh.loss_factor[~pol.trained], m.initial.loss_factor[~pol.trained])
+    # loss_factor starts as each household's persistent winter-loss factor (model init;
+    # households founded during the run start at 1)
+    n0 = m.initial.n
+    start = np.ones(hh.n)
+    start[:n0] = m.initial.loss_factor
+    start[hh.formed_year > 0] = 1.0
+    np.testing.assert_allclose(hh.loss_factor[~pol.trained], start[~pol.trained])
     np.testing.assert_allclose(hh.loss_factor[pol.trained],
-                               (1.0 - pol.settings["loss_reduction"])
-                               * m.initial.loss_factor[pol.trained])
+                               (1.0 - pol.settings["loss_reduction"]) * start[pol.trained])
     assert m.ledger.value(1, "training", "training") == pytest.approx(
         500.0 * m.ledger.value(1, "training", "beneficiaries"))
 

@@ -236,7 +236,6 @@ def _found_households(model: HerdtrapModel, parents: np.ndarray, founder: dict,
     hh.herd[rows] = give
     model.flows["split"][parents] -= give
     model.flows["split"][rows] += give
-    hh.cashmere_factor[rows] = hh.cashmere_factor[parents]  # herding skills stay in the family
     hh.hid[rows] = model.next_hid + np.arange(k)
     model.next_hid += k
     hh.formed_year[rows] = model.year

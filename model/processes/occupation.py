@@ -12,11 +12,11 @@ expect to consume per season in herding and out of it:
 
 with w the wage of a household that left herding and a the share of its net wealth W it
 consumes per season once out of herding (``exit.wealth_annuity``). With the poverty-line
-need n of the household for a season, a switching cost k (``exit.switching_cost``, a
-share of n) and a logistic spread s (``exit.decision_spread``):
+need n of the household for a season, a cost of leaving k (``exit.switching_cost``, a
+share of n), a cost of returning k_r (``exit.return_cost``) and a logistic spread s (``exit.decision_spread``):
 
     herder:      P(leave)  = r · logistic((V_out - V_in(H) - k n) / (s n))
-    non-herder:  P(return) = r · logistic((V_in(H + B) - V_out - k n) / (s n))
+    non-herder:  P(return) = r · logistic((V_in(H + B) - V_out - k_r n) / (s n))
 
 where r is ``exit.decision_rate`` and B the animals a non-herder can buy with the cash it
 holds above its buffer (at the soum's price plus the purchase transaction cost, in the
@@ -89,7 +89,7 @@ def decide(model: HerdtrapModel) -> None:
     hh, p = model.households, model.p
     u = model.draw("behaviour", hh.n, key="occupation")
     need = model.need_per_season()
-    rate, spread, k = p["exit.decision_rate"], p["exit.decision_spread"], p["exit.switching_cost"]
+    rate, spread = p["exit.decision_rate"], p["exit.decision_spread"]
     prices = model.prices()
     # herders: leave?
     rows = np.flatnonzero(hh.herding)
@@ -122,7 +122,8 @@ def decide(model: HerdtrapModel) -> None:
     wealth = hh.cash[rows] + market.herd_value(own, price) - hh.debt[rows]
     v_out = outside_income(model, rows, wealth)
     n = np.maximum(need[rows], 1e-9)
-    prob = rate * logistic((v_in - v_out - k * n) / (spread * n))
+    k_back = p["exit.return_cost"]
+    prob = rate * logistic((v_in - v_out - k_back * n) / (spread * n))
     back = u[rows] < prob
     if not back.any():
         return
