@@ -154,7 +154,7 @@ def yearly(model: HerdtrapModel) -> None:
     stats["persons_died"] = int(dead.size)
     _clear_seats(hh, dead)
     # 2. ageing
-    ages[ages >= 0] += 1
+    ages += ages >= 0  # (an add of the mask: faster than indexing with it)
     # 3. births
     f = fertility_by_age(p["demography.total_fertility_rate"])
     women = np.flatnonzero(female.ravel() & (ages.ravel() >= 15) & (ages.ravel() < 50))

@@ -18,7 +18,7 @@ import numpy as np
 from model import market
 from model.household import income_index
 from model.policies.pensions import pay_pensions, pension_per_season
-from model.species import SFU
+from model.species import to_sfu
 
 if TYPE_CHECKING:
     from model.model import HerdtrapModel
@@ -63,26 +63,28 @@ def initial_income_seasons(model: HerdtrapModel) -> np.ndarray:
     running costs.
     """
     hh = model.households
-    return income_seasons_of(model, hh.herd, hh.target_sfu, np.arange(hh.n), hh.herding)
+    return income_seasons_of(model, hh.herd, hh.target_sfu, None, hh.herding)
 
 
 def income_seasons_of(model: HerdtrapModel, herd: np.ndarray, target_sfu: np.ndarray,
-                      rows: np.ndarray, herding: np.ndarray) -> np.ndarray:
-    """(len(rows), 4) regular income per season of households ``rows`` if they held
-    ``herd`` (their rows, (k, 5) head) with desired herd ``target_sfu`` and the herding
-    status ``herding`` (see :func:`initial_income_seasons`)."""
+                      rows: np.ndarray | None, herding: np.ndarray) -> np.ndarray:
+    """(len(rows), 4) regular income per season of households ``rows`` (None: all) if
+    they held ``herd`` (their rows, (k, 5) head) with desired herd ``target_sfu`` and the
+    herding status ``herding`` (see :func:`initial_income_seasons`)."""
     from model.processes import offtake  # the offtake rule gives the planned sales
 
     hh, p = model.households, model.p
-    adults, persons = hh.adults[rows], hh.persons[rows]
-    h = herd @ SFU
-    out = np.zeros((rows.size, 4))
+    r = slice(None) if rows is None else rows
+    adults, persons = hh.adults[r], hh.persons[r]
+    h = to_sfu(herd)
+    k = h.shape[0]
+    out = np.zeros((k, 4))
     out[:, 0] = (herd[:, 1] * p["herd.cashmere_kg_per_goat"] * p["market.cashmere_price"]
-                 * hh.cashmere_factor[rows])
+                 * hh.cashmere_factor[r])
     out[:, 1] = h * p["income.dairy_per_sfu"]
-    autumn = model.prices(2)[rows]
+    autumn = model.prices(2)[r]
     value = market.herd_value(herd, autumn)
-    per_sfu = np.divide(value, h, out=np.zeros(rows.size), where=h > 0)
+    per_sfu = np.divide(value, h, out=np.zeros(k), where=h > 0)
     rate = offtake.offtake_rate(h, target_sfu, adults, p)
     meat = offtake.meat_sfu(h, persons, p)
     out[:, 2] = np.maximum(rate * h - meat, 0.0) * per_sfu

@@ -49,7 +49,7 @@ def logistic(x: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * x))
 
 
-def herding_value(model: HerdtrapModel, herd: np.ndarray, rows: np.ndarray) -> np.ndarray:
+def herding_value(model: HerdtrapModel, herd: np.ndarray, rows: np.ndarray | None) -> np.ndarray:
     """V_in: expected consumption per season in herding with ``herd`` (rows'): the
     regular income of the herd held at its size (offtake at the steady rate, not the
     lower rate of a household rebuilding towards its desired herd) plus the household's
@@ -57,29 +57,33 @@ def herding_value(model: HerdtrapModel, herd: np.ndarray, rows: np.ndarray) -> n
     from model.processes import offtake
 
     hh = model.households
+    r = slice(None) if rows is None else rows
     h = herd @ SFU
-    income = income_seasons_of(model, herd, h, rows, np.ones(rows.size, dtype=bool))
-    value = market.herd_value(herd, model.prices(2)[rows])
-    per_sfu = np.divide(value, h, out=np.zeros(rows.size), where=h > 0)
-    meat = np.minimum(offtake.meat_sfu(h, hh.persons[rows], model.p), h) * per_sfu
+    income = income_seasons_of(model, herd, h, rows, np.ones(h.size, dtype=bool))
+    value = market.herd_value(herd, model.prices(2)[r])
+    per_sfu = np.divide(value, h, out=np.zeros(h.size), where=h > 0)
+    meat = np.minimum(offtake.meat_sfu(h, hh.persons[r], model.p), h) * per_sfu
     return income.mean(axis=1) + meat / 4.0
 
 
-def outside_income(model: HerdtrapModel, rows: np.ndarray, wealth: np.ndarray) -> np.ndarray:
-    """V_out: expected consumption per season out of herding (kMNT)."""
+def outside_income(model: HerdtrapModel, rows: np.ndarray | None,
+                   wealth: np.ndarray) -> np.ndarray:
+    """V_out: expected consumption per season out of herding (kMNT), for ``rows`` (None:
+    all)."""
     hh, p = model.households, model.p
-    wage = p["income.exited_wage_per_adult"] * hh.adults[rows] / 4.0
+    wage = p["income.exited_wage_per_adult"] * hh.adults[slice(None) if rows is None else rows] / 4.0
     return wage + pension_per_season(model, rows) + p["exit.wealth_annuity"] * np.maximum(wealth, 0.0)
 
 
-def leave_probability(model: HerdtrapModel, rows: np.ndarray) -> np.ndarray:
-    """P(leave) of the herding households ``rows`` this spring."""
+def leave_probability(model: HerdtrapModel, rows: np.ndarray | None = None) -> np.ndarray:
+    """P(leave) this spring of the households ``rows`` (None: every slot) if they herd."""
     hh, p = model.households, model.p
-    herd = hh.herd[rows]
+    r = slice(None) if rows is None else rows
+    herd = hh.herd[r]
     v_in = herding_value(model, herd, rows)
-    wealth = hh.cash[rows] + market.herd_value(herd, model.prices()[rows]) - hh.debt[rows]
+    wealth = hh.cash[r] + market.herd_value(herd, model.prices()[r]) - hh.debt[r]
     v_out = outside_income(model, rows, wealth)
-    n = np.maximum(model.need_per_season()[rows], 1e-9)
+    n = np.maximum(model.need_per_season()[r], 1e-9)
     return p["exit.decision_rate"] * logistic(
         (v_out - v_in - p["exit.switching_cost"] * n) / (p["exit.decision_spread"] * n))
 
@@ -91,15 +95,11 @@ def decide(model: HerdtrapModel) -> None:
     need = model.need_per_season()
     rate, spread = p["exit.decision_rate"], p["exit.decision_spread"]
     prices = model.prices()
-    # herders: leave?
-    rows = np.flatnonzero(hh.herding)
-    if rows.size:
-        prob = leave_probability(model, rows)
-        leave = rows[u[rows] < prob]
-        if leave.size:
-            mask = np.zeros(hh.n, dtype=bool)
-            mask[leave] = True
-            model.leave_herding(mask)
+    # herders: leave? (computed for every slot: cheaper than selecting the herders)
+    if hh.herding.any():
+        leave = hh.herding & (u < leave_probability(model))
+        if leave.any():
+            model.leave_herding(leave)
     # non-herders: (re)turn?
     rows = np.flatnonzero(hh.alive & ~hh.herding)
     if rows.size == 0:
