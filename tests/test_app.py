@@ -218,15 +218,19 @@ def test_season_payments_add_up_to_every_households_yearly_transfers(grown_model
     assert checked > 100
 
 
-def test_outcomes_figure_counts_herding_households_and_entries(grown_model):
+def test_outcomes_figure_counts_herding_households_entries_and_exits(grown_model):
     m = grown_model
     fig = figures.outcomes_figure(m)
     ts = m.metrics()
     herding = next(t for t in fig["data"] if t["name"].startswith("herding households"))
     at_year_end = np.asarray(herding["y"])[4 * ts["year"].to_numpy()]
     np.testing.assert_array_equal(at_year_end, ts["herding_households"].to_numpy())
-    entries = next(t for t in fig["data"] if t["name"].startswith("entries"))
-    np.testing.assert_array_equal(entries["y"], ts["entries"].to_numpy())
+    year_ends = next(t for t in fig["data"] if t.get("hovertemplate", "").endswith(
+        "<extra>demography</extra>"))
+    shown = np.asarray(year_ends["customdata"])
+    np.testing.assert_array_equal(shown[:, 1], ts["entries"].to_numpy())
+    np.testing.assert_array_equal(shown[:, 2], ts["exits"].to_numpy())
+    assert shown[:, 3].sum() > 0  # households were founded
     go.Figure(fig)
 
 

@@ -180,39 +180,49 @@ def outcomes_figure(model: AppModel, trap_threshold: float | None = None) -> Fig
             "line": {"color": OUTCOME_COLOURS["trap_share"], "width": 2.5},
             "hovertemplate": "year %{x}: %{y:.1%}<extra>below the trap threshold</extra>",
         })
-    log_hh = np.asarray(log.households)
-    traces.append({
-        "type": "scatter", "x": log.time, "y": log.herding_households, "yaxis": "y2",
-        "name": "herding households (right axis)", "mode": "lines",
-        "line": {"color": OUTCOME_COLOURS["herding_households"], "width": 1.5, "shape": "hv"},
-        "customdata": log_hh,
-        "hovertemplate": "%{y:,.0f} herding of %{customdata:,.0f} households"
-                         "<extra>households</extra>",
-    })
+    # demography, on the right axis: herding households each season, and at each year
+    # end (hover) the year's entries, exits, households founded and dissolved
+    herding = {"type": "scatter", "x": log.time, "y": log.herding_households, "yaxis": "y2",
+               "name": "herding households (right axis)", "mode": "lines",
+               "legendgroup": "demography", "customdata": log.households,
+               "line": {"color": OUTCOME_COLOURS["herding_households"], "width": 1.5},
+               "hovertemplate": "%{y:,.0f} herding of %{customdata:,.0f} households"
+                                "<extra>households</extra>"}
+    traces.append(herding)
     if len(ts) and "entries" in ts:
-        flows = ts[["year", "entries", "exits", "households_formed", "households_dissolved"]]
+        ends = 4 * ts["year"].to_numpy()
+        flows = ts[["households", "entries", "exits", "households_formed",
+                    "households_dissolved"]].to_numpy().tolist()
         traces.append({
-            "type": "bar", "x": flows["year"].to_numpy(),
-            "y": flows["entries"].to_numpy(), "yaxis": "y2", "width": 0.35,
-            "name": "entries into herding (right axis)",
-            "marker": {"color": OUTCOME_COLOURS["herding_households"], "opacity": 0.5},
-            "customdata": flows[["exits", "households_formed", "households_dissolved"]]
-            .to_numpy().tolist(),
-            "hovertemplate": "year %{x}: %{y} entered herding (new households with animals "
-                             "and returns), %{customdata[0]} left; %{customdata[1]} households "
-                             "founded, %{customdata[2]} dissolved<extra>demography</extra>",
+            "type": "scatter", "x": ts["year"].to_numpy(),
+            "y": np.asarray(log.herding_households)[ends], "yaxis": "y2", "mode": "markers",
+            "marker": {"color": OUTCOME_COLOURS["herding_households"], "size": 4},
+            "legendgroup": "demography", "showlegend": False, "customdata": flows,
+            "hovertemplate": "year %{x}: %{y:,.0f} herding of %{customdata[0]:,.0f} "
+                             "households<br>%{customdata[1]} entered herding (founded with "
+                             "animals, returned), %{customdata[2]} left<br>%{customdata[3]} "
+                             "households founded, %{customdata[4]} dissolved"
+                             "<extra>demography</extra>",
         })
     title = "Poverty and assets over time"
     if not len(ts):
         title += "<br><sup>yearly values appear after the first winter</sup>"
-    top = max(float(log_hh.max(initial=1)), 1.0) * 1.15
+    top = _nice_ceiling(1.15 * max(log.households, default=1))
     return figure(
         traces, title,
         yaxis={"tickformat": ".0%", "range": [0, 1.02], "title": {"text": "share of households"}},
         yaxis2={"overlaying": "y", "side": "right", "range": [0, top], "showgrid": False,
-                "title": {"text": "households"}, "tickformat": "~s"},
+                "title": {"text": "households"}, "tickformat": ",.0f"},
         xaxis={"title": {"text": "year"}, "range": [0, max(model.years, 1)]},
     )
+
+
+def _nice_ceiling(x: float) -> float:
+    """The smallest of 1, 2, 4, 5, 8 or 10 x 10^k at least ``x`` (the right axis shares the
+    left axis's ticks at 0, 1/2 and 1: these halve to round numbers)."""
+    x = max(float(x), 1.0)
+    k = 10.0 ** np.floor(np.log10(x))
+    return float(next(m * k for m in (1, 2, 4, 5, 8, 10) if m * k >= x))
 
 
 #: Bins of herd per person: 0.1 to 1000 SFU, log-spaced.
@@ -257,7 +267,6 @@ def herd_distribution_figure(model: AppModel, trap_threshold: float | None = Non
         trapped = (np.where(herding, per_person, 0.0) < trap_threshold)[live].mean()
         below += f", {trapped:.0%} below the threshold"
     not_herding = int((live & ~herding).sum())
-    founded = int((live & (hh.formed_year > 0)).sum())
     traces = [
         {"type": "bar", "x": centres, "y": now, "width": np.diff(edges) * 0.92,
          "name": "now (herding households)", "marker": {"color": "#4C78A8"},
@@ -268,8 +277,7 @@ def herd_distribution_figure(model: AppModel, trap_threshold: float | None = Non
     return figure(
         traces,
         f"Herd sizes after {model.last_season_label()}<br><sup>{below} · "
-        f"{not_herding} of {int(live.sum())} households not herding · {founded} founded "
-        "during the run</sup>",
+        f"{not_herding:,} of {int(live.sum()):,} not herding</sup>",
         xaxis={"type": "log", "range": [-1, 3],
                "title": {"text": "herd per person (sheep forage units, log scale)"}},
         yaxis={"title": {"text": "households"}},
@@ -385,23 +393,25 @@ def household_figure(model: AppModel, hid: int) -> Figure:
     t = d["time"]
     line = model.p["metrics.asset_poverty_line"] * np.maximum(d["persons"], 1)
     traces = [
-        {"type": "scatter", "x": t, "y": d["herd_sfu"], "name": "herd (SFU)",
+        {"type": "scatter", "x": t, "y": d["herd_sfu"], "name": "herd (SFU)", "mode": "lines",
          "line": {"color": "#54A24B", "width": 2.5},
          "hovertemplate": "%{y:.0f} SFU<extra>herd</extra>"},
         {"type": "scatter", "x": t, "y": line, "name": "asset poverty line (its members)",
+         "mode": "lines",
          "line": {"color": "#D62728", "dash": "dash", "width": 1, "shape": "hv"},
          "hovertemplate": "%{y:.0f} SFU<extra>asset poverty line</extra>"},
-        {"type": "scatter", "x": t, "y": d["cash"] / 1000.0, "name": "cash",
+        {"type": "scatter", "x": t, "y": d["cash"] / 1000.0, "name": "cash", "mode": "lines",
          "line": {"color": "#4C78A8"}, "xaxis": "x2", "yaxis": "y2",
          "hovertemplate": "%{y:.2f} M MNT<extra>cash</extra>"},
-        {"type": "scatter", "x": t, "y": d["debt"] / 1000.0, "name": "debt",
+        {"type": "scatter", "x": t, "y": d["debt"] / 1000.0, "name": "debt", "mode": "lines",
          "line": {"color": "#D62728"}, "xaxis": "x2", "yaxis": "y2",
          "hovertemplate": "%{y:.2f} M MNT<extra>debt</extra>"},
         {"type": "bar", "x": t, "y": d["paid"] / 1000.0, "name": "transfers + payouts",
          "width": 0.2, "marker": {"color": "#F58518"}, "xaxis": "x2", "yaxis": "y2",
          "hovertemplate": "%{y:.2f} M MNT<extra>received this season</extra>"},
     ]
-    xr = [0, max(model.years, 1)]
+    # from the household's first season (founded during the run: from its founding)
+    xr = [max(float(t[0]) - 0.25, 0.0) if t.size else 0.0, max(model.years, 1)]
     return figure(
         traces, f"Household {hid}: herd, cash and debt each season", height=HEIGHT - 20,
         xaxis={"range": xr, "anchor": "y", "matches": "x2", "showticklabels": False},
