@@ -209,7 +209,8 @@ def section(hind: dict[str, Any], *, seed: int, progress: bool = True,
                  f"{p.mean:+.3f} [{p.low:+.3f}, {p.high:+.3f}] |")
     L += ["", "Cash reaches herds: beneficiaries of Child Money and needs-based transfers "
           "hold more animals than the same households without them (fewer forced sales, "
-          "purchases above the buffer). Social insurance pays pensions only to members who "
-          "reach the pension age within the 12 years, so its contributors can be worse "
-          "off over this horizon.", ""]
+          "purchases above the buffer). Social insurance helps the households it pays: "
+          "members entitled by their contribution record draw a pension from their "
+          "pension age, against contributions that members lapse on when their household "
+          "cannot pay.", ""]
     return L, out

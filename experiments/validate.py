@@ -814,7 +814,7 @@ def build_report(*, data_dir: Path, replicates: int, seed: int, out: Path,
     t0 = time.perf_counter()
     fig_dir = out.parent / FIG_DIR_NAME
     figs = Figures(fig_dir, out.parent, static=static)
-    stages = tqdm(total=6, desc="validate", unit="section", disable=not progress)
+    stages = tqdm(total=7, desc="validate", unit="section", disable=not progress)
     exporter = contextlib.nullcontext()
     if static:
         try:
@@ -844,6 +844,10 @@ def build_report(*, data_dir: Path, replicates: int, seed: int, out: Path,
 
         econ_md, _ = household_section(hind, seed=seed, progress=progress)
         stages.update()
+        from experiments.demography_checks import section as demography_section
+
+        demo_md, _ = demography_section(replicates=replicates, seed=seed, progress=progress)
+        stages.update()
     finally:
         if not isinstance(exporter, contextlib.nullcontext):
             exporter.__exit__(None, None, None)
@@ -866,7 +870,7 @@ def build_report(*, data_dir: Path, replicates: int, seed: int, out: Path,
         "",
     ]
     md = "\n".join(head + findings(hind, trap_out, rima) + gen + [""] + hind_md + trap_md
-                   + rima_md + checks + econ_md + discrepancies(hind)) + "\n"
+                   + rima_md + checks + econ_md + demo_md + discrepancies(hind)) + "\n"
     return md, figs.written
 
 

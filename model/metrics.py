@@ -28,6 +28,18 @@ DEMOGRAPHY_COLUMNS = ("persons_born", "persons_died", "persons_outmigrated", "ho
                       "households_dissolved")
 
 
+def _median_age(ages: np.ndarray) -> float:
+    """Median of the members' ages (seats with age >= 0), from their counts by age."""
+    counts = np.bincount(ages[ages >= 0].astype(np.int64))
+    total = counts.sum()
+    if total == 0:
+        return 0.0
+    cum = np.cumsum(counts)
+    lo = int(np.searchsorted(cum, (total + 1) // 2))  # the middle member(s), 1-based
+    hi = int(np.searchsorted(cum, total // 2 + 1))
+    return 0.5 * (lo + hi)
+
+
 def fgt(consumption_pc: np.ndarray, line: float) -> tuple[float, float, float]:
     """FGT0, FGT1, FGT2 of per-person consumption against ``line``."""
     gap = np.clip((line - consumption_pc) / line, 0.0, None)
@@ -58,7 +70,8 @@ def year_metrics(model: HerdtrapModel) -> dict[str, Any]:
     herd_sfu = hh.herd_sfu[live]
     asset_poor_all = hh.herd_sfu / np.maximum(hh.persons, 1) < p["metrics.asset_poverty_line"]
     if model.year == 1:
-        prev_all = model.initial.herd_sfu / np.maximum(hh.persons, 1) < p["metrics.asset_poverty_line"]
+        prev_all = (model.initial_herd_sfu() / np.maximum(hh.persons, 1)
+                    < p["metrics.asset_poverty_line"])
     else:
         prev_all = model._asset_poor_prev
     model._asset_poor_prev = asset_poor_all
@@ -79,9 +92,11 @@ def year_metrics(model: HerdtrapModel) -> dict[str, Any]:
         "persons": int(hh.persons[live].sum()),
         "household_size": float(hh.persons[live].mean()),
         "share_under_6": float((hh.children_0_5[live]).sum() / n_persons),
+        # ages 0-4, as NSO counts "children under 5" (soum_profile_2019.csv)
+        "share_under_5": float(((members >= 0) & (members < 5)).sum() / n_persons),
         "share_6_17": float((hh.children_6_17[live]).sum() / n_persons),
         "share_60_plus": float((hh.elderly[live]).sum() / n_persons),
-        "median_age": float(np.median(members[members >= 0])) if (members >= 0).any() else 0.0,
+        "median_age": _median_age(members),
         "poverty_headcount": fgt0,
         "poverty_gap": fgt1,
         "poverty_severity": fgt2,

@@ -144,6 +144,7 @@ class HerdtrapModel(mesa.Model):
         self._reset_year_accumulators()
         self.season_sales_sfu = np.zeros(n)
         self.initial = hh.copy()
+        self.initial_herd_sfu_new = np.zeros(n)  # see initial_herd_sfu()
 
         if create_agents:  # registered in Mesa's model.agents
             for i in range(n):
@@ -336,10 +337,10 @@ class HerdtrapModel(mesa.Model):
             setattr(self, name, pad(getattr(self, name)))
         self.winter_outcome = WinterOutcome(before=pad(self.winter_outcome.before),
                                             deaths=pad(self.winter_outcome.deaths))
-        self.initial.grow(k)
         if getattr(self, "_asset_poor_prev", None) is not None:
             self._asset_poor_prev = pad(self._asset_poor_prev, False)
         self._season_price = [pad(x) for x in self._season_price]
+        self.initial_herd_sfu_new = pad(self.initial_herd_sfu_new)
         self.policies.grow(self, n0, hh.n)
 
     def reset_slots(self, rows: np.ndarray) -> None:
@@ -356,12 +357,14 @@ class HerdtrapModel(mesa.Model):
         self._set_slot_constants(rows)
         hh.target_sfu[rows] = hh.herd_sfu[rows]
         hh.prep[rows] = p["prep.reference_share"]
-        z = self.streams.get("demography", self._t, "loss_factor").standard_normal(hh.n)[rows]
-        hh.loss_factor[rows] = persistent_loss_factor(z, p["herd.household_loss_persistent_sd"])
+        sd = p["herd.household_loss_persistent_sd"]
+        if sd > 0:  # (a standard normal per slot of this year's table: exogenous)
+            z = self.streams.get("demography", self._t, "loss_factor").standard_normal(hh.n)[rows]
+            hh.loss_factor[rows] = persistent_loss_factor(z, sd)
         hh.income_seasons[rows] = income_process.income_seasons_of(
             self, hh.herd[rows], hh.target_sfu[rows], rows, hh.herding[rows])
         self.year_start_herd[rows] = 0
-        self.initial.herd[rows] = hh.herd[rows]
+        self.initial_herd_sfu_new[rows] = hh.herd_sfu[rows]
 
     def register_new_households(self, rows: np.ndarray) -> None:
         """Mesa agents for the households formed in ``rows`` (if the model has agents)."""
@@ -376,6 +379,16 @@ class HerdtrapModel(mesa.Model):
                 agent = self._agents.pop(i, None)
                 if agent is not None:
                     agent.remove()
+
+    def initial_herd_sfu(self) -> np.ndarray:
+        """Herd (SFU) each household slot started with: the initial table's, or the herd a
+        household founded during the run started with (per current slot)."""
+        n0, n = self.initial.n, self.households.n
+        out = np.zeros(n)
+        out[:n0] = self.initial.herd_sfu
+        formed = self.households.formed_year > 0
+        out[formed] = self.initial_herd_sfu_new[formed]
+        return out
 
     @property
     def n_alive(self) -> int:
@@ -452,12 +465,14 @@ class HerdtrapModel(mesa.Model):
         self.flows_money["repaid"] += amount
 
     def leave_herding(self, mask: np.ndarray) -> None:
-        """Households in ``mask`` leave herding: sell the herd, repay what they can.
+        """Households in ``mask`` leave herding: sell the herd but a share
+        ``exit.kept_share`` of each species (kept with relatives), repay what they can.
 
         Works on the leaving rows only (a handful a season)."""
         hh = self.households
         rows = np.flatnonzero(mask)
-        self.sell_rows(rows, hh.herd[rows], self.prices()[rows], distress=True)  # (a copy)
+        keep = np.floor(self.p["exit.kept_share"] * hh.herd[rows]).astype(hh.herd.dtype)
+        self.sell_rows(rows, hh.herd[rows] - keep, self.prices()[rows], distress=True)
         repay = np.minimum(hh.debt[rows], hh.cash[rows])
         hh.debt[rows] -= repay
         hh.cash[rows] -= repay
@@ -670,7 +685,7 @@ class HerdtrapModel(mesa.Model):
         for j, sp in enumerate(SPECIES):
             df[sp] = hh.herd[:, j]
         df["herd_sfu"] = hh.herd_sfu
-        df["initial_herd_sfu"] = self.initial.herd_sfu
+        df["initial_herd_sfu"] = self.initial_herd_sfu()
         df["cash_kmnt"] = hh.cash
         df["debt_kmnt"] = hh.debt
         df["herding"] = hh.herding

@@ -134,8 +134,7 @@ def _run_years(model: HerdtrapModel, years: int) -> list[dict]:
     for _ in range(years):
         for _ in range(4):
             model.step()
-        out.append({"year": model.year - 1, "income": model.last_year["income"],
-                    "elderly": int(model.households.elderly.sum())})
+        out.append({"year": model.year - 1, "income": model.last_year["income"]})
     return out
 
 
@@ -145,6 +144,7 @@ ALL_POLICIES = {
     "insurance": {"subsidy_share": 0.3, "payout_lag": 0}, "needs_based_transfer": {},
     "hybrid_transfer": {"loss_threshold": 0.02}, "social_insurance": {"subsidy_share": 0.5},
     "restocking": {"loss_threshold": 0.02, "min_household_loss": 0.0}, "training": {},
+    "social_pension": {},
 }
 
 
@@ -175,15 +175,18 @@ def test_ledger_identities(replay_all):
         income = rec["income"]
         got_transfers = income[:, income_index("transfers")].sum()
         got_insurance = income[:, income_index("insurance")].sum()
-        paid_transfers = money[(money["item"] == "transfers")]["value"].sum()
+        # transfers: the programmes' transfers and the fund's sickness/maternity benefits
+        paid_transfers = money[(money["item"] == "transfers")]["value"].sum() + money[
+            (money["account"] == "social_insurance_fund") & (money["item"] == "benefits")][
+            "value"].sum()
         paid_insurance = money[money["item"].isin(["payouts", "loss_layer"])]["value"].sum()
         assert got_transfers == pytest.approx(paid_transfers, rel=1e-9)
         assert got_insurance == pytest.approx(paid_insurance, rel=1e-9)
-        base_pension = model.p["income.elderly_pension"] * 12 * rec["elderly"]
-        benefits = money[(money["account"] == "social_insurance_fund")
-                         & (money["item"] == "benefits")]["value"].sum()
+        # pensions: the fund's contributory pensions and the treasury's social pensions
+        pensions = money[money["item"] == "pensions"]
+        assert set(pensions["account"]) == {"social_insurance_fund", "social_pension"}
         assert income[:, income_index("pension")].sum() == pytest.approx(
-            base_pension + benefits, rel=1e-9)
+            pensions["value"].sum(), rel=1e-9)
         # the policy metrics agree with the ledger
         assert metrics_row["insurer_payouts"] == pytest.approx(
             money[(money["account"] == "insurer") & (money["item"] == "payouts")]["value"].sum())
@@ -234,11 +237,15 @@ def test_training_raises_cashmere_and_lowers_losses_for_trained_only():
     pol = next(p for p in m.policies.active if p.name == "training")
     assert 0.2 < pol.trained.mean() < 0.4
     np.testing.assert_allclose(hh.cashmere_factor[pol.trained], 1.1)
-    # loss_factor starts as each household's persistent winter-loss factor (model init)
-    np.testing.assert_allclose(hh.loss_factor[~pol.trained], m.initial.loss_factor[~pol.trained])
+    # loss_factor starts as each household's persistent winter-loss factor (model init;
+    # households founded during the run start at 1)
+    n0 = m.initial.n
+    start = np.ones(hh.n)
+    start[:n0] = m.initial.loss_factor
+    start[hh.formed_year > 0] = 1.0
+    np.testing.assert_allclose(hh.loss_factor[~pol.trained], start[~pol.trained])
     np.testing.assert_allclose(hh.loss_factor[pol.trained],
-                               (1.0 - pol.settings["loss_reduction"])
-                               * m.initial.loss_factor[pol.trained])
+                               (1.0 - pol.settings["loss_reduction"]) * start[pol.trained])
     assert m.ledger.value(1, "training", "training") == pytest.approx(
         500.0 * m.ledger.value(1, "training", "beneficiaries"))
 

@@ -95,7 +95,9 @@ def test_bad_schedules_are_one_clear_error_naming_the_key(levers, expect):
 # ---------------------------------------------------------------- status quo and reforms
 def test_status_quo_holds_todays_programmes_at_their_observed_levels():
     sq = load_scenario("status_quo")
-    assert set(sq.policies) == {"child_money", "insurance", "social_insurance"}
+    assert set(sq.policies) == {"child_money", "insurance", "social_insurance",
+                                "social_pension"}
+    assert sq.policies["social_pension"]["amount"] == 288.0
     assert sq.policies["child_money"]["amount"] == 100.0
     assert sq.policies["child_money"]["targeting"] == "universal"
     assert sq.policies["insurance"]["uptake_rate"] == pytest.approx(0.11)

@@ -27,6 +27,5 @@ def spring_births(model: HerdtrapModel) -> None:
         density=density,
         u=u,
     )
-    born[~hh.herding] = 0
     hh.herd += born
     model.flows["births"] += born

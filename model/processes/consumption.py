@@ -116,9 +116,10 @@ def consume_and_cope(model: HerdtrapModel) -> None:
     # (5) early repayment from cash above the buffer; debt above the credit limit (after a
     # dzud the collateral is worth less) must be repaid from any cash
     over_limit = np.maximum(hh.debt - p["credit.loan_to_value"] * value, 0.0)
-    repay = np.minimum(
-        hh.debt, np.maximum(np.maximum(hh.cash - buffer, 0.0), np.minimum(over_limit, hh.cash))
-    )
+    # (a household expecting a negative income has no buffer: it never repays more than
+    # its cash)
+    repay = np.minimum(hh.debt, np.maximum(np.maximum(hh.cash - np.maximum(buffer, 0.0), 0.0),
+                                           np.minimum(over_limit, hh.cash)))
     model.repay(repay)
 
 

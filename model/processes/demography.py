@@ -54,6 +54,8 @@ MAX_AGE = 110
 #: Ages at which members may leave the parental household (out-migration) or found one.
 LEAVE_AGES = (15, 34)
 FOUND_AGES = (20, 34)
+#: When the table must grow, it grows by at least this share of its slots.
+GROWTH_CHUNK = 0.04
 #: A household dissolves when no member is this old.
 WORKING_AGE = 15
 
@@ -91,8 +93,14 @@ def gompertz_alpha(e0: float, beta: float, makeham: float, infant: float) -> flo
 
 
 def death_probabilities(model: HerdtrapModel) -> tuple[np.ndarray, np.ndarray]:
-    """q by completed age 0..MAX_AGE for men and women."""
-    p = model.p
+    """q by completed age 0..MAX_AGE for men and women (computed once per model)."""
+    cached = getattr(model, "_death_probabilities", None)
+    if cached is None:
+        cached = model._death_probabilities = _death_probabilities(model.p)
+    return cached
+
+
+def _death_probabilities(p: dict) -> tuple[np.ndarray, np.ndarray]:
     beta, lam, infant = (p["demography.gompertz_slope"], p["demography.background_mortality"],
                          p["demography.infant_mortality"])
     ages = np.arange(MAX_AGE + 1, dtype=float)
@@ -146,16 +154,17 @@ def yearly(model: HerdtrapModel) -> None:
     stats["persons_died"] = int(dead.size)
     _clear_seats(hh, dead)
     # 2. ageing
-    ages[ages >= 0] += 1
+    ages += ages >= 0  # (an add of the mask: faster than indexing with it)
     # 3. births
     f = fertility_by_age(p["demography.total_fertility_rate"])
     women = np.flatnonzero(female.ravel() & (ages.ravel() >= 15) & (ages.ravel() < 50))
     mothers = women[rng.random(women.size) < f[ages.ravel()[women]]]
     if mothers.size:
-        births = np.bincount(mothers // MAX_MEMBERS, minlength=hh.n)
-        empty = ages < 0
+        rows, births = np.unique(mothers // MAX_MEMBERS, return_counts=True)
+        empty = ages[rows] < 0
         rank = np.cumsum(empty, axis=1)
-        baby = np.flatnonzero((empty & (rank <= births[:, None])).ravel())
+        r, c = np.nonzero(empty & (rank <= births[:, None]))
+        baby = rows[r] * MAX_MEMBERS + c
         stats["births_without_seat"] = int(mothers.size - baby.size)
         ages.ravel()[baby] = 0
         female.ravel()[baby] = rng.random(baby.size) < FEMALE_SHARE_AT_BIRTH
@@ -182,7 +191,6 @@ def yearly(model: HerdtrapModel) -> None:
         share = p["demography.split_herd_share"]
         u_herd = rng.random((parents.size, hh.herd.shape[1]))
         give = np.minimum(stochastic_round(hh.herd[parents] * share, u_herd), hh.herd[parents])
-        hh.update_bands()
         _found_households(model, parents, founder, spouse_age, give, stats)
     if dissolved.size:
         _dissolve(model, dissolved, stats)
@@ -204,11 +212,17 @@ def _found_households(model: HerdtrapModel, parents: np.ndarray, founder: dict,
     extra = k - free.size
     n_before = hh.n
     if extra > 0:
-        model.grow(extra)
+        # grow by a few percent at a time (fewer copies of every column); the slots not
+        # needed now wait as vacant slots
+        chunk = max(extra, int(np.ceil(GROWTH_CHUNK * n_before)))
+        model.grow(chunk)
         hh = model.households
+        hh.vacant[n_before + extra:] = True
     rows = np.concatenate([free, np.arange(n_before, n_before + extra)])
     model.reset_slots(rows)
-    herding = give.sum(axis=1) > 0
+    # a herding parent's share sets up a herding household; the few animals kept by a
+    # household that left herding stay animals kept with relatives
+    herding = (give.sum(axis=1) > 0) & hh.herding[parents]
     hh.vacant[rows] = False
     hh.alive[rows] = True
     hh.herding[rows] = herding
@@ -222,7 +236,6 @@ def _found_households(model: HerdtrapModel, parents: np.ndarray, founder: dict,
     hh.herd[rows] = give
     model.flows["split"][parents] -= give
     model.flows["split"][rows] += give
-    hh.cashmere_factor[rows] = hh.cashmere_factor[parents]  # herding skills stay in the family
     hh.hid[rows] = model.next_hid + np.arange(k)
     model.next_hid += k
     hh.formed_year[rows] = model.year

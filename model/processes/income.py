@@ -1,7 +1,9 @@
 """Income from the herd and from labour (ODD §7.5), and expected income (§7.7).
 
 Cashmere is combed in spring, dairy is earned in summer, off-farm work and
-pensions arrive every season. Every income is added through
+pensions arrive every season. Pensions are paid by the scenario's pension programmes
+(policies ``social_insurance`` and ``social_pension``) by the one rule of
+:mod:`model.policies.pensions`, which every expected-income function here uses too. Every income is added through
 ``model.add_income`` so that the household's yearly accounts, its cash and the
 record of *regular* income (what a household expects to earn again, see
 :func:`expected_income`) stay in step.
@@ -15,7 +17,8 @@ import numpy as np
 
 from model import market
 from model.household import income_index
-from model.species import SFU
+from model.policies.pensions import pay_pensions, pension_per_season
+from model.species import to_sfu
 
 if TYPE_CHECKING:
     from model.model import HerdtrapModel
@@ -24,7 +27,6 @@ I_SALES = income_index("sales")
 I_CASHMERE = income_index("cashmere")
 I_DAIRY = income_index("dairy")
 I_OFFFARM = income_index("offfarm")
-I_PENSION = income_index("pension")
 
 
 def free_labour_share(herd_sfu: np.ndarray, adults: np.ndarray, sfu_per_adult: float) -> np.ndarray:
@@ -61,33 +63,34 @@ def initial_income_seasons(model: HerdtrapModel) -> np.ndarray:
     running costs.
     """
     hh = model.households
-    return income_seasons_of(model, hh.herd, hh.target_sfu, np.arange(hh.n), hh.herding)
+    return income_seasons_of(model, hh.herd, hh.target_sfu, None, hh.herding)
 
 
 def income_seasons_of(model: HerdtrapModel, herd: np.ndarray, target_sfu: np.ndarray,
-                      rows: np.ndarray, herding: np.ndarray) -> np.ndarray:
-    """(len(rows), 4) regular income per season of households ``rows`` if they held
-    ``herd`` (their rows, (k, 5) head) with desired herd ``target_sfu`` and the herding
-    status ``herding`` (see :func:`initial_income_seasons`)."""
+                      rows: np.ndarray | None, herding: np.ndarray) -> np.ndarray:
+    """(len(rows), 4) regular income per season of households ``rows`` (None: all) if
+    they held ``herd`` (their rows, (k, 5) head) with desired herd ``target_sfu`` and the
+    herding status ``herding`` (see :func:`initial_income_seasons`)."""
     from model.processes import offtake  # the offtake rule gives the planned sales
 
     hh, p = model.households, model.p
-    adults, persons = hh.adults[rows], hh.persons[rows]
-    h = herd @ SFU
-    out = np.zeros((rows.size, 4))
+    r = slice(None) if rows is None else rows
+    adults, persons = hh.adults[r], hh.persons[r]
+    h = to_sfu(herd)
+    k = h.shape[0]
+    out = np.zeros((k, 4))
     out[:, 0] = (herd[:, 1] * p["herd.cashmere_kg_per_goat"] * p["market.cashmere_price"]
-                 * hh.cashmere_factor[rows])
+                 * hh.cashmere_factor[r])
     out[:, 1] = h * p["income.dairy_per_sfu"]
-    autumn = model.prices(2)[rows]
+    autumn = model.prices(2)[r]
     value = market.herd_value(herd, autumn)
-    per_sfu = np.divide(value, h, out=np.zeros(rows.size), where=h > 0)
+    per_sfu = np.divide(value, h, out=np.zeros(k), where=h > 0)
     rate = offtake.offtake_rate(h, target_sfu, adults, p)
     meat = offtake.meat_sfu(h, persons, p)
     out[:, 2] = np.maximum(rate * h - meat, 0.0) * per_sfu
     out[:, 2] -= (p["prep.fixed_cost"] + p["prep.cost_per_sfu"] * h) * (h > 0)  # preparation
     out -= p["herd.running_cost_per_sfu"] * h[:, None] / 4.0
-    out += (offfarm_year(h, adults, herding, p)
-            + 12.0 * p["income.elderly_pension"] * hh.elderly[rows])[:, None] / 4.0
+    out += (offfarm_year(h, adults, herding, p) / 4.0 + pension_per_season(model, rows))[:, None]
     return out
 
 
@@ -121,7 +124,9 @@ def herding_costs(model: HerdtrapModel) -> None:
 
 
 def offfarm_and_pensions(model: HerdtrapModel) -> None:
-    """Every season: off-farm work with the labour the herd leaves free, and pensions."""
+    """Every season: off-farm work with the labour the herd leaves free, and the pensions
+    of the pension programmes in force (``pensions.pay_pensions``: income source
+    "pension", paid through the programmes' ledgers)."""
     hh, p = model.households, model.p
     model.add_income(I_OFFFARM, offfarm_year(hh.herd_sfu, hh.adults, hh.herding, p) / 4.0)
-    model.add_income(I_PENSION, p["income.elderly_pension"] * 3.0 * hh.elderly)
+    pay_pensions(model)

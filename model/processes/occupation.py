@@ -6,17 +6,17 @@ expect to consume per season in herding and out of it:
     V_in(H)  = expected regular income with herd H held at its size (income_seasons_of
                with H* = H: cashmere, dairy, planned sales net of meat, preparation and
                running costs, off-farm work with the labour the herd leaves free,
-               pensions; mean of the four seasons) plus the value of the meat it eats
+               pensions (model.policies.pensions); mean of the four seasons) plus the value of the meat it eats
                from its herd
     V_out    = w · adults / 4 + pensions + a · W,   W = cash + value of the herd - debt
 
 with w the wage of a household that left herding and a the share of its net wealth W it
 consumes per season once out of herding (``exit.wealth_annuity``). With the poverty-line
-need n of the household for a season, a switching cost k (``exit.switching_cost``, a
-share of n) and a logistic spread s (``exit.decision_spread``):
+need n of the household for a season, a cost of leaving k (``exit.switching_cost``, a
+share of n), a cost of returning k_r (``exit.return_cost``) and a logistic spread s (``exit.decision_spread``):
 
     herder:      P(leave)  = r · logistic((V_out - V_in(H) - k n) / (s n))
-    non-herder:  P(return) = r · logistic((V_in(H + B) - V_out - k n) / (s n))
+    non-herder:  P(return) = r · logistic((V_in(H + B) - V_out - k_r n) / (s n))
 
 where r is ``exit.decision_rate`` and B the animals a non-herder can buy with the cash it
 holds above its buffer (at the soum's price plus the purchase transaction cost, in the
@@ -36,6 +36,7 @@ import numpy as np
 
 from model import herd as herd_process
 from model import market
+from model.policies.pensions import pension_per_season
 from model.processes.consumption import buffer_target
 from model.processes.income import income_seasons_of
 from model.species import SFU
@@ -48,7 +49,7 @@ def logistic(x: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * x))
 
 
-def herding_value(model: HerdtrapModel, herd: np.ndarray, rows: np.ndarray) -> np.ndarray:
+def herding_value(model: HerdtrapModel, herd: np.ndarray, rows: np.ndarray | None) -> np.ndarray:
     """V_in: expected consumption per season in herding with ``herd`` (rows'): the
     regular income of the herd held at its size (offtake at the steady rate, not the
     lower rate of a household rebuilding towards its desired herd) plus the household's
@@ -56,20 +57,35 @@ def herding_value(model: HerdtrapModel, herd: np.ndarray, rows: np.ndarray) -> n
     from model.processes import offtake
 
     hh = model.households
+    r = slice(None) if rows is None else rows
     h = herd @ SFU
-    income = income_seasons_of(model, herd, h, rows, np.ones(rows.size, dtype=bool))
-    value = market.herd_value(herd, model.prices(2)[rows])
-    per_sfu = np.divide(value, h, out=np.zeros(rows.size), where=h > 0)
-    meat = np.minimum(offtake.meat_sfu(h, hh.persons[rows], model.p), h) * per_sfu
+    income = income_seasons_of(model, herd, h, rows, np.ones(h.size, dtype=bool))
+    value = market.herd_value(herd, model.prices(2)[r])
+    per_sfu = np.divide(value, h, out=np.zeros(h.size), where=h > 0)
+    meat = np.minimum(offtake.meat_sfu(h, hh.persons[r], model.p), h) * per_sfu
     return income.mean(axis=1) + meat / 4.0
 
 
-def outside_income(model: HerdtrapModel, rows: np.ndarray, wealth: np.ndarray) -> np.ndarray:
-    """V_out: expected consumption per season out of herding (kMNT)."""
+def outside_income(model: HerdtrapModel, rows: np.ndarray | None,
+                   wealth: np.ndarray) -> np.ndarray:
+    """V_out: expected consumption per season out of herding (kMNT), for ``rows`` (None:
+    all)."""
     hh, p = model.households, model.p
-    wage = p["income.exited_wage_per_adult"] * hh.adults[rows] / 4.0
-    pension = 3.0 * p["income.elderly_pension"] * hh.elderly[rows]
-    return wage + pension + p["exit.wealth_annuity"] * np.maximum(wealth, 0.0)
+    wage = p["income.exited_wage_per_adult"] * hh.adults[slice(None) if rows is None else rows] / 4.0
+    return wage + pension_per_season(model, rows) + p["exit.wealth_annuity"] * np.maximum(wealth, 0.0)
+
+
+def leave_probability(model: HerdtrapModel, rows: np.ndarray | None = None) -> np.ndarray:
+    """P(leave) this spring of the households ``rows`` (None: every slot) if they herd."""
+    hh, p = model.households, model.p
+    r = slice(None) if rows is None else rows
+    herd = hh.herd[r]
+    v_in = herding_value(model, herd, rows)
+    wealth = hh.cash[r] + market.herd_value(herd, model.prices()[r]) - hh.debt[r]
+    v_out = outside_income(model, rows, wealth)
+    n = np.maximum(model.need_per_season()[r], 1e-9)
+    return p["exit.decision_rate"] * logistic(
+        (v_out - v_in - p["exit.switching_cost"] * n) / (p["exit.decision_spread"] * n))
 
 
 def decide(model: HerdtrapModel) -> None:
@@ -77,22 +93,13 @@ def decide(model: HerdtrapModel) -> None:
     hh, p = model.households, model.p
     u = model.draw("behaviour", hh.n, key="occupation")
     need = model.need_per_season()
-    rate, spread, k = p["exit.decision_rate"], p["exit.decision_spread"], p["exit.switching_cost"]
+    rate, spread = p["exit.decision_rate"], p["exit.decision_spread"]
     prices = model.prices()
-    # herders: leave?
-    rows = np.flatnonzero(hh.herding)
-    if rows.size:
-        herd = hh.herd[rows]
-        v_in = herding_value(model, herd, rows)
-        wealth = hh.cash[rows] + market.herd_value(herd, prices[rows]) - hh.debt[rows]
-        v_out = outside_income(model, rows, wealth)
-        n = np.maximum(need[rows], 1e-9)
-        prob = rate * logistic((v_out - v_in - k * n) / (spread * n))
-        leave = rows[u[rows] < prob]
-        if leave.size:
-            mask = np.zeros(hh.n, dtype=bool)
-            mask[leave] = True
-            model.leave_herding(mask)
+    # herders: leave? (computed for every slot: cheaper than selecting the herders)
+    if hh.herding.any():
+        leave = hh.herding & (u < leave_probability(model))
+        if leave.any():
+            model.leave_herding(leave)
     # non-herders: (re)turn?
     rows = np.flatnonzero(hh.alive & ~hh.herding)
     if rows.size == 0:
@@ -115,7 +122,8 @@ def decide(model: HerdtrapModel) -> None:
     wealth = hh.cash[rows] + market.herd_value(own, price) - hh.debt[rows]
     v_out = outside_income(model, rows, wealth)
     n = np.maximum(need[rows], 1e-9)
-    prob = rate * logistic((v_in - v_out - k * n) / (spread * n))
+    k_back = p["exit.return_cost"]
+    prob = rate * logistic((v_in - v_out - k_back * n) / (spread * n))
     back = u[rows] < prob
     if not back.any():
         return

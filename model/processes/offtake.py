@@ -35,6 +35,7 @@ import numpy as np
 
 from model import herd as herd_process
 from model.household import income_index
+from model.policies.pensions import pension_per_season
 from model.processes.income import cashmere_income, offfarm_year
 from model.species import N_SPECIES, SFU, to_sfu
 
@@ -74,7 +75,7 @@ def other_income_year(model: HerdtrapModel) -> np.ndarray:
     transfers = hh.income_year[:, I_TRANSFERS] * (4.0 / 3.0)  # spring-summer
     return (cashmere_income(model) + h * p["income.dairy_per_sfu"]
             + offfarm_year(h, hh.adults, hh.herding, p)
-            + 12.0 * p["income.elderly_pension"] * hh.elderly + transfers)
+            + 4.0 * pension_per_season(model) + transfers)
 
 
 def autumn_offtake(model: HerdtrapModel) -> None:

@@ -27,4 +27,5 @@ def prepare(model: HerdtrapModel) -> None:
     hh.income_season -= spend  # a regular cost: expected income is net of it
     model.cash_out += spend
     model.flows_money["prep"] += spend
-    hh.prep = np.where(hh.herding, spend / cost, 0.0)
+    # animals a non-herding household keeps are looked after by herding relatives
+    hh.prep = np.where(hh.herding, spend / cost, p["prep.reference_share"])

@@ -109,7 +109,6 @@ def losses(model: HerdtrapModel) -> None:
     deaths = herd_process.winter_losses(
         hh.herd, model.winter.soum_mortality[hh.soum], multiplier, u
     )
-    deaths[~hh.herding] = 0
     hh.herd -= deaths
     model.flows["deaths"] += deaths
     model.winter_outcome = WinterOutcome(before=before, deaths=deaths)
