@@ -23,10 +23,15 @@ Outcome values per run (what ``findings.csv`` holds, in these units):
 
 * shares (poverty headcount, asset poverty, herding share): percent of
   households, at the end of the year; differences in percentage points;
-* exits: households that left herding by that year per 100 households;
+* exits: exits from herding up to that year per 100 households;
 * fiscal cost: MNT (2021 prices, undiscounted) per household per year,
-  averaged over the years up to that year: Σ fiscal_cost / (N · years) × 1000
+  averaged over the years up to that year: Σ fiscal_cost / Σ N_y × 1000
   (the model's money is thousand MNT).
+
+N_y is the number of households living in the region in year y (the household table
+grows and shrinks with demography; the same in paired runs); "per 100 households"
+divides by the mean of N_y over the years up to that year. Results written before the
+timeseries had a ``households`` column use the initial number for every year.
 
 At the horizon the values come from runs.parquet; at year 10 (when the
 horizon is longer) from timeseries.parquet.
@@ -246,7 +251,13 @@ def outcome_values(batch: Batch, outcome: Outcome, scenario: str, year: int) -> 
 
     Indexed by replicate, in the units of :class:`Outcome` (see module docstring).
     """
-    n_hh = batch.households(scenario)
+    ts = batch.timeseries[(batch.timeseries["scenario"] == scenario)
+                          & (batch.timeseries["year"] <= year)]
+    if "households" in ts:  # household-years up to ``year``, per replicate
+        hh_years = ts.groupby("replicate")["households"].sum().astype(float)
+    else:
+        hh_years = float(batch.households(scenario) * year)
+    n_hh = hh_years / year  # mean households living in the region per year
     if year == batch.horizon(scenario):
         r = batch.runs[batch.runs["scenario"] == scenario].set_index("replicate")
         col = r[outcome.runs_column].astype(float)
@@ -255,15 +266,13 @@ def outcome_values(batch: Batch, outcome: Outcome, scenario: str, year: int) -> 
         if outcome.kind == "exits":
             return col / n_hh * 100.0
         return col * KMNT_TO_MNT
-    ts = batch.timeseries[(batch.timeseries["scenario"] == scenario)
-                          & (batch.timeseries["year"] <= year)]
     g = ts.groupby("replicate")[outcome.ts_column]
     if outcome.kind == "share":
         last = ts[ts["year"] == year].set_index("replicate")[outcome.ts_column]
         return last.astype(float) * 100.0
     if outcome.kind == "exits":
         return g.sum().astype(float) / n_hh * 100.0
-    return g.sum().astype(float) / (n_hh * year) * KMNT_TO_MNT
+    return g.sum().astype(float) / hh_years * KMNT_TO_MNT
 
 
 def report_years(horizon: int) -> list[int]:

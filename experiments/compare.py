@@ -349,17 +349,31 @@ def comparison_table(batch: Batch, frames, baseline: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _with_counts(batch: Batch) -> pd.DataFrame:
+    """runs with ``poverty_years`` (household-years in consumption poverty) and
+    ``asset_poor`` (asset-poor households in the final year) as counts: from the
+    households living in the region each year (the table grows and shrinks with
+    demography), or, for results written before those columns, the initial number."""
+    runs = batch.runs.copy()
+    n_hh = runs["scenario"].map({s: batch.households(s) for s in batch.scenarios})
+    runs["poverty_years"] = (runs["poverty_years_total"] if "poverty_years_total" in runs
+                             else runs["poverty_years_per_household"] * n_hh)
+    runs["asset_poor"] = (runs["asset_poor_households_final"]
+                          if "asset_poor_households_final" in runs
+                          else runs["asset_poverty_final"] * n_hh)
+    return runs
+
+
 def cost_table(batch: Batch, baseline: str) -> pd.DataFrame:
     """Cost-effectiveness of each scenario vs. the baseline, paired by replicate.
 
-    poverty-years averted = baseline - scenario of (poverty-years per household x households);
+    poverty-years averted = baseline - scenario of the household-years in poverty
+    (Σ over years of the headcount x the households living in the region that year);
     households kept out of asset poverty = baseline - scenario of
-    (asset-poverty share in the final year x households).
+    (asset-poverty share in the final year x households then). Demography is the same in
+    paired runs, so both count the same households.
     """
-    runs = batch.runs.copy()
-    n_hh = runs["scenario"].map({s: batch.households(s) for s in batch.scenarios})
-    runs["poverty_years"] = runs["poverty_years_per_household"] * n_hh
-    runs["asset_poor"] = runs["asset_poverty_final"] * n_hh
+    runs = _with_counts(batch)
     cost, pov, asset = (_wide(runs, c) for c in ("fiscal_cost_total", "poverty_years", "asset_poor"))
     rows = []
     for sc in batch.scenarios:
@@ -621,9 +635,7 @@ def figure_cost(batch: Batch, baseline: str, costs: pd.DataFrame):
 
     colours = _colours(batch.scenarios)
     fig = go.Figure()
-    runs = batch.runs.copy()
-    n_hh = runs["scenario"].map({s: batch.households(s) for s in batch.scenarios})
-    runs["poverty_years"] = runs["poverty_years_per_household"] * n_hh
+    runs = _with_counts(batch)
     cost, pov = _wide(runs, "fiscal_cost_total"), _wide(runs, "poverty_years")
     for r in costs.itertuples():
         sc = r.scenario

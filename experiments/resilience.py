@@ -83,7 +83,8 @@ RECOVERY_YEARS = 4
 
 
 def indicators(model) -> pd.DataFrame:
-    """Pillar variables and the outcome indicator for every household slot, now."""
+    """Pillar variables and the outcome indicator for every household living in the
+    region now (``household`` = its slot, ``hid`` = its id; empty slots are left out)."""
     hh = model.households
     reg = model.region
     persons = np.maximum(hh.persons, 1).astype(float)
@@ -97,8 +98,9 @@ def indicators(model) -> pd.DataFrame:
     insured_sfu = hh.insured @ SFU
     soum_pop = reg.soum_population[hh.soum]
     soum_hh = np.maximum(reg.soum_herder_households[hh.soum], 1.0)
-    return pd.DataFrame({
+    df = pd.DataFrame({
         "household": np.arange(hh.n),
+        "hid": hh.hid,
         "soum": hh.soum,
         "aimag": np.array(reg.aimags)[hh.aimag],
         "herding": hh.herding,
@@ -120,6 +122,7 @@ def indicators(model) -> pd.DataFrame:
         "ac_preparedness": hh.prep,
         OUTCOME: np.log1p(hh.consumption_year / persons),
     })
+    return df[hh.alive].reset_index(drop=True)
 
 
 @dataclass
@@ -175,12 +178,13 @@ def dzud_panel(*, replicates: int = 4, seed: int = 0, households: int | None = N
                aimags: tuple[str, ...] = ("Zavkhan", "Khuvsgul"),
                dzud_loss_year: int = DZUD_LOSS_YEAR, horizon: int = 5,
                progress: bool = False) -> pd.DataFrame:
-    """Run historical replays around a dzud; one row per household slot and replicate.
+    """Run historical replays around a dzud; one row per household and replicate.
 
     Simulated year 1 starts in spring ``dzud_loss_year - 2`` (a warm-up year), the dzud
     is the winter of year 2. Indicators are measured after the autumn of year 2 (before
-    the dzud); ``herd_sfu_k`` is the autumn herd k years later (k = 1 … horizon), 0 after
-    exit.
+    the dzud), for the households living in the region then; ``herd_sfu_k`` is the same
+    household's (same id) autumn herd k years later (k = 1 … horizon), 0 after exit, NaN
+    once it has dissolved (households founded after the measurement are not in the panel).
     """
     from tqdm.auto import tqdm
 
@@ -208,13 +212,15 @@ def dzud_panel(*, replicates: int = 4, seed: int = 0, households: int | None = N
                 m.step()
             if y == 2:
                 base = indicators(m)
-            autumn_herd.append(np.where(m.households.herding, m.households.herd_sfu, 0.0))
+            hh = m.households
+            autumn_herd.append(pd.Series(np.where(hh.herding, hh.herd_sfu, 0.0)[hh.alive],
+                                         index=hh.hid[hh.alive]))
             if y < years:
                 m.step()
-            if y == 2:
-                base["dzud_loss"] = m.households.last_winter_loss.copy()
+            if y == 2:  # the winter changes no slot: the rows of the autumn table
+                base["dzud_loss"] = m.households.last_winter_loss[base["household"].to_numpy()]
         for k in range(1, horizon + 1):
-            base[f"herd_sfu_{k}"] = autumn_herd[1 + k]
+            base[f"herd_sfu_{k}"] = autumn_herd[1 + k].reindex(base["hid"].to_numpy()).to_numpy()
         base["replicate"] = r
         frames.append(base)
     df = pd.concat(frames, ignore_index=True)
@@ -226,7 +232,9 @@ def recovery_test(df: pd.DataFrame, index: RimaIndex, k: int = RECOVERY_YEARS,
     """Does the RCI measured before the dzud predict recovery within ``k`` years?
 
     Sample: households herding before the dzud with a positive herd and own loss >=
-    ``min_loss``. Returns odds ratios per SD of the RCI (unadjusted and adjusted for the
+    ``min_loss``, still living in the region at the k-th autumn count or recovered
+    before they dissolved (a household that dissolved before recovering is censored
+    and left out). Returns odds ratios per SD of the RCI (unadjusted and adjusted for the
     own dzud loss), the linear-probability coefficient, recovery rates by RCI quintile.
     """
     import statsmodels.api as sm
@@ -234,7 +242,9 @@ def recovery_test(df: pd.DataFrame, index: RimaIndex, k: int = RECOVERY_YEARS,
     d = df.join(index.scores)
     d = d[d["herding"] & (d["herd_sfu"] > 0) & (d["dzud_loss"] >= min_loss)].copy()
     later = d[[f"herd_sfu_{j}" for j in range(1, k + 1)]].to_numpy()
-    d["recovered"] = (later >= d["herd_sfu"].to_numpy()[:, None]).any(axis=1).astype(int)
+    recovered = (later >= d["herd_sfu"].to_numpy()[:, None]).any(axis=1)
+    d = d[recovered | np.isfinite(later[:, -1])].copy()
+    d["recovered"] = recovered[recovered | np.isfinite(later[:, -1])].astype(int)
     groups = pd.factorize(d["soum"].astype(str) + "-" + d["replicate"].astype(str))[0]
     out: dict[str, Any] = {"k": k, "n": int(len(d)), "recovery_rate": float(d["recovered"].mean()),
                            "min_loss": min_loss, "mean_dzud_loss": float(d["dzud_loss"].mean())}

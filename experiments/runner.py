@@ -45,7 +45,7 @@ class RunOutput:
     households: pd.DataFrame  # final household state
     soums: pd.DataFrame  # per soum per year mortality
     ledger: pd.DataFrame  # fiscal and insurer flows per year
-    panel: pd.DataFrame | None = None  # yearly household panel for a sample
+    panel: pd.DataFrame | None = None  # yearly household panel for a sample of ids
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -57,8 +57,18 @@ def summarise(ts: pd.DataFrame, n_households: int) -> dict[str, Any]:
     # households living in the region, per year (the table grows and shrinks with
     # demography); older result tables without the column: the initial count
     hh_years = float(ts["households"].sum()) if "households" in ts else n_households * years
+    if "households" in ts:
+        households = ts["households"].to_numpy(dtype=float)
+    else:
+        households = np.full(years, float(n_households))
     return {
         "years": years,
+        # households living in the region in the final year, and the household-years
+        # spent in consumption poverty / households asset-poor at the end (counts; the
+        # same households in paired runs, so their differences are households helped)
+        "households_final": int(households[-1]),
+        "poverty_years_total": float((ts["poverty_headcount"].to_numpy() * households).sum()),
+        "asset_poor_households_final": float(last["asset_poverty"] * households[-1]),
         "poverty_headcount_final": float(last["poverty_headcount"]),
         "poverty_headcount_mean": float(ts["poverty_headcount"].mean()),
         "poverty_gap_final": float(last["poverty_gap"]),
@@ -75,16 +85,35 @@ def summarise(ts: pd.DataFrame, n_households: int) -> dict[str, Any]:
     }
 
 
-def panel_rows(n: int, fraction: float) -> np.ndarray:
-    """A fixed sample of household slots: every k-th slot, k = round(1 / fraction).
-
-    It depends only on the number of households and ``fraction``, so every scenario
-    and replicate follows the same slots.
-    """
+def panel_step(fraction: float) -> int:
+    """k of the household panel's sample: households whose id is a multiple of k
+    (k = round(1 / fraction); 0 = no panel)."""
     if fraction <= 0:
+        return 0
+    return max(1, int(round(1.0 / fraction)))
+
+
+def panel_rows(n: int, fraction: float) -> np.ndarray:
+    """The initial households of the panel sample: every k-th slot, k = :func:`panel_step`
+    (initial households have ids 0..n-1 in slot order)."""
+    k = panel_step(fraction)
+    if k == 0:
         return np.zeros(0, dtype=np.int64)
-    k = max(1, int(round(1.0 / fraction)))
     return np.arange(0, n, k)
+
+
+def sampled_slots(model: HerdtrapModel, k: int) -> np.ndarray:
+    """Slots of the households in the panel sample now: living in the region, id a
+    multiple of ``k``.
+
+    The sample is a sample of household ids, not of slots or lineages: every household
+    that lives in the region at some time during the run, founded at the start or
+    later, is in it with probability 1/k, so each year's panel is a 1/k sample of that
+    year's households. Demography is the same in every scenario of a replicate, so the
+    sample holds the same households in all of them.
+    """
+    hh = model.households
+    return np.flatnonzero(hh.alive & (hh.hid % k == 0))
 
 
 def simulate(
@@ -93,19 +122,40 @@ def simulate(
     *,
     panel_fraction: float = 0.0,
 ) -> RunOutput:
-    """Run ``scenario`` to its horizon with ``seed`` and collect its outputs."""
+    """Run ``scenario`` to its horizon with ``seed`` and collect its outputs.
+
+    With ``panel_fraction`` > 0 the run also returns a yearly panel of the households
+    whose id is a multiple of k = round(1 / panel_fraction) (:func:`sampled_slots`),
+    including households founded during the run.
+    """
     t0 = time.perf_counter()
     n = int(scenario.params["population.households"])
+    k = panel_step(panel_fraction)
     model = HerdtrapModel(
         scenario, seed=seed, create_agents=False, panel_rows=panel_rows(n, panel_fraction)
     )
     t1 = time.perf_counter()
-    model.run()
+    if k:
+        # The model records ``model.panel_rows`` at each year end: follow the sample's
+        # households into the slots founded (or reused) during the run.
+        for _ in range(4 * model.years):
+            model.step()
+            model.panel_rows = sampled_slots(model, k)
+        model.running = False
+    else:
+        model.run()
     t2 = time.perf_counter()
     ts = model.metrics()
-    summary = summarise(ts, model.households.n)
-    panel = model.panel_frame() if panel_fraction > 0 else None
+    summary = summarise(ts, n)
+    panel = model.panel_frame() if k else None
     hh = model.household_frame()
+    # the final state of the households living in the region (slots of dissolved
+    # households hold no one), with their ids
+    live = model.households.alive
+    hh.insert(1, "hid", model.households.hid)
+    hh.insert(2, "formed_year", model.households.formed_year)
+    hh.insert(3, "parent_hid", model.households.parent_hid)
+    hh = hh[live].reset_index(drop=True)
     out = RunOutput(
         timeseries=ts,
         summary=summary,
@@ -118,4 +168,5 @@ def simulate(
     return out
 
 
-__all__ = ["OUTCOMES", "SPECIES", "RunOutput", "panel_rows", "simulate", "summarise"]
+__all__ = ["OUTCOMES", "SPECIES", "RunOutput", "panel_rows", "panel_step", "sampled_slots",
+           "simulate", "summarise"]

@@ -15,9 +15,15 @@ equilibrium is a dynamic threshold, herds below it shrink in expectation, herds
 above it grow. Measure "log" uses E[z_{t+1} - z_t | z_t] = 0 instead (the
 geometric mean: with dzud risk it lies below the level curve by a Jensen gap).
 
-* Exited households are h = 0 and absorbing: transitions into exit are included
-  (h_t > 0 -> 0), transitions from an already exited household are not (they
-  would only pile up at the trivial equilibrium h = 0).
+* Households not herding are h = 0: transitions into exit are included
+  (h_t > 0 -> 0), transitions from a household not herding are not (they would only
+  pile up at the trivial equilibrium h = 0; former herders can return, which is not a
+  herd dynamic).
+* Households are followed by their id (``hid``): the household table grows with
+  demography and a slot freed by a dissolved household can later hold a new one, so a
+  slot is not a household. A household founded during the run enters with its first
+  year-end; one that dissolves leaves after its last (no transition into dissolution).
+  Panels without ``hid`` (written before demography) are keyed by slot.
 * Confidence intervals over the weather. A replicate is one weather path shared by
   all its households, so replicates, not households, are the independent units (a
   household-only bootstrap within fixed weather paths gave intervals that excluded
@@ -33,7 +39,7 @@ geometric mean: with dzud risk it lies below the level curve by a Jensen gap).
 * Nothing in the model tests a herd threshold; this is measured afterwards.
 
 Reads ``DIR/panel.parquet`` (batch contract: year, household, herd_sfu, persons,
-herding, scenario, replicate) and writes ``DIR/trap/``: ``trap.csv``
+herding, scenario, replicate, and hid) and writes ``DIR/trap/``: ``trap.csv``
 (equilibria with CIs), ``trap_curve.csv``, ``trap_share.csv`` (share of households
 below the threshold per scenario, replicate and year), ``trap.json`` and figures.
 Analyses read results; they never re-run the model.
@@ -53,6 +59,8 @@ import pandas as pd
 from experiments import cli
 
 PANEL_COLUMNS = ("scenario", "replicate", "household", "year", "herd_sfu", "persons", "herding")
+#: Optional panel column: the household id (household = slot, which can be reused).
+ID_COLUMN = "hid"
 #: Default kernel bandwidth, in units of z = log(1 + SFU per person).
 BANDWIDTH = 0.3
 MEASURES = ("level", "log")
@@ -80,11 +88,14 @@ class TrapError(ValueError):
 def transitions(panel: pd.DataFrame) -> pd.DataFrame:
     """Year-on-year pairs (z_t, z_{t+1}) with z = log(1 + SFU per person).
 
-    Returns columns scenario, replicate, household, year (t), h, h_next, z, z_next,
-    cluster (int id of the replicate x household). Exited households count as h = 0;
-    pairs starting from an exited household are dropped.
+    Returns columns scenario, replicate, household (the household id ``hid`` if the panel
+    has it, else the slot), year (t), h, h_next, z, z_next, cluster (int id of the
+    replicate x household). Households not herding count as h = 0; pairs starting from
+    one are dropped.
     """
     df = panel.copy()
+    if ID_COLUMN in df:  # follow households, not slots (slots are reused)
+        df["household"] = df[ID_COLUMN]
     for col, default in (("scenario", "scenario"), ("replicate", 0)):
         if col not in df:
             df[col] = default
@@ -421,7 +432,11 @@ def herd_conversion(panel: pd.DataFrame, around: float | None = None,
 def trap_share(panel_df: pd.DataFrame, threshold: float) -> pd.DataFrame:
     """Share of households below ``threshold`` (SFU per person) per scenario, replicate, year.
 
-    Exited households count as h = 0 (below any positive threshold). Columns:
+    The households of a year are those in the panel that year: the households living in
+    the region then (those founded during the run from their first year on, dissolved
+    ones no longer). Households not herding count as h = 0 (below any positive
+    threshold): those that left herding and those founded without animals, who live on
+    wages like them. Columns:
     scenario, replicate, year, households, below, trap_share, trap_share_herding
     (share among households still herding).
     """
@@ -518,7 +533,7 @@ def share_figure(shares: pd.DataFrame):
         fig.add_trace(go.Scatter(x=g.index, y=g["mean"], name=str(scen), mode="lines"))
     thr = shares["threshold_sfu_per_person"].iloc[0]
     fig.update_layout(title=f"Share of households below the threshold ({thr:.1f} SFU/person; "
-                            "exited = 0)", xaxis_title="simulated year",
+                            "not herding = 0)", xaxis_title="simulated year",
                       yaxis_title="trap share (mean over replicates)", yaxis_tickformat=".0%",
                       width=900, height=450, template="plotly_white")
     return fig
@@ -537,7 +552,7 @@ def read_panel(results_dir: Path) -> pd.DataFrame:
     # scenario and replicate may be absent (a single run's panel)
     required = [c for c in PANEL_COLUMNS if c not in ("scenario", "replicate")]
     return read_results_table(results_dir, "panel.parquet", TrapError, columns=required,
-                              read_columns=PANEL_COLUMNS,
+                              read_columns=(*PANEL_COLUMNS, ID_COLUMN),
                               redo="run the batch again with --household-panel F (F > 0)")
 
 

@@ -362,7 +362,7 @@ def baseline_panel(replicates: int, seed: int, progress: bool) -> pd.DataFrame:
     from model.scenario import load_scenario
 
     scen = load_scenario("baseline")
-    columns = [*trap.PANEL_COLUMNS, *SPECIES]
+    columns = [*trap.PANEL_COLUMNS, trap.ID_COLUMN, *SPECIES]
     with tempfile.TemporaryDirectory(prefix="herdtrap-validate-batch-") as tmp:
         try:
             from experiments.batch import run_batch
@@ -464,14 +464,19 @@ def trap_section(replicates: int, figs: Figures, seed: int,
     est = ests[ref]
     log_est = trap.estimate(trap.transitions(panel), scenario=ref, n_boot=100, seed=seed,
                             measure="log")
-    n_hh = panel.groupby("replicate")["household"].nunique().max()
+    # households at the start (the table grows with demography: households founded
+    # during the run are in the panel too)
+    n_hh = int(panel[panel["year"] == panel["year"].min()].groupby("replicate").size().max())
+    n_all = int(panel.groupby("replicate")[trap.ID_COLUMN].nunique().max())
     years = int(panel["year"].max() - panel["year"].min())
     L = [
         "## 3. The poverty-trap threshold",
         "",
         f"`herdtrap trap DIR` on a baseline batch ({replicates} replicates × {n_hh:,} households "
-        f"× {years} years, stochastic winters, every household in the panel). h = herd in sheep "
-        "units per person, exited households h = 0 (absorbing; transitions into exit included). "
+        f"× {years} years, stochastic winters, every household in the panel: up to {n_all:,} per "
+        "replicate with those founded during the run, followed by household id). h = herd in "
+        "sheep units per person, households not herding h = 0 (transitions into exit included, "
+        "none from a household not herding). "
         "E[h(t+1) | h(t)] is estimated by binned local-linear kernel regression of the growth "
         "of 1 + h on log(1 + h) (bandwidth 0.3), equilibria are its crossings with the 45° "
         "line (Lybbert et al. 2004). Nothing in the dynamics tests a herd threshold: households "
@@ -533,8 +538,8 @@ def trap_section(replicates: int, figs: Figures, seed: int,
     if len(shares):
         agg = shares.groupby("year")["trap_share"].agg(["mean", "min", "max"])
         picks = [y for y in (0, 1, 5, 10, 20, 30) if y in agg.index]
-        L += [f"Trap share (households below {est.threshold['h']:.1f} SFU/person, exited "
-              "counted as 0; mean and range over replicates) — `trap.trap_share(panel, "
+        L += [f"Trap share (households living in the region below {est.threshold['h']:.1f} "
+              "SFU/person, those not herding counted as 0; mean and range over replicates) — `trap.trap_share(panel, "
               "threshold)` gives it for any batch:", "",
               "| simulated year | " + " | ".join(str(y) for y in picks) + " |",
               "|---" * (1 + len(picks)) + "|",

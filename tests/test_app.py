@@ -148,6 +148,113 @@ def test_persistent_asset_poverty_is_a_subset_of_asset_poverty(stepped_model):
     assert (pap <= ts.loc[pap.index] + 1e-12).all()
 
 
+# ----------------------------------------------------------------------------- a growing table
+
+
+@pytest.fixture(scope="module")
+def grown_model() -> AppModel:
+    """Eight years of the status quo: households are founded and dissolved, the table
+    grows and a freed slot is taken by a new household."""
+    m = AppModel(households=300, years=8, policies=appmodel.scenario_policies("status_quo"))
+    m.run()
+    assert m.households.n > 300
+    return m
+
+
+def test_inspector_follows_a_household_by_id_from_its_founding(grown_model):
+    from experiments.webapp.explore import household_status
+
+    m, hh = grown_model, grown_model.households
+    slot = int(np.flatnonzero(hh.alive & (hh.formed_year > 0))[-1])
+    hid, parent = int(hh.hid[slot]), int(hh.parent_hid[slot])
+    d = m.household_seasons(hid)
+    # founded in the spring of its year: its record starts there, not at the start
+    assert d["time"][0] == hh.formed_year[slot] - 0.75
+    assert d["time"][-1] == m.years and d["herd_sfu"][-1] == pytest.approx(hh.herd_sfu[slot])
+    assert f"from household {parent}" in household_status(m, hid)
+    fig = figures.household_figure(m, hid)
+    assert fig["data"][0]["x"][0] == d["time"][0]
+
+
+def test_inspector_of_a_dissolved_household_stops_where_its_slot_was_reused(grown_model):
+    from experiments.webapp.explore import household_status
+
+    m = grown_model
+    log = m.season_log
+    ids = np.concatenate(log.hid)
+    gone = np.setdiff1d(ids[ids >= 0], log.hid[-1])
+    assert gone.size, "no household dissolved in 8 years"
+    reused = None
+    for hid in gone:
+        slot, last = m.slot_of(int(hid))
+        if log.hid[-1][slot] >= 0:
+            reused = int(hid), slot, last
+            break
+    assert reused, "no freed slot was reused"
+    hid, slot, last = reused
+    d = m.household_seasons(hid)
+    successor = m.household_seasons(int(log.hid[-1][slot]))
+    assert d["time"][-1] == log.time[last] < successor["time"][0]
+    assert "dissolved" in household_status(m, hid)
+
+
+def test_season_payments_add_up_to_every_households_yearly_transfers(grown_model):
+    """Transfers and payouts received each season sum, per household, to what the yearly
+    panel records for it, also in a year it was founded and in a reused slot."""
+    m = grown_model
+    log = m.season_log
+    checked = 0
+    for y in range(1, m.years + 1):
+        rec = m._panel[y]
+        hid = np.where(rec["alive"], rec["hid"], -1)
+        total = np.zeros(hid.size)
+        for t in range(4 * y - 3, 4 * y + 1):
+            h, paid = log.hid[t], log.paid[t]
+            k = min(h.size, hid.size)
+            total[:k] += np.where(h[:k] == hid[:k], paid[:k], 0.0)
+        live = hid >= 0
+        np.testing.assert_allclose(total[live], rec["transfers"][live], rtol=1e-4, atol=0.05)
+        checked += int((rec["transfers"][live] > 0).sum())
+    assert checked > 100
+
+
+def test_outcomes_figure_counts_herding_households_entries_and_exits(grown_model):
+    m = grown_model
+    fig = figures.outcomes_figure(m)
+    ts = m.metrics()
+    herding = next(t for t in fig["data"] if t["name"].startswith("herding households"))
+    at_year_end = np.asarray(herding["y"])[4 * ts["year"].to_numpy()]
+    np.testing.assert_array_equal(at_year_end, ts["herding_households"].to_numpy())
+    year_ends = next(t for t in fig["data"] if t.get("hovertemplate", "").endswith(
+        "<extra>demography</extra>"))
+    shown = np.asarray(year_ends["customdata"])
+    np.testing.assert_array_equal(shown[:, 1], ts["entries"].to_numpy())
+    np.testing.assert_array_equal(shown[:, 2], ts["exits"].to_numpy())
+    assert shown[:, 3].sum() > 0  # households were founded
+    go.Figure(fig)
+
+
+def test_pick_finds_a_living_household_that_fell_into_asset_poverty(grown_model):
+    from experiments.webapp.explore import _pick
+
+    m = grown_model
+    hid = _pick(m, "fell in")
+    assert hid in set(m.season_log.hid[-1].tolist())
+    d = m.household_seasons(hid)
+    per_person = d["herd_sfu"] / np.maximum(d["persons"], 1)
+    line = m.p["metrics.asset_poverty_line"]
+    assert per_person[0] >= line > per_person[-1]
+
+
+def test_views_count_only_households_living_in_the_region(grown_model):
+    m, hh = grown_model, grown_model.households
+    assert (~hh.alive).any(), "no empty slot to leave out"
+    herding, _, _ = figures.soum_values(m, "still herding")
+    count = np.bincount(hh.soum[hh.alive], minlength=m.n_soums)
+    assert np.average(herding, weights=count) == pytest.approx(m.metrics()["herding_share"].iloc[-1])
+    assert m.season_log.asset_poor[-1] == pytest.approx(m.metrics()["asset_poverty"].iloc[-1])
+
+
 # ----------------------------------------------------------------------------- Explore page
 
 

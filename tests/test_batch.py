@@ -127,14 +127,33 @@ def test_batch_runs_on_a_dask_cluster_given_by_its_scheduler_address(reference, 
 
 
 def test_household_panel_follows_the_same_households(scenarios, tmp_path):
+    """The panel is a sample of household ids: the same households in every scenario of
+    a replicate, each in the years it lives in the region, households founded during
+    the run included."""
     out = tmp_path / "panel"
     run_batch(scenarios, 2, out, backend="sequential", panel_fraction=0.1, progress=False)
     panel = pd.read_parquet(out / "panel.parquet")
-    assert {"scenario", "replicate", "year", "household", "herd_sfu", "cash_kmnt", "debt_kmnt",
-            "herding", "transfers_kmnt"} <= set(panel.columns)
-    per_run = panel.groupby(["scenario", "replicate", "year"])["household"].apply(tuple)
-    assert per_run.nunique() == 1  # same slots in every scenario, replicate and year
-    assert len(per_run.iloc[0]) == 30  # 10% of 300 households
+    assert {"scenario", "replicate", "year", "household", "hid", "herd_sfu", "cash_kmnt",
+            "debt_kmnt", "herding", "transfers_kmnt"} <= set(panel.columns)
+    per_run = panel.groupby(["scenario", "replicate", "year"])["hid"].apply(tuple)
+    per_run = per_run.unstack("scenario")
+    assert (per_run.nunique(axis=1) == 1).all()  # same households in every scenario
+    assert (panel["hid"] % 10 == 0).all()
+    start = panel[panel["year"] == 0].groupby(["scenario", "replicate"]).size()
+    assert (start == 30).all()  # 10% of 300 households
+    # households founded during the run join the sample ...
+    assert (panel["hid"] >= 300).any()
+    # ... and a sampled household's slot is its own for as long as it lives
+    slots = panel.groupby(["scenario", "replicate", "hid"])["household"].nunique()
+    assert (slots == 1).all()
+    # every sampled household living in the region is there: the full panel agrees
+    full = tmp_path / "full"
+    run_batch(scenarios[:1], 1, full, backend="sequential", panel_fraction=1.0, progress=False)
+    everyone = pd.read_parquet(full / "panel.parquet")
+    mine = panel[(panel["scenario"] == scenarios[0].name) & (panel["replicate"] == 0)]
+    expected = everyone[everyone["hid"] % 10 == 0]
+    assert sorted(zip(mine["year"], mine["hid"], strict=True)) == sorted(
+        zip(expected["year"], expected["hid"], strict=True))
     assert json.loads((out / "manifest.json").read_text())["household_panel_fraction"] == 0.1
 
 

@@ -100,12 +100,15 @@ def _per_run(batch: Path, scenario: str, outcome: str, year: int) -> pd.Series:
     runs = runs[(runs["scenario"] == scenario) & (runs["status"] == "ok")].set_index("replicate")
     ts = pd.read_parquet(batch / "timeseries.parquet")
     ts = ts[(ts["scenario"] == scenario) & (ts["year"] <= year)]
+    # households living in the region each year (the table grows with demography)
+    hh_years = ts.groupby("replicate")["households"].sum()
+    assert (hh_years != HOUSEHOLDS * year).any()  # the population did change
     if year == YEARS:  # the horizon: runs.parquet
         return {
             "poverty_headcount": runs["poverty_headcount_final"] * 100,
             "asset_poverty": runs["asset_poverty_final"] * 100,
             "herding_share": runs["herding_share_final"] * 100,
-            "exits": runs["exits_total"] / HOUSEHOLDS * 100,
+            "exits": runs["exits_total"] / (hh_years / year) * 100,
             "fiscal_cost": runs["fiscal_cost_per_household_year"] * 1000,  # kMNT -> MNT
         }[outcome]
     at = ts[ts["year"] == year].set_index("replicate")
@@ -114,8 +117,8 @@ def _per_run(batch: Path, scenario: str, outcome: str, year: int) -> pd.Series:
         "poverty_headcount": at["poverty_headcount"] * 100,
         "asset_poverty": at["asset_poverty"] * 100,
         "herding_share": at["herding_share"] * 100,
-        "exits": by["exits"].sum() / HOUSEHOLDS * 100,
-        "fiscal_cost": by["fiscal_cost"].sum() / (HOUSEHOLDS * year) * 1000,
+        "exits": by["exits"].sum() / (hh_years / year) * 100,
+        "fiscal_cost": by["fiscal_cost"].sum() / hh_years * 1000,
     }[outcome]
 
 

@@ -99,8 +99,11 @@ def test_compare_prints_a_table_and_writes_a_self_contained_report(batch_dir, ca
     assert not re.findall(r"<link[^>]*href=\"http", html)
 
 
-def test_cost_effectiveness_divides_cost_by_poverty_reduction(tmp_path):
-    """A hand-made batch folder: costs and poverty known exactly."""
+@pytest.mark.parametrize("grown", [False, True])
+def test_cost_effectiveness_divides_cost_by_poverty_reduction(tmp_path, grown):
+    """A hand-made batch folder: costs and poverty known exactly. ``grown``: the runs
+    count the households living in the region each year (the table grew by 10%), and
+    the poverty-years and asset-poor households averted are counted over them."""
     n_hh, reps = 100, 5
     rng = np.random.default_rng(3)
     rows = []
@@ -112,6 +115,9 @@ def test_cost_effectiveness_divides_cost_by_poverty_reduction(tmp_path):
                          "error": None, "elapsed_s": 0.1,
                          "poverty_years_per_household": base_py - dpy,
                          "asset_poverty_final": base_ap - dap, "fiscal_cost_total": cost})
+            if grown:  # what experiments.runner.summarise writes: counts over N_y
+                rows[-1]["poverty_years_total"] = (base_py - dpy) * n_hh * 1.1
+                rows[-1]["asset_poor_households_final"] = (base_ap - dap) * n_hh * 1.1
     (tmp_path / "runs.parquet").write_bytes(b"")
     pd.DataFrame(rows).to_parquet(tmp_path / "runs.parquet")
     ts = pd.DataFrame([{"scenario": s, "replicate": r, "year": y, "poverty_headcount": 0.2,
@@ -126,17 +132,19 @@ def test_cost_effectiveness_divides_cost_by_poverty_reduction(tmp_path):
         "kind": "batch", "scenarios": scen, "scenario_order": list(scen), "replicates": reps}))
     costs = compare(tmp_path).costs.set_index("scenario")
     cash = costs.loc["cash"]
+    g = 1.1 if grown else 1.0
     assert cash["extra_fiscal_cost_kmnt"] == pytest.approx(1020.0)
-    assert cash["poverty_years_averted"] == pytest.approx(0.5 * n_hh)
-    assert cash["asset_poor_households_averted"] == pytest.approx(0.02 * n_hh)
-    assert cash["cost_per_poverty_year_averted_kmnt"] == pytest.approx(1020.0 / 50)
-    assert cash["cost_per_household_out_of_asset_poverty_kmnt"] == pytest.approx(1020.0 / 2)
-    assert cash["cost_per_poverty_year_ci_low"] <= 1020 / 50 <= cash["cost_per_poverty_year_ci_high"]
+    assert cash["poverty_years_averted"] == pytest.approx(0.5 * n_hh * g)
+    assert cash["asset_poor_households_averted"] == pytest.approx(0.02 * n_hh * g)
+    assert cash["cost_per_poverty_year_averted_kmnt"] == pytest.approx(1020.0 / 50 / g)
+    assert cash["cost_per_household_out_of_asset_poverty_kmnt"] == pytest.approx(1020.0 / 2 / g)
+    assert (cash["cost_per_poverty_year_ci_low"] <= 1020 / 50 / g
+            <= cash["cost_per_poverty_year_ci_high"])
     useless = costs.loc["useless"]
     assert math.isnan(useless["cost_per_poverty_year_averted_kmnt"])
     assert "no poverty-years averted" in useless["note"]
     out = (tmp_path / "compare" / "summary.txt").read_text()
-    assert "n/a" in out and "20 [" in out
+    assert "n/a" in out and f"{1020 / 50 / g:,.0f} [" in out
 
 
 @pytest.mark.parametrize("case", ["no_folder", "unfinished", "unknown_baseline"])

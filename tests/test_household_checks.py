@@ -22,6 +22,9 @@ def test_insured_herds_are_larger_one_to_three_years_after_the_2010_dzud(event_s
     the dzud's payouts arrive (year 0, right after the winter: no payout yet)."""
     t = event_study.table.set_index("years_after_dzud")
     assert event_study.insured > 30
+    # the insured are followed by id: a few dissolve over the years and drop out
+    assert (t["insured_followed"] <= event_study.insured).all()
+    assert t["insured_followed"].iloc[-1] > 0.9 * event_study.insured
     for k in (1, 2, 3):
         assert t.loc[k, "ci_low"] > 0, t
     assert abs(t.loc[0, "herd_difference_sfu"]) < 0.2 * t.loc[1, "herd_difference_sfu"], t

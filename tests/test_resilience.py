@@ -47,6 +47,8 @@ def test_model_households_have_every_pillar_variable(rima_run):
         assert set(variables) <= set(panel.columns)
     assert panel["dzud_loss"].mean() > 0.1  # the 2009/10 winter hit hard
     assert (panel["ac_species_diversity"].between(0, 1)).all()
+    # one row per household living in the region before the dzud, followed by its id
+    assert not panel.duplicated(["replicate", "hid"]).any()
 
 
 def test_pre_dzud_index_predicts_recovery(rima_run):

@@ -85,6 +85,17 @@ def test_transitions_treat_exit_as_absorbing_zero():
     assert len(t[t["household"] == 1]) == 2
 
 
+def test_transitions_follow_household_ids_not_slots():
+    """Slot 0 holds household 0 until it dissolves after year 1; from year 2 it holds the
+    new household 7. No transition joins the two; household 7's own years count."""
+    panel = pd.DataFrame({
+        "year": [0, 1, 2, 3], "household": [0, 0, 0, 0], "hid": [0, 0, 7, 7],
+        "herd_sfu": [40.0, 36.0, 4.0, 8.0], "persons": [4, 4, 2, 2], "herding": True})
+    t = trap.transitions(panel)
+    assert list(zip(t["household"], t["h"], t["h_next"], strict=True)) == [
+        (0, 10.0, 9.0), (7, 2.0, 4.0)]
+
+
 def test_trap_share_counts_exited_households_as_below():
     panel = pd.DataFrame({
         "scenario": "a", "replicate": 0, "year": [1, 1, 1, 1],

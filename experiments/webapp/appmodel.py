@@ -8,6 +8,12 @@ climate regime, parameter overrides and policies) and otherwise behaves like
 ``HerdtrapModel``. After each step it keeps a small per-season record
 (:class:`SeasonLog`) so that the views can move every season, not only at the
 end of each year when ``model.metrics()`` gets a row.
+
+The household table grows during a run (model/processes/demography.py): households
+founded by young adults take new or freed slots, and a slot of a dissolved household
+can later hold another one. Every per-slot record here therefore keeps the household
+id (``hid``) next to the values, and the views follow a household by its id, never by
+a slot index across time.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from model.model import HerdtrapModel
 from model.parameters import Param, parameter_table
 from model.scenario import SCENARIO_DIR, Scenario, build_scenario, load_scenario
 from model.schedule import SEASONS
+from model.species import to_sfu
 
 #: App control name -> dotted parameter name: the key parameters shown as sliders.
 KEY_PARAMETERS: dict[str, str] = {
@@ -230,10 +237,14 @@ def make_scenario(
 class SeasonLog:
     """Per-season snapshots (index 0 = initial state), for views that move every season.
 
-    ``herd_sfu``, ``cash``, ``debt``: (seasons + 1, N); ``paid``: (seasons + 1, N) cash
-    from transfers and insurance payouts received in that season (kMNT);
-    ``stock``: (seasons + 1, 5) head by species; ``time``: fractional years;
-    ``asset_poor``: share of households below the asset poverty line.
+    Per-slot lists hold one array per snapshot, of the table's length then (it grows
+    during a run): ``herd_sfu``, ``cash``, ``debt``, ``paid`` (cash from transfers and
+    insurance payouts received in that season, kMNT), ``herding``, ``persons`` and
+    ``hid`` (the household id in the slot, -1 if the slot holds no household; a slot
+    holds one household for that household's whole life). ``stock``: (5,) head by
+    species; ``time``: fractional years; ``asset_poor``: share of the households living
+    in the region below the asset poverty line; ``households``: how many live there,
+    ``herding_households``: how many of them herd.
     """
 
     time: list[float] = field(default_factory=list)
@@ -243,8 +254,12 @@ class SeasonLog:
     debt: list[np.ndarray] = field(default_factory=list)
     paid: list[np.ndarray] = field(default_factory=list)
     herding: list[np.ndarray] = field(default_factory=list)
+    persons: list[np.ndarray] = field(default_factory=list)
+    hid: list[np.ndarray] = field(default_factory=list)
     stock: list[np.ndarray] = field(default_factory=list)
     asset_poor: list[float] = field(default_factory=list)
+    households: list[int] = field(default_factory=list)
+    herding_households: list[int] = field(default_factory=list)
 
 
 class AppModel(HerdtrapModel):
@@ -313,6 +328,7 @@ class AppModel(HerdtrapModel):
         #: Tables derived from the model's yearly outputs, rebuilt once a year (see _per_year).
         self.app_cache: dict[str, tuple[int, Any]] = {}
         self._paid_before = np.zeros(hh.n)
+        self._paid_hid = np.where(hh.alive, hh.hid, -1)
         self._log_season()
 
     def step(self) -> None:
@@ -339,26 +355,40 @@ class AppModel(HerdtrapModel):
         """``metrics()`` (one row per completed year), rebuilt once a year. Do not modify."""
         return self._per_year("metrics", self.metrics)
 
-    def panel_per_person(self) -> tuple[np.ndarray, np.ndarray]:
-        """(herd SFU per person, herding) of the yearly panel, each (years + 1, panel)."""
-        def build() -> tuple[np.ndarray, np.ndarray]:
-            if self.panel_rows.size == 0:
-                return np.zeros((0, 0)), np.zeros((0, 0), dtype=bool)
-            persons = np.maximum(self.households.persons[self.panel_rows], 1)
-            return self.panel_herd_sfu / persons, self.panel_herding
+    def panel_years(self) -> list[dict[str, np.ndarray]]:
+        """Per recorded year (0 = initial): ``hid`` (-1 = no household in the slot),
+        ``herding`` and ``per_person`` (herd SFU per member that year) of every panel slot.
+
+        Slots and their number change from year to year (households founded during the
+        run get new slots; a freed slot can hold another household later); within a
+        household's life its slot is fixed, so the same slot with the same ``hid`` in
+        two years is the same household.
+        """
+        def build() -> list[dict[str, np.ndarray]]:
+            out = []
+            for rec in self._panel:
+                persons = np.maximum(rec["persons"], 1)
+                out.append({"hid": np.where(rec["alive"], rec["hid"], -1),
+                            "herding": rec["herding"] & rec["alive"],
+                            "per_person": to_sfu(rec["herd"]) / persons})
+            return out
         return self._per_year("panel", build)
 
     def trap_share(self, threshold: float) -> tuple[np.ndarray, np.ndarray]:
-        """(years 1.., share of panel households below ``threshold`` SFU/person each year).
+        """(years 1.., share of the households living in the region each year below
+        ``threshold`` SFU/person).
 
-        As :func:`experiments.trap.trap_share`: households that left herding count as 0.
+        As :func:`experiments.trap.trap_share`: households without a herd (they left
+        herding, or were founded without animals) count as 0; households founded during
+        the run count from their first year, dissolved ones no longer count.
         """
         def build() -> tuple[np.ndarray, np.ndarray]:
-            h, herding = self.panel_per_person()
-            if h.shape[0] < 2:
+            recs = self.panel_years()
+            if len(recs) < 2:
                 return np.zeros(0, dtype=int), np.zeros(0)
-            below = np.where(herding, h, 0.0) < threshold
-            return np.arange(1, h.shape[0]), below[1:].mean(axis=1)
+            share = [float((np.where(r["herding"], r["per_person"], 0.0)
+                            < threshold)[r["hid"] >= 0].mean()) for r in recs[1:]]
+            return np.arange(1, len(recs)), np.asarray(share)
         return self._per_year(f"trap {threshold!r}", build)
 
     def last_winter_soum_mortality(self) -> np.ndarray | None:
@@ -384,6 +414,7 @@ class AppModel(HerdtrapModel):
     def _log_season(self) -> None:
         hh = self.households
         log = self.season_log
+        hid = np.where(hh.alive, hh.hid, -1)
         received = hh.income_year[:, _I_TRANSFERS] + hh.income_year[:, _I_INSURANCE]
         # income_year is reset at the end of each year (after winter): take differences
         # within a year, and the whole year-to-date value in the first season of a year.
@@ -393,24 +424,77 @@ class AppModel(HerdtrapModel):
             last = getattr(self, "last_year", None)
             if last is not None:
                 inc = last["income"]
-                received_end = inc[:, _I_TRANSFERS] + inc[:, _I_INSURANCE]
-                paid = received_end - self._paid_before
+                received = inc[:, _I_TRANSFERS] + inc[:, _I_INSURANCE]
             else:  # pragma: no cover - last_year always exists after a winter
-                paid = np.zeros(hh.n)
+                received = np.zeros(hh.n)
+            # (the table changes only in spring, so last year's arrays have its length)
+            received = np.pad(received, (0, max(hh.n - received.size, 0)))[:hh.n]
+        # What the household in each slot had received before this season: the table may
+        # have grown (new slots) or a slot may hold another household since (0 for both).
+        before = np.zeros(received.size)
+        k = min(received.size, self._paid_before.size)
+        same = self._paid_hid[:k] == hid[:k]
+        before[:k] = np.where(same, self._paid_before[:k], 0.0)
+        paid = received - before
+        if just_reset:
             self._paid_before = np.zeros(hh.n)
         else:
-            paid = received - self._paid_before
             self._paid_before = received.copy()
+        self._paid_hid = hid
         log.time.append(self._t / 4.0)
         log.label.append(self.last_season_label())
         log.herd_sfu.append(hh.herd_sfu.astype(np.float32))
         log.cash.append(hh.cash.astype(np.float32))
         log.debt.append(hh.debt.astype(np.float32))
-        log.paid.append(np.maximum(paid, 0.0).astype(np.float32))
-        log.herding.append(hh.herding.copy())
+        log.paid.append(np.where(hid >= 0, np.maximum(paid, 0.0), 0.0).astype(np.float32))
+        log.herding.append(hh.herding & hh.alive)
+        log.persons.append(hh.persons.astype(np.int16))
+        log.hid.append(hid)
         log.stock.append(hh.herd.sum(axis=0))
         line = self.p["metrics.asset_poverty_line"]
-        log.asset_poor.append(float((hh.herd_sfu / np.maximum(hh.persons, 1) < line).mean()))
+        live = hh.alive
+        log.households.append(int(live.sum()))
+        log.herding_households.append(int((hh.herding & live).sum()))
+        log.asset_poor.append(float((hh.herd_sfu[live] / np.maximum(hh.persons[live], 1)
+                                     < line).mean()) if live.any() else 0.0)
+
+    # ---------------------------------------------------------- households by id
+    def slot_of(self, hid: int) -> tuple[int, int]:
+        """(slot, last season index) of household ``hid`` in the season log; (-1, -1) if
+        it never lived in the region. A household keeps its slot for its whole life."""
+        log = self.season_log
+        for t in range(len(log.hid) - 1, -1, -1):
+            where = np.flatnonzero(log.hid[t] == hid)
+            if where.size:
+                return int(where[0]), t
+        return -1, -1
+
+    def household_seasons(self, hid: int) -> dict[str, np.ndarray]:
+        """Season log of one household (its seasons only): time, herd_sfu, cash, debt,
+        paid, persons, herding; empty arrays if ``hid`` never lived in the region."""
+        log = self.season_log
+        slot, _ = self.slot_of(hid)
+        keys = ("herd_sfu", "cash", "debt", "paid", "persons", "herding")
+        if slot < 0:
+            return {"time": np.zeros(0), **{k: np.zeros(0) for k in keys}}
+        seasons = [t for t, h in enumerate(log.hid) if slot < h.size and h[slot] == hid]
+        out = {"time": np.asarray(log.time)[seasons]}
+        for k in keys:
+            col = getattr(log, k)
+            out[k] = np.array([col[t][slot] for t in seasons])
+        return out
+
+    def season_matrix(self, key: str) -> np.ndarray:
+        """(seasons + 1, slots now) of a season-log column for the households living in
+        the region now, NaN in the seasons before the household was founded (its slot
+        was empty, or held another household)."""
+        log = self.season_log
+        cur = log.hid[-1]
+        out = np.full((len(log.hid), cur.size), np.nan)
+        for t, (h, x) in enumerate(zip(log.hid, getattr(log, key), strict=True)):
+            k = h.size
+            out[t, :k] = np.where((h == cur[:k]) & (cur[:k] >= 0), x, np.nan)
+        return out
 
 
 def results_root() -> Path:

@@ -137,29 +137,65 @@ def SoumView(model: AppModel, tick: int = 0, threshold: dict | None = None):
 
 
 def _pick(model: AppModel, how: str) -> int:
-    """A household to inspect: one that fell in, climbed out, or the poorest now."""
-    log = model.season_log
-    persons = np.maximum(model.households.persons, 1)
+    """A household (id) living in the region now to inspect: one that fell in, climbed
+    out, or the poorest herder now (-1 if none). "fell in" and "climbed out" compare the
+    household with itself since its first season in the run."""
     line = model.p["metrics.asset_poverty_line"]
-    herd = np.array(log.herd_sfu) / persons  # (seasons + 1, N)
-    poor = herd < line
+    herd = model.season_matrix("herd_sfu") / np.maximum(model.season_matrix("persons"), 1)
+    hid = model.season_log.hid[-1]
+    live = hid >= 0
+    if not live.any():
+        return -1
+    herd, hid = herd[:, live], hid[live]
+    seen = np.isfinite(herd)
+    first = herd[seen.argmax(axis=0), np.arange(herd.shape[1])]
+    last = herd[-1]
+    poor_first, poor_last = first < line, last < line
     if how == "fell in":
-        score = np.where(~poor[0] & poor[-1], herd[0] - herd[-1], -np.inf)
+        score = np.where(~poor_first & poor_last, first - last, -np.inf)
     elif how == "climbed out":
-        score = np.where(poor.any(axis=0) & ~poor[-1], herd[-1] - herd.min(axis=0), -np.inf)
+        lowest = np.nanmin(herd, axis=0)
+        score = np.where((lowest < line) & ~poor_last, last - lowest, -np.inf)
     else:  # poorest herder
-        score = np.where(model.households.herding, -herd[-1], -np.inf)
+        score = np.where(model.season_log.herding[-1][live], -last, -np.inf)
     if not np.isfinite(score).any():
         return -1
-    return int(np.argmax(score))
+    return int(hid[np.argmax(score)])
+
+
+def household_status(model: AppModel, hid: int) -> str:
+    """One line on household ``hid``: where it lives, members, herding, herd, money,
+    and when it was founded or dissolved."""
+    hh = model.households
+    slot, last = model.slot_of(hid)
+    if slot < 0:
+        return f"household {hid} has not lived in the region in this run"
+    alive_now = last == len(model.season_log.hid) - 1
+    origin = ""
+    if hh.hid[slot] == hid and hh.formed_year[slot] > 0:
+        origin = f" · founded in year {hh.formed_year[slot]} from household {hh.parent_hid[slot]}"
+    if not alive_now:
+        return (f"household {hid} dissolved (no member of working age left) after "
+                f"{model.season_log.label[last]}")
+    soum = model.region.soum_names[hh.soum[slot]]
+    if hh.herding[slot]:
+        status = "herding"
+    elif hh.exit_year[slot] >= 0:
+        status = f"left herding in year {hh.exit_year[slot]}"
+    else:
+        status = "not herding (founded without animals)"
+    return (f"{soum} soum, {model.region.aimags[hh.aimag[slot]]} · {int(hh.persons[slot])} "
+            f"persons ({int(hh.children_0_5[slot] + hh.children_6_17[slot])} children) · "
+            f"{status} · herd {hh.herd_sfu[slot]:.0f} SFU, cash {hh.cash[slot]:,.0f} kMNT, "
+            f"debt {hh.debt[slot]:,.0f} kMNT{origin}")
 
 
 @solara.component
 def HouseholdView(model: AppModel, tick: int = 0, threshold: dict | None = None):
     chosen, set_chosen = solara.use_state(0)
     note, set_note = solara.use_state("")
-    n = model.households.n
-    i = min(max(int(chosen), 0), n - 1)
+    top = int(model.next_hid) - 1  # household ids 0..top (founded households get new ids)
+    hid = min(max(int(chosen), 0), top)
 
     def pick(how: str) -> None:
         j = _pick(model, how)
@@ -169,24 +205,16 @@ def HouseholdView(model: AppModel, tick: int = 0, threshold: dict | None = None)
             set_note("")
             set_chosen(j)
 
-    hh = model.households
     with solara.Column(gap="2px") as col:
         with solara.Row(gap="6px", style={"align-items": "center", "flex-wrap": "wrap"}):
-            solara.InputInt(label=f"household (0-{n - 1})", value=i, on_value=set_chosen,
-                            style={"max-width": "130px"})
+            solara.InputInt(label=f"household id (0-{top})", value=hid, on_value=set_chosen,
+                            style={"max-width": "140px"})
             for how in ("fell in", "climbed out", "poorest"):
                 solara.Button(how, on_click=lambda how=how: pick(how), outlined=True, small=True)
             if note:
                 solara.Text(note, style={"color": "#a00", "font-size": "12px"})
-        soum = model.region.soum_names[hh.soum[i]]
-        status = "herding" if hh.herding[i] else f"left herding in year {hh.exit_year[i]}"
-        solara.Text(
-            f"{soum} soum, {model.region.aimags[hh.aimag[i]]} · {int(hh.persons[i])} persons "
-            f"({int(hh.children_0_5[i] + hh.children_6_17[i])} children) · {status} · "
-            f"herd {hh.herd_sfu[i]:.0f} SFU, cash {hh.cash[i]:,.0f} kMNT, debt {hh.debt[i]:,.0f} kMNT",
-            style={"font-size": "12px"},
-        )
-        Plot(figures.household_figure(model, i))
+        solara.Text(household_status(model, hid), style={"font-size": "12px"})
+        Plot(figures.household_figure(model, hid))
     return col
 
 
@@ -243,6 +271,13 @@ def StatusCard(model: solara.Reactive[AppModel], policies: solara.Reactive[dict]
                 f"<b>{last['herding_share']:.0%}</b>, fiscal cost so far "
                 f"<b>{ts['fiscal_cost'].sum() / 1e6:,.2f} bn MNT</b>"
             ), style={"font-size": "13px"})
+            if "households" in ts:
+                solara.Text(
+                    f"Households: {int(last['households']):,} ({int(last['herding_households']):,} "
+                    f"herding); this year {int(last['households_formed'])} founded, "
+                    f"{int(last['households_dissolved'])} dissolved, {int(last['entries'])} "
+                    f"entered and {int(last['exits'])} left herding",
+                    style={"font-size": "12px", "color": "#555"})
         active = ", ".join(sorted(m.settings["policies"])) or "none"
         solara.Text(f"Policies in this run: {active}", style={"font-size": "13px"})
         if policies.value != m.settings["policies"]:

@@ -46,6 +46,7 @@ OUTCOME_COLOURS = {
     "persistent_asset_poverty": "#17BECF",
     "herding_share": "#7F7F7F",
     "trap_share": "#9467BD",
+    "herding_households": "#8C6D31",
 }
 PROGRAMME_COLOURS = ["#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#B279A2",
                      "#FF9DA6", "#9D755D", "#BAB0AC", "#EECA3B"]
@@ -105,19 +106,32 @@ def _vline(x: float, colour: str, text: str) -> tuple[dict, dict]:
 
 
 def persistent_asset_poverty(model: AppModel, run_years: int = 3) -> pd.Series:
-    """Share of households asset-poor at the end of each of the last ``run_years`` years.
+    """Share of the households living in the region in a year that were asset-poor at
+    the end of it and of each of the ``run_years - 1`` years before; index = year.
 
-    From the model's yearly panel (all households up to 20,000); index = year.
+    From the model's yearly panel (all households up to 20,000), followed by household
+    id: households founded less than ``run_years`` years earlier count as not (yet)
+    persistently poor, so the share is never above that year's asset poverty.
     """
-    herd, _ = model.panel_per_person()  # (years recorded, panel), row 0 = initial
-    poor = herd < model.p["metrics.asset_poverty_line"]
-    if poor.shape[0] < run_years + 1:
+    recs = model.panel_years()  # row 0 = initial
+    if len(recs) < run_years + 1:
         return pd.Series(dtype=float)
-    run = np.ones_like(poor[run_years:])
-    for k in range(run_years):
-        run &= poor[run_years - k: poor.shape[0] - k]
-    years = np.arange(run_years, poor.shape[0])
-    return pd.Series(run.mean(axis=1), index=years)
+    line = model.p["metrics.asset_poverty_line"]
+    years, share = [], []
+    for y in range(run_years, len(recs)):
+        now = recs[y]
+        run = (now["per_person"] < line) & (now["hid"] >= 0)
+        for k in range(1, run_years):
+            past = recs[y - k]
+            m = min(past["hid"].size, run.size)
+            same = np.zeros(run.size, dtype=bool)
+            same[:m] = past["hid"][:m] == now["hid"][:m]
+            poor = np.zeros(run.size, dtype=bool)
+            poor[:m] = past["per_person"][:m] < line
+            run &= same & poor
+        years.append(y)
+        share.append(float(run.sum() / max((now["hid"] >= 0).sum(), 1)))
+    return pd.Series(share, index=years)
 
 
 def seasonal_asset_poverty(model: AppModel) -> np.ndarray:
@@ -127,7 +141,10 @@ def seasonal_asset_poverty(model: AppModel) -> np.ndarray:
 
 def outcomes_figure(model: AppModel, trap_threshold: float | None = None) -> Figure:
     """Poverty headcount, asset poverty, persistent asset poverty, herding share over time,
-    and the trap share (households below ``trap_threshold`` SFU/person) if one is given."""
+    the trap share (households below ``trap_threshold`` SFU/person) if one is given, and
+    on a second axis the demography: herding households each season and the year's
+    entries into herding (households founded with animals, returns), with exits,
+    households founded and dissolved in the hover text."""
     log = model.season_log
     traces: list[dict] = [{
         "type": "scatter", "x": log.time, "y": seasonal_asset_poverty(model),
@@ -163,14 +180,49 @@ def outcomes_figure(model: AppModel, trap_threshold: float | None = None) -> Fig
             "line": {"color": OUTCOME_COLOURS["trap_share"], "width": 2.5},
             "hovertemplate": "year %{x}: %{y:.1%}<extra>below the trap threshold</extra>",
         })
+    # demography, on the right axis: herding households each season, and at each year
+    # end (hover) the year's entries, exits, households founded and dissolved
+    herding = {"type": "scatter", "x": log.time, "y": log.herding_households, "yaxis": "y2",
+               "name": "herding households (right axis)", "mode": "lines",
+               "legendgroup": "demography", "customdata": log.households,
+               "line": {"color": OUTCOME_COLOURS["herding_households"], "width": 1.5},
+               "hovertemplate": "%{y:,.0f} herding of %{customdata:,.0f} households"
+                                "<extra>households</extra>"}
+    traces.append(herding)
+    if len(ts) and "entries" in ts:
+        ends = 4 * ts["year"].to_numpy()
+        flows = ts[["households", "entries", "exits", "households_formed",
+                    "households_dissolved"]].to_numpy().tolist()
+        traces.append({
+            "type": "scatter", "x": ts["year"].to_numpy(),
+            "y": np.asarray(log.herding_households)[ends], "yaxis": "y2", "mode": "markers",
+            "marker": {"color": OUTCOME_COLOURS["herding_households"], "size": 4},
+            "legendgroup": "demography", "showlegend": False, "customdata": flows,
+            "hovertemplate": "year %{x}: %{y:,.0f} herding of %{customdata[0]:,.0f} "
+                             "households<br>%{customdata[1]} entered herding (founded with "
+                             "animals, returned), %{customdata[2]} left<br>%{customdata[3]} "
+                             "households founded, %{customdata[4]} dissolved"
+                             "<extra>demography</extra>",
+        })
     title = "Poverty and assets over time"
     if not len(ts):
         title += "<br><sup>yearly values appear after the first winter</sup>"
+    top = _nice_ceiling(1.15 * max(log.households, default=1))
     return figure(
         traces, title,
         yaxis={"tickformat": ".0%", "range": [0, 1.02], "title": {"text": "share of households"}},
+        yaxis2={"overlaying": "y", "side": "right", "range": [0, top], "showgrid": False,
+                "title": {"text": "households"}, "tickformat": ",.0f"},
         xaxis={"title": {"text": "year"}, "range": [0, max(model.years, 1)]},
     )
+
+
+def _nice_ceiling(x: float) -> float:
+    """The smallest of 1, 2, 4, 5, 8 or 10 x 10^k at least ``x`` (the right axis shares the
+    left axis's ticks at 0, 1/2 and 1: these halve to round numbers)."""
+    x = max(float(x), 1.0)
+    k = 10.0 ** np.floor(np.log10(x))
+    return float(next(m * k for m in (1, 2, 4, 5, 8, 10) if m * k >= x))
 
 
 #: Bins of herd per person: 0.1 to 1000 SFU, log-spaced.
@@ -188,19 +240,23 @@ def herd_distribution_figure(model: AppModel, trap_threshold: float | None = Non
     """Histogram of herd per person (SFU, log scale) now and at the start, with the asset
     poverty line and, if given, the poverty-trap threshold (``trap_source`` names it)."""
     hh = model.households
+    live = hh.alive  # slots of dissolved households hold no one
     persons = np.maximum(hh.persons, 1)
     line = model.p["metrics.asset_poverty_line"]
     edges = HERD_EDGES
     centres = np.sqrt(edges[:-1] * edges[1:])
-    herding = hh.herding
+    herding = hh.herding & live
     per_person = hh.herd_sfu / persons
     now = _herd_bins(per_person[herding])
     start = model.app_cache.get("herd bins at start")
-    if start is None:
-        start = model.app_cache["herd bins at start"] = _herd_bins(model.initial.herd_sfu / persons)
+    if start is None:  # the initial households, from the season log's first snapshot
+        log = model.season_log
+        at0 = log.herding[0]
+        start = model.app_cache["herd bins at start"] = _herd_bins(
+            log.herd_sfu[0][at0] / np.maximum(log.persons[0][at0], 1))
     shape, note = _vline(line, "#D62728", f"asset poverty line {line:g} SFU/person ")
     shapes, notes = [shape], [note]
-    below = f"{(per_person < line).mean():.0%} below the line"
+    below = f"{(per_person[live] < line).mean():.0%} below the line"
     if trap_threshold:
         shape, note = _vline(trap_threshold, OUTCOME_COLOURS["trap_share"],
                              f"trap threshold {trap_threshold:.1f}" + (
@@ -208,20 +264,20 @@ def herd_distribution_figure(model: AppModel, trap_threshold: float | None = Non
         note.update(y=0.93)
         shapes.append(shape)
         notes.append(note)
-        trapped = (np.where(herding, per_person, 0.0) < trap_threshold).mean()
+        trapped = (np.where(herding, per_person, 0.0) < trap_threshold)[live].mean()
         below += f", {trapped:.0%} below the threshold"
-    exited = int((~herding).sum())
+    not_herding = int((live & ~herding).sum())
     traces = [
         {"type": "bar", "x": centres, "y": now, "width": np.diff(edges) * 0.92,
          "name": "now (herding households)", "marker": {"color": "#4C78A8"},
          "hovertemplate": "%{x:.1f} SFU/person: %{y} households<extra></extra>"},
-        {"type": "scatter", "x": centres, "y": start, "name": "at start", "mode": "lines",
+        {"type": "scatter", "x": centres, "y": start, "name": "at start (herding)", "mode": "lines",
          "line": {"color": "#999", "shape": "hvh"}, "hoverinfo": "skip"},
     ]
     return figure(
         traces,
         f"Herd sizes after {model.last_season_label()}<br><sup>{below} · "
-        f"{exited} left herding</sup>",
+        f"{not_herding:,} of {int(live.sum()):,} not herding</sup>",
         xaxis={"type": "log", "range": [-1, 3],
                "title": {"text": "herd per person (sheep forage units, log scale)"}},
         yaxis={"title": {"text": "households"}},
@@ -273,11 +329,13 @@ def soum_values(model: AppModel, view: str) -> tuple[np.ndarray, str, str]:
     if view == SOUM_VIEWS[0]:
         mortality = model.last_winter_soum_mortality()
         return (np.full(n, np.nan) if mortality is None else mortality), "SFU lost", "YlOrRd"
-    count = _soum_tiles(model)["households"]
+    live = hh.alive  # households living in the soum now (the table grows and shrinks)
+    count = np.maximum(np.bincount(hh.soum, weights=live, minlength=n), 1)
     if view == SOUM_VIEWS[1]:
-        poor = hh.herd_sfu / np.maximum(hh.persons, 1) < model.p["metrics.asset_poverty_line"]
+        poor = live & (hh.herd_sfu / np.maximum(hh.persons, 1) < model.p["metrics.asset_poverty_line"])
         return np.bincount(hh.soum, weights=poor, minlength=n) / count, "asset-poor", "Blues"
-    return np.bincount(hh.soum, weights=hh.herding, minlength=n) / count, "herding", "Greens"
+    herding = live & hh.herding
+    return np.bincount(hh.soum, weights=herding, minlength=n) / count, "herding", "Greens"
 
 
 def _soum_tiles(model: AppModel) -> dict[str, Any]:
@@ -289,8 +347,6 @@ def _soum_tiles(model: AppModel) -> dict[str, Any]:
             "soum": grid["soum"].to_numpy(), "col": grid["col"].to_numpy(),
             "row": grid["row"].to_numpy(), "names": grid["name"].tolist(),
             "aimags": grid["aimag"].tolist(), "short": [n[:8] for n in grid["name"]],
-            "households": np.maximum(np.bincount(model.households.soum,
-                                                 minlength=model.n_soums), 1),
             "labels": [{"x": -0.6, "y": g["row"].min() - 0.75, "text": f"<b>{aimag}</b>",
                         "showarrow": False, "xanchor": "left", "font": {"size": 11}}
                        for aimag, g in grid.groupby("aimag", sort=False)],
@@ -330,40 +386,40 @@ def soum_figure(model: AppModel, view: str = SOUM_VIEWS[0]) -> Figure:
     )
 
 
-def household_figure(model: AppModel, i: int) -> Figure:
-    """One household over time: herd, cash and debt, transfers and payouts (each season)."""
-    log = model.season_log
-    t = np.asarray(log.time)
-    herd = np.fromiter((h[i] for h in log.herd_sfu), float, len(t))
-    cash = np.fromiter((c[i] for c in log.cash), float, len(t)) / 1000.0
-    debt = np.fromiter((d[i] for d in log.debt), float, len(t)) / 1000.0
-    paid = np.fromiter((p[i] for p in log.paid), float, len(t)) / 1000.0
-    persons = max(int(model.households.persons[i]), 1)
-    line = model.p["metrics.asset_poverty_line"] * persons
+def household_figure(model: AppModel, hid: int) -> Figure:
+    """One household (by id) over its life: herd, cash and debt, transfers and payouts
+    each season, and the asset poverty line for its members of the time."""
+    d = model.household_seasons(hid)
+    t = d["time"]
+    line = model.p["metrics.asset_poverty_line"] * np.maximum(d["persons"], 1)
     traces = [
-        {"type": "scatter", "x": t, "y": herd, "name": "herd (SFU)",
+        {"type": "scatter", "x": t, "y": d["herd_sfu"], "name": "herd (SFU)", "mode": "lines",
          "line": {"color": "#54A24B", "width": 2.5},
          "hovertemplate": "%{y:.0f} SFU<extra>herd</extra>"},
-        {"type": "scatter", "x": t, "y": cash, "name": "cash", "line": {"color": "#4C78A8"},
-         "xaxis": "x2", "yaxis": "y2", "hovertemplate": "%{y:.2f} M MNT<extra>cash</extra>"},
-        {"type": "scatter", "x": t, "y": debt, "name": "debt", "line": {"color": "#D62728"},
-         "xaxis": "x2", "yaxis": "y2", "hovertemplate": "%{y:.2f} M MNT<extra>debt</extra>"},
-        {"type": "bar", "x": t, "y": paid, "name": "transfers + payouts", "width": 0.2,
-         "marker": {"color": "#F58518"}, "xaxis": "x2", "yaxis": "y2",
+        {"type": "scatter", "x": t, "y": line, "name": "asset poverty line (its members)",
+         "mode": "lines",
+         "line": {"color": "#D62728", "dash": "dash", "width": 1, "shape": "hv"},
+         "hovertemplate": "%{y:.0f} SFU<extra>asset poverty line</extra>"},
+        {"type": "scatter", "x": t, "y": d["cash"] / 1000.0, "name": "cash", "mode": "lines",
+         "line": {"color": "#4C78A8"}, "xaxis": "x2", "yaxis": "y2",
+         "hovertemplate": "%{y:.2f} M MNT<extra>cash</extra>"},
+        {"type": "scatter", "x": t, "y": d["debt"] / 1000.0, "name": "debt", "mode": "lines",
+         "line": {"color": "#D62728"}, "xaxis": "x2", "yaxis": "y2",
+         "hovertemplate": "%{y:.2f} M MNT<extra>debt</extra>"},
+        {"type": "bar", "x": t, "y": d["paid"] / 1000.0, "name": "transfers + payouts",
+         "width": 0.2, "marker": {"color": "#F58518"}, "xaxis": "x2", "yaxis": "y2",
          "hovertemplate": "%{y:.2f} M MNT<extra>received this season</extra>"},
     ]
-    xr = [0, max(model.years, 1)]
+    # from the household's first season (founded during the run: from its founding)
+    xr = [max(float(t[0]) - 0.25, 0.0) if t.size else 0.0, max(model.years, 1)]
     return figure(
-        traces, f"Household {i}: herd, cash and debt each season", height=HEIGHT - 20,
+        traces, f"Household {hid}: herd, cash and debt each season", height=HEIGHT - 20,
         xaxis={"range": xr, "anchor": "y", "matches": "x2", "showticklabels": False},
         yaxis={"domain": [0.55, 1.0], "title": {"text": "herd (SFU)"}, "rangemode": "tozero"},
         xaxis2={"range": xr, "anchor": "y2", "title": {"text": "year"}},
         yaxis2={"domain": [0.0, 0.47], "title": {"text": "million MNT"}},
-        shapes=[{"type": "line", "xref": "x domain", "x0": 0, "x1": 1, "yref": "y", "y0": line,
-                 "y1": line, "line": {"color": "#D62728", "dash": "dash", "width": 1}}],
-        annotations=[{"xref": "x domain", "x": 1, "yref": "y", "y": line, "showarrow": False,
-                      "text": "asset poverty line", "xanchor": "right", "yanchor": "bottom",
-                      "font": {"size": 10, "color": "#D62728"}}],
+        annotations=[_note(f"Household {hid} has not lived in the region in this run",
+                           visible=not t.size)],
     )
 
 
@@ -395,6 +451,7 @@ COMPARE_OUTCOMES = {
     "poverty_headcount": ("poverty headcount", ".1%"),
     "asset_poverty": ("asset poverty", ".1%"),
     "herding_share": ("still herding", ".1%"),
+    "herding_households": ("herding households", ",.0f"),
     "herd_sfu_median": ("median herd (SFU)", ",.0f"),
     "fiscal_cost": ("fiscal cost (bn MNT / year)", ",.2f"),
 }
