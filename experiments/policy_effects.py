@@ -105,7 +105,10 @@ def paired_effects(scenario: Scenario | str, *, replicates: int = 4, root_seed: 
         pol = HerdtrapModel(sc, seed=seed, create_agents=False).run()
         ref = HerdtrapModel(base, seed=run_seed_sequence(root_seed, r), create_agents=False).run()
         a, b = _household_outcomes(pol), _household_outcomes(ref)
-        ben = np.intersect1d(beneficiaries(pol, only), a.index.to_numpy())
+        # households in the outputs of both runs (a policy can bring a household that
+        # never herded into herding, and so into scope, in one run only)
+        ben = np.intersect1d(np.intersect1d(beneficiaries(pol, only), a.index.to_numpy()),
+                             b.index.to_numpy())
         n_ben.append(int(ben.size))
         if not ben.size:
             continue

@@ -103,7 +103,8 @@ def panel_rows(n: int, fraction: float) -> np.ndarray:
 
 
 def sampled_slots(model: HerdtrapModel, k: int) -> np.ndarray:
-    """Slots of the households in the panel sample now: living in the region, id a
+    """Slots of the households in the panel sample now: in scope (living in the region,
+    herding now or before; HouseholdState.in_scope), id a
     multiple of ``k``.
 
     The sample is a sample of household ids, not of slots or lineages: every household
@@ -113,7 +114,7 @@ def sampled_slots(model: HerdtrapModel, k: int) -> np.ndarray:
     sample holds the same households in all of them.
     """
     hh = model.households
-    return np.flatnonzero(hh.alive & (hh.hid % k == 0))
+    return np.flatnonzero(hh.in_scope & (hh.hid % k == 0))
 
 
 def simulate(
@@ -151,7 +152,7 @@ def simulate(
     hh = model.household_frame()
     # the final state of the households living in the region (slots of dissolved
     # households hold no one), with their ids
-    live = model.households.alive
+    live = model.households.in_scope
     hh.insert(1, "hid", model.households.hid)
     hh.insert(2, "formed_year", model.households.formed_year)
     hh.insert(3, "parent_hid", model.households.parent_hid)

@@ -72,6 +72,7 @@ class HouseholdState:
     contribution_years: np.ndarray = None  # float (N, MAX_MEMBERS), social-insurance record
     alive: np.ndarray = None  # bool: the slot holds a household (False once dissolved/left)
     vacant: np.ndarray = None  # bool: the slot was freed by a dissolution and can be reused
+    ever_herded: np.ndarray = None  # bool: herded at some time (the outputs' population)
     hid: np.ndarray = None  # int64, household id, unique over the run (slot ids are reused)
     formed_year: np.ndarray = None  # int, simulated year the household was formed (0 = initial)
     return_year: np.ndarray = None  # int, simulated year of the last return to herding, -1
@@ -82,6 +83,13 @@ class HouseholdState:
     @property
     def n(self) -> int:
         return self.soum.shape[0]
+
+    @property
+    def in_scope(self) -> np.ndarray:
+        """The households the outputs describe: living in the region and herding now or
+        before (herder households and those that left herding). A household founded by
+        a non-herder's child without animals is not one, unless it takes up herding."""
+        return self.alive & self.ever_herded
 
     @property
     def persons(self) -> np.ndarray:

@@ -61,7 +61,9 @@ def gini(x: np.ndarray) -> float:
 def year_metrics(model: HerdtrapModel) -> dict[str, Any]:
     hh = model.households
     p = model.p
-    live = hh.alive  # households in the region (slots of dissolved households excluded)
+    # the households the outputs describe: living in the region and herding now or before
+    # (slots of dissolved households and households that never herded excluded)
+    live = hh.in_scope
     persons = np.maximum(hh.persons[live], 1)
     line_year = 12.0 * model.line_month
     cons_pc = hh.consumption_year[live] / persons
@@ -83,6 +85,7 @@ def year_metrics(model: HerdtrapModel) -> dict[str, Any]:
         "year": model.year,
         "calendar_year": model.calendar_year,
         "households": int(live.sum()),
+        "households_never_herded": int((hh.alive & ~hh.ever_herded).sum()),
         "herding_households": int(herding.sum()),
         "herding_share": float(herding.mean()),
         "exits": model.exits_this_year,

@@ -595,6 +595,7 @@ class HerdtrapModel(mesa.Model):
             "rows": r,
             "hid": hh.hid[r].copy(),
             "alive": hh.alive[r].copy(),
+            "in_scope": hh.in_scope[r],
             "persons": hh.persons[r].copy(),
             "soum": hh.soum[r].copy(),
             "herd": hh.herd[r].copy(),
@@ -635,7 +636,8 @@ class HerdtrapModel(mesa.Model):
 
     def panel_frame(self) -> pd.DataFrame:
         """Yearly household panel (year 0 = initial state): one row per recorded slot and
-        year; ``hid`` identifies the household, ``alive`` says whether the slot holds one."""
+        year; ``hid`` identifies the household. Only households in scope
+        (``HouseholdState.in_scope``: living in the region, herding now or before)."""
         if not self._panel:
             return pd.DataFrame()
         frames = []
@@ -655,7 +657,7 @@ class HerdtrapModel(mesa.Model):
             d["winter_loss"] = rec["loss"]
             d["soum_code"] = self.region.soum_codes[rec["soum"]]
             d["aimag"] = aimags[self.region.soum_aimag[rec["soum"]]]
-            frames.append(pd.DataFrame(d)[rec["alive"]])
+            frames.append(pd.DataFrame(d)[rec["in_scope"]])
         return pd.concat(frames, ignore_index=True)
 
     # ------------------------------------------------------------------ outputs

@@ -180,6 +180,7 @@ def initial_households(
         income_year=np.zeros((n, len(INCOME_SOURCES))),
         alive=np.ones(n, dtype=bool),
         vacant=np.zeros(n, dtype=bool),
+        ever_herded=np.ones(n, dtype=bool),
         hid=np.arange(n, dtype=np.int64),
         formed_year=np.zeros(n, dtype=np.int64),
         return_year=np.full(n, -1, dtype=np.int64),

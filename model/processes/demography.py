@@ -226,6 +226,7 @@ def _found_households(model: HerdtrapModel, parents: np.ndarray, founder: dict,
     hh.vacant[rows] = False
     hh.alive[rows] = True
     hh.herding[rows] = herding
+    hh.ever_herded[rows] = herding
     hh.soum[rows] = hh.soum[parents]
     hh.aimag[rows] = hh.aimag[parents]
     for f in PERSON_FIELDS:  # the founder takes their record along (seat 0)

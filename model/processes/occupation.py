@@ -143,6 +143,7 @@ def decide(model: HerdtrapModel) -> None:
     ok = hh.herd[rows].sum(axis=1) > 0
     rows = rows[ok]
     hh.herding[rows] = True
+    hh.ever_herded[rows] = True
     hh.return_year[rows] = model.year
     hh.target_sfu[rows] = hh.herd_sfu[rows]
     hh.prep[rows] = p["prep.reference_share"]
