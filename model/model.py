@@ -533,8 +533,8 @@ class HerdtrapModel(mesa.Model):
     def _reset_year_accumulators(self) -> None:
         n = self.households.n
         hh = self.households
-        # "split": animals given to (+) or received from (-) a household founded this
-        # year; "estate": animals inherited (+) from, or left by (-), a dissolved household
+        # "split": animals a household founded this year received (+) from its parent (-);
+        # "estate": animals inherited (+) from, or left by (-), a dissolved household
         self.flows = {k: np.zeros((n, N_SPECIES), dtype=np.int64)
                       for k in ("births", "deaths", "sales", "slaughter", "received", "bought",
                                 "split", "estate")}

@@ -26,7 +26,7 @@ Once a year, at the start of spring, for every member seat of every household:
    cash leave the region and the debt is written off.
 
 Every draw depends only on the members' ages and sexes and the stream "demography"
-(one uniform per seat), never on herds, cash or policies, so the household table grows
+(one uniform per member at risk, in seat order), never on herds, cash or policies, so the household table grows
 identically in every scenario of a replicate and new households get the same slots:
 common random numbers hold for households formed during the run too. Slots freed by
 dissolution are reused (lowest first), otherwise the table grows.
@@ -125,12 +125,6 @@ def _parent_generation(ages: np.ndarray) -> np.ndarray:
     return (ages >= 0) & (oldest[:, None] >= ages + ADULT_AGE)
 
 
-def _first_true(mask: np.ndarray) -> np.ndarray:
-    """Index of the first True per row (-1 if none)."""
-    first = mask.argmax(axis=1)
-    return np.where(mask.any(axis=1), first, -1)
-
-
 def yearly(model: HerdtrapModel) -> None:
     """The year's demography (runs in spring of every year)."""
     hh, p = model.households, model.p
@@ -166,8 +160,8 @@ def yearly(model: HerdtrapModel) -> None:
         r, c = np.nonzero(empty & (rank <= births[:, None]))
         baby = rows[r] * MAX_MEMBERS + c
         stats["births_without_seat"] = int(mothers.size - baby.size)
-        ages.ravel()[baby] = 0
-        female.ravel()[baby] = rng.random(baby.size) < FEMALE_SHARE_AT_BIRTH
+        np.put(ages, baby, 0)
+        np.put(female, baby, rng.random(baby.size) < FEMALE_SHARE_AT_BIRTH)
         stats["persons_born"] = int(baby.size)
     # 4. out-migration of young people living with their parents
     young = np.flatnonzero((_parent_generation(ages) & (ages >= LEAVE_AGES[0])
@@ -200,7 +194,7 @@ def yearly(model: HerdtrapModel) -> None:
 def _clear_seats(hh, flat: np.ndarray) -> None:
     """Empty the member seats ``flat`` (indices into the raveled (N, MAX_MEMBERS) columns)."""
     for f in PERSON_FIELDS:
-        getattr(hh, f).ravel()[flat] = _GROW_FILL.get(f, 0)
+        np.put(getattr(hh, f), flat, _GROW_FILL.get(f, 0))
 
 
 def _found_households(model: HerdtrapModel, parents: np.ndarray, founder: dict,
