@@ -129,3 +129,22 @@ def test_seats_hold_every_member():
         lost += m.demography_year.get("births_without_seat", 0)
     assert m.households.persons.max() <= MAX_MEMBERS
     assert lost <= 2  # a household full of members is a rare event
+
+
+def test_herding_value_is_the_mean_income_of_the_herd_held_plus_its_meat():
+    from model import market
+    from model.processes import offtake
+    from model.processes.income import income_seasons_of
+    from model.species import to_sfu
+
+    m = HerdtrapModel("status_quo", seed=2, years=1, params=SMALL, create_agents=False)
+    m.step()
+    hh = m.households
+    rows = np.arange(hh.n)
+    h = to_sfu(hh.herd)
+    income = income_seasons_of(m, hh.herd, h, rows, np.ones(hh.n, dtype=bool)).mean(axis=1)
+    per_sfu = np.divide(market.herd_value(hh.herd, m.prices(2)), h, out=np.zeros(hh.n),
+                        where=h > 0)
+    meat = np.minimum(offtake.meat_sfu(h, hh.persons, m.p), h) * per_sfu
+    np.testing.assert_allclose(occupation.herding_value(m, hh.herd, None), income + meat / 4.0,
+                               rtol=1e-9, atol=1e-9)

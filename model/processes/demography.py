@@ -163,14 +163,17 @@ def yearly(model: HerdtrapModel) -> None:
         np.put(ages, baby, 0)
         np.put(female, baby, rng.random(baby.size) < FEMALE_SHARE_AT_BIRTH)
         stats["persons_born"] = int(baby.size)
-    # 4. out-migration of young people living with their parents
-    young = np.flatnonzero((_parent_generation(ages) & (ages >= LEAVE_AGES[0])
+    # 4. out-migration of young people living with their parents. (The mask serves step 5
+    # too: a founder is at least 20, so their parent generation is 38 or older and never
+    # among the out-migrants.)
+    with_parents = _parent_generation(ages)
+    young = np.flatnonzero((with_parents & (ages >= LEAVE_AGES[0])
                             & (ages <= LEAVE_AGES[1])).ravel())
     leaves = young[rng.random(young.size) < p["demography.outmigration_rate"]]
     stats["persons_outmigrated"] = int(leaves.size)
     _clear_seats(hh, leaves)
     # 5. new households: at most one founder per household, the first seat that draws it
-    can = np.flatnonzero((_parent_generation(ages) & (ages >= FOUND_AGES[0])
+    can = np.flatnonzero((with_parents & (ages >= FOUND_AGES[0])
                           & (ages <= FOUND_AGES[1]) & hh.alive[:, None]).ravel())
     founds = can[rng.random(can.size) < p["demography.household_formation_rate"]]
     parents, first = np.unique(founds // MAX_MEMBERS, return_index=True)

@@ -38,8 +38,8 @@ from model import herd as herd_process
 from model import market
 from model.policies.pensions import pension_per_season
 from model.processes.consumption import buffer_target
-from model.processes.income import income_seasons_of
-from model.species import SFU
+from model.processes.income import income_seasons_of, offfarm_year
+from model.species import SFU, to_sfu
 
 if TYPE_CHECKING:
     from model.model import HerdtrapModel
@@ -53,17 +53,27 @@ def herding_value(model: HerdtrapModel, herd: np.ndarray, rows: np.ndarray | Non
     """V_in: expected consumption per season in herding with ``herd`` (rows'): the
     regular income of the herd held at its size (offtake at the steady rate, not the
     lower rate of a household rebuilding towards its desired herd) plus the household's
-    own meat, valued at the soum's autumn price."""
+    own meat, valued at the soum's autumn price.
+
+    The mean over the four seasons of ``income_seasons_of(model, herd, H, rows, True)``
+    plus the meat, computed directly (tests/test_demography.py checks they agree)."""
     from model.processes import offtake
 
-    hh = model.households
+    hh, p = model.households, model.p
     r = slice(None) if rows is None else rows
-    h = herd @ SFU
-    income = income_seasons_of(model, herd, h, rows, np.ones(h.size, dtype=bool))
+    h = to_sfu(herd)
+    adults = hh.adults[r]
     value = market.herd_value(herd, model.prices(2)[r])
     per_sfu = np.divide(value, h, out=np.zeros(h.size), where=h > 0)
-    meat = np.minimum(offtake.meat_sfu(h, hh.persons[r], model.p), h) * per_sfu
-    return income.mean(axis=1) + meat / 4.0
+    meat = offtake.meat_sfu(h, hh.persons[r], p)
+    sales = np.maximum(offtake.offtake_rate(h, h, adults, p) * h - meat, 0.0) * per_sfu
+    year = (herd[:, 1] * (p["herd.cashmere_kg_per_goat"] * p["market.cashmere_price"])
+            * hh.cashmere_factor[r]
+            + h * (p["income.dairy_per_sfu"] - p["herd.running_cost_per_sfu"])
+            + sales - (p["prep.fixed_cost"] + p["prep.cost_per_sfu"] * h) * (h > 0)
+            + offfarm_year(h, adults, True, p)
+            + np.minimum(meat, h) * per_sfu)
+    return 0.25 * year + pension_per_season(model, rows)
 
 
 def outside_income(model: HerdtrapModel, rows: np.ndarray | None,
