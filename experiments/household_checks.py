@@ -203,9 +203,14 @@ def section(hind: dict[str, Any], *, seed: int, progress: bool = True,
           "Years 1–3: larger herds, CI above 0 — the payout repays debt and buys animals, "
           "and the announced claim counts as collateral. The gap does not close by years "
           "4–5 as in the field: once both groups are back at their desired herds they grow "
-          "alike, so the payout's animals stay. Distress sales are rare in both arms, since "
-          "households hold a cash buffer and credit against their herds, so the collateral "
-          "channel has little to prevent.", ""]
+          "alike, so the payout's animals stay. "
+          + ("Insured households sell fewer animals in distress (CI below 0), as Janzen & "
+             "Carter (2019) found for payouts in Kenya; distress sales are small in both "
+             "arms, since households hold a cash buffer and credit against their herds."
+             if d["ci_high"] < 0 else
+             "Distress sales are rare in both arms, since households hold a cash buffer and "
+             "credit against their herds, so the collateral channel has little to prevent."),
+          ""]
     # -- policies
     rows = []
     for name in POLICY_SCENARIOS:

@@ -250,7 +250,7 @@ def test_views_count_only_households_living_in_the_region(grown_model):
     m, hh = grown_model, grown_model.households
     assert (~hh.alive).any(), "no empty slot to leave out"
     herding, _, _ = figures.soum_values(m, "still herding")
-    count = np.bincount(hh.soum[hh.alive], minlength=m.n_soums)
+    count = np.bincount(hh.soum[hh.in_scope], minlength=m.n_soums)
     assert np.average(herding, weights=count) == pytest.approx(m.metrics()["herding_share"].iloc[-1])
     assert m.season_log.asset_poor[-1] == pytest.approx(m.metrics()["asset_poverty"].iloc[-1])
 

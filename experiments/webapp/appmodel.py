@@ -356,7 +356,7 @@ class AppModel(HerdtrapModel):
         return self._per_year("metrics", self.metrics)
 
     def panel_years(self) -> list[dict[str, np.ndarray]]:
-        """Per recorded year (0 = initial): ``hid`` (-1 = no household in the slot),
+        """Per recorded year (0 = initial): ``hid`` (-1 = no household in scope in the slot),
         ``herding`` and ``per_person`` (herd SFU per member that year) of every panel slot.
 
         Slots and their number change from year to year (households founded during the
@@ -368,18 +368,19 @@ class AppModel(HerdtrapModel):
             out = []
             for rec in self._panel:
                 persons = np.maximum(rec["persons"], 1)
-                out.append({"hid": np.where(rec["alive"], rec["hid"], -1),
-                            "herding": rec["herding"] & rec["alive"],
+                # the households the outputs describe (herding now or before)
+                out.append({"hid": np.where(rec["in_scope"], rec["hid"], -1),
+                            "herding": rec["herding"] & rec["in_scope"],
                             "per_person": to_sfu(rec["herd"]) / persons})
             return out
         return self._per_year("panel", build)
 
     def trap_share(self, threshold: float) -> tuple[np.ndarray, np.ndarray]:
-        """(years 1.., share of the households living in the region each year below
-        ``threshold`` SFU/person).
+        """(years 1.., share of the households in scope each year (herding now or before)
+        below ``threshold`` SFU/person).
 
         As :func:`experiments.trap.trap_share`: households without a herd (they left
-        herding, or were founded without animals) count as 0; households founded during
+        herding) count as 0; households founded during
         the run count from their first year, dissolved ones no longer count.
         """
         def build() -> tuple[np.ndarray, np.ndarray]:
@@ -452,7 +453,7 @@ class AppModel(HerdtrapModel):
         log.hid.append(hid)
         log.stock.append(hh.herd.sum(axis=0))
         line = self.p["metrics.asset_poverty_line"]
-        live = hh.alive
+        live = hh.in_scope  # the households the yearly metrics describe
         log.households.append(int(live.sum()))
         log.herding_households.append(int((hh.herding & live).sum()))
         log.asset_poor.append(float((hh.herd_sfu[live] / np.maximum(hh.persons[live], 1)

@@ -240,7 +240,7 @@ def herd_distribution_figure(model: AppModel, trap_threshold: float | None = Non
     """Histogram of herd per person (SFU, log scale) now and at the start, with the asset
     poverty line and, if given, the poverty-trap threshold (``trap_source`` names it)."""
     hh = model.households
-    live = hh.alive  # slots of dissolved households hold no one
+    live = hh.in_scope  # households herding now or before (as the yearly metrics)
     persons = np.maximum(hh.persons, 1)
     line = model.p["metrics.asset_poverty_line"]
     edges = HERD_EDGES
@@ -329,7 +329,7 @@ def soum_values(model: AppModel, view: str) -> tuple[np.ndarray, str, str]:
     if view == SOUM_VIEWS[0]:
         mortality = model.last_winter_soum_mortality()
         return (np.full(n, np.nan) if mortality is None else mortality), "SFU lost", "YlOrRd"
-    live = hh.alive  # households living in the soum now (the table grows and shrinks)
+    live = hh.in_scope  # households of the soum now, herding now or before (as the metrics)
     count = np.maximum(np.bincount(hh.soum, weights=live, minlength=n), 1)
     if view == SOUM_VIEWS[1]:
         poor = live & (hh.herd_sfu / np.maximum(hh.persons, 1) < model.p["metrics.asset_poverty_line"])
