@@ -242,7 +242,8 @@ def section(*, replicates: int = 10, seed: int = 0, households: int = 2240,
         "migration are constant at their 2019-2020 levels). This is a documented trend, not "
         "a fitted target.",
         "",
-        "Entries (households founded with animals + returns), exits and returns per year "
+        "Entries (households founded with animals, returns, and households founded "
+        "without animals that take up herding), exits and returns per year "
         "(means over replicates):",
         "",
         "| year | calendar | households | herding | entries | exits | returns | founded | "

@@ -90,8 +90,10 @@ def year_metrics(model: HerdtrapModel) -> dict[str, Any]:
         "herding_share": float(herding.mean()),
         "exits": model.exits_this_year,
         "returns": model.returns_this_year,
-        # new herding households: founded with animals, or former herders who returned
-        "entries": int(demo.get("households_formed_herding", 0)) + model.returns_this_year,
+        # new herding households: founded with animals, former herders who returned, and
+        # households founded without animals that took up herding
+        "entries": (int(demo.get("households_formed_herding", 0)) + model.returns_this_year
+                    + model.first_entries_this_year),
         "persons": int(hh.persons[live].sum()),
         "household_size": float(hh.persons[live].mean()),
         "share_under_6": float((hh.children_0_5[live]).sum() / n_persons),

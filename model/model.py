@@ -545,6 +545,7 @@ class HerdtrapModel(mesa.Model):
         self.cash_out = np.zeros(n)
         self.exits_this_year = 0
         self.returns_this_year = 0
+        self.first_entries_this_year = 0
         self.year_start_herd = hh.herd.copy()
         self.year_start_cash = hh.cash.copy()
         self.year_start_debt = hh.debt.copy()

@@ -110,8 +110,8 @@ def decide(model: HerdtrapModel) -> None:
         leave = hh.herding & (u < leave_probability(model))
         if leave.any():
             model.leave_herding(leave)
-    # non-herders: (re)turn?
-    rows = np.flatnonzero(hh.alive & ~hh.herding)
+    # non-herders: (re)turn? (not those that left herding this year)
+    rows = np.flatnonzero(hh.alive & ~hh.herding & (hh.exit_year != model.year))
     if rows.size == 0:
         return
     spare = np.maximum(hh.cash[rows] - buffer_target(model)[rows], 0.0)
@@ -152,6 +152,7 @@ def decide(model: HerdtrapModel) -> None:
     model.flows_money["purchases"][rows] += cost
     ok = hh.herd[rows].sum(axis=1) > 0
     rows = rows[ok]
+    herded_before = hh.ever_herded[rows]
     hh.herding[rows] = True
     hh.ever_herded[rows] = True
     hh.return_year[rows] = model.year
@@ -159,4 +160,6 @@ def decide(model: HerdtrapModel) -> None:
     hh.prep[rows] = p["prep.reference_share"]
     hh.income_seasons[rows] = income_seasons_of(
         model, hh.herd[rows], hh.target_sfu[rows], rows, np.ones(rows.size, dtype=bool))
-    model.returns_this_year += int(rows.size)
+    model.returns_this_year += int(herded_before.sum())
+    # households founded without animals that take up herding: entries, not returns
+    model.first_entries_this_year += int((~herded_before).sum())
