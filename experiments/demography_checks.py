@@ -2,7 +2,8 @@
 
 * **30 years of the status quo** (stochastic winters): mean household size, the share of
   children under 6 and of members 60 and over, the number of herding households, and
-  the yearly entries (households founded with animals and returns), exits and returns.
+  the yearly entries (households founded with animals, returns, and first entries of
+  households founded without animals), exits and returns.
   Household size and the share of children under 5 (ages 0-4) are compared with 2019:
   the NSO 2019 soum profiles' children under 5 per person (soum_profile_2019.csv) and a
   household size of about 3.7 (the RIMA-II herder sample, MODEL.md; the 2020 census gives 3.67 for all
