@@ -254,6 +254,7 @@ def _dissolve(model: HerdtrapModel, rows: np.ndarray, stats: dict[str, int]) -> 
     heir = hh.heir[rows]
     ok = heir >= 0
     ok[ok] = hh.alive[heir[ok]] & (hh.hid[heir[ok]] == hh.heir_hid[rows[ok]])
+    ok &= ~np.isin(heir, rows)  # an heir dissolving this year inherits nothing
     to = heir[ok]
     herd = hh.herd[rows].copy()
     model.flows["estate"][rows] -= herd
@@ -271,8 +272,8 @@ def _dissolve(model: HerdtrapModel, rows: np.ndarray, stats: dict[str, int]) -> 
     hh.herd[rows] = 0
     hh.cash[rows] = 0.0
     hh.debt[rows] = 0.0
-    hh.ages[rows] = -1
-    hh.female[rows] = False
+    for f in PERSON_FIELDS:  # the children left are fostered outside the table
+        getattr(hh, f)[rows] = _GROW_FILL.get(f, 0)
     hh.alive[rows] = False
     hh.herding[rows] = False
     hh.vacant[rows] = True
