@@ -70,7 +70,7 @@ class HouseholdState:
     ages: np.ndarray = None  # int16 (N, MAX_MEMBERS), completed years, -1 = empty seat
     female: np.ndarray = None  # bool (N, MAX_MEMBERS)
     contribution_years: np.ndarray = None  # float (N, MAX_MEMBERS), social-insurance record
-    alive: np.ndarray = None  # bool: the slot holds a household (False once dissolved/left)
+    alive: np.ndarray = None  # bool: the slot holds a household (False once dissolved)
     vacant: np.ndarray = None  # bool: the slot was freed by a dissolution and can be reused
     ever_herded: np.ndarray = None  # bool: herded at some time (the outputs' population)
     hid: np.ndarray = None  # int64, household id, unique over the run (slot ids are reused)
@@ -142,7 +142,7 @@ class HouseholdState:
 
 
 #: Seats per household: the largest household the table holds (members beyond it are
-#: not born into the household; docs/ODD.md section 7.9).
+#: not born into the household; docs/ODD.md section 7.10).
 MAX_MEMBERS = 16
 #: Age bands: children 0-5 (Child Money top-up), 6-17, adults 18-59, elderly 60+.
 CHILD_MAX_AGE = 5
@@ -154,9 +154,8 @@ FEMALE_SHARE_AT_BIRTH = 1.0 / 2.05
 #: their values along; a seat emptied by death or migration gets the fill value.
 PERSON_FIELDS = ("ages", "female", "contribution_years")
 #: Fill values of new, empty slots (``HouseholdState.grow``); 0 for other columns.
-_GROW_FILL = {"ages": -1, "exit_year": -1, "return_year": -1, "hid": -1, "parent_hid": -1, "heir": -1,
-              "heir_hid": -1,
-              "loss_factor": 1.0, "cashmere_factor": 1.0}
+_GROW_FILL = {"ages": -1, "exit_year": -1, "return_year": -1, "hid": -1, "parent_hid": -1,
+              "heir": -1, "heir_hid": -1, "loss_factor": 1.0, "cashmere_factor": 1.0}
 
 
 def income_index(source: str) -> int:
