@@ -241,7 +241,9 @@ def section(*, replicates: int = 10, seed: int = 0, households: int = 2240,
         "The share of members aged 60 and over roughly doubles over 30 years: young people "
         "migrate out and the initial population ages (the model's fertility, mortality and "
         "migration are constant at their 2019-2020 levels). This is a documented trend, not "
-        "a fitted target.",
+        "a fitted target: NSO projects Mongolia's share aged 60+ to rise from 9.8% (2024) to "
+        "19% by 2050 (NSO, 1 October 2024, via IANS: menafn.com/1108733890), and UN World Population "
+        "Prospects (2012 revision) to nearly 20% by 2050 (UNESCAP, Ageing in Asia: unescap.org/ageing-asia/did-you-know/375).",
         "",
         "Entries (households founded with animals, returns, and households founded "
         "without animals that take up herding), exits and returns per year "
