@@ -135,7 +135,7 @@ def year_metrics(model: HerdtrapModel) -> dict[str, Any]:
         row[f"stock_{sp}"] = int(stock[j])
     row["stock_sfu"] = float(to_sfu(stock))
     for flow in ("births", "deaths", "sales", "slaughter", "received", "bought"):
-        row[f"{flow}_sfu"] = float(to_sfu(model.flows[flow].sum(axis=0)))
+        row[f"{flow}_sfu"] = float(to_sfu(model.flows[flow]).sum())
     before = model.winter_outcome.before_sfu
     died = to_sfu(model.winter_outcome.deaths)
     for a, name in enumerate(model.region.aimags):

@@ -254,7 +254,9 @@ def _dissolve(model: HerdtrapModel, rows: np.ndarray, stats: dict[str, int]) -> 
     heir = hh.heir[rows]
     ok = heir >= 0
     ok[ok] = hh.alive[heir[ok]] & (hh.hid[heir[ok]] == hh.heir_hid[rows[ok]])
-    ok &= ~np.isin(heir, rows)  # an heir dissolving this year inherits nothing
+    dissolving = np.zeros(hh.n, dtype=bool)
+    dissolving[rows] = True
+    ok[ok] = ~dissolving[heir[ok]]  # an heir dissolving this year inherits nothing
     to = heir[ok]
     herd = hh.herd[rows].copy()
     model.flows["estate"][rows] -= herd
