@@ -138,9 +138,11 @@ def section(hind: dict[str, Any], *, seed: int, progress: bool = True,
     L += ["", "The NSO tables give no aimag poverty gap to compare with; nobody sits at "
           "the line (consumption follows expected income, `tests/test_model.py`). The fit "
           "leaves out Child Money (MNT 20,000 a month for 80% of children in 2018), which "
-          "the households surveyed received; the whole status quo of 2019 (last column: "
-          "Child Money, index and social insurance, pensions, as in force in 2019) gives "
-          "about one point less.", ""]
+          "the households surveyed received; the last column runs the whole status quo as in "
+          "force in 2019 (Child Money, index and social insurance, pensions at the 2019 "
+          "amounts): "
+          + "; ".join(f"{a} {100 * (r.headcount_status_quo_2019 - r.headcount):+.1f} points"
+                      for a, r in pov.iterrows()) + ".", ""]
     # -- recovery
     rec = recovery_growth(hind["results"])
     out["recovery"] = rec
