@@ -34,11 +34,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from model import herd as herd_process
 from model import market
 from model.policies.pensions import pension_per_season
 from model.processes.consumption import buffer_target
 from model.processes.income import income_seasons_of, offfarm_year
+from model.processes.purchases import buy_rows
 from model.species import SFU, to_sfu
 
 if TYPE_CHECKING:
@@ -122,11 +122,10 @@ def decide(model: HerdtrapModel) -> None:
     buy_sfu = np.divide(spare, price_per_sfu, out=np.zeros(rows.size), where=price_per_sfu > 0)
     own = hh.herd[rows]
     candidate = own + buy_sfu[:, None] * head_per_sfu
-    cand_sfu = candidate @ SFU
-    has_any = cand_sfu > 0
+    has_any = candidate @ SFU > 0
     if not has_any.any():
         return
-    rows, own, candidate, cand_sfu = rows[has_any], own[has_any], candidate[has_any], cand_sfu[has_any]
+    rows, own, candidate = rows[has_any], own[has_any], candidate[has_any]
     buy_sfu, head_per_sfu, price = buy_sfu[has_any], head_per_sfu[has_any], price[has_any]
     v_in = herding_value(model, candidate, rows)
     wealth = hh.cash[rows] + market.herd_value(own, price) - hh.debt[rows]
@@ -139,17 +138,7 @@ def decide(model: HerdtrapModel) -> None:
         return
     rows, buy_sfu, head_per_sfu, price = rows[back], buy_sfu[back], head_per_sfu[back], price[back]
     u_round = model.draw("purchases", hh.n, key="return")[rows]
-    head = herd_process.stochastic_round(buy_sfu[:, None] * head_per_sfu, u_round[:, None])
-    cost = np.einsum("ij,ij->i", head, price) * (1.0 + tc)
-    over = cost > hh.cash[rows]
-    if over.any():
-        head[over] = np.floor(buy_sfu[over, None] * head_per_sfu[over]).astype(head.dtype)
-        cost[over] = np.einsum("ij,ij->i", head[over], price[over]) * (1.0 + tc)
-    hh.herd[rows] += head
-    hh.cash[rows] -= cost
-    model.cash_out[rows] += cost
-    model.flows["bought"][rows] += head
-    model.flows_money["purchases"][rows] += cost
+    buy_rows(model, rows, buy_sfu, head_per_sfu, price, u_round, tc)
     ok = hh.herd[rows].sum(axis=1) > 0
     rows = rows[ok]
     herded_before = hh.ever_herded[rows]

@@ -68,6 +68,15 @@ def buy_animals(model: HerdtrapModel) -> None:
         sold = np.bincount(hh.soum, weights=model.season_sales_sfu, minlength=model.n_soums)
         supply = sold + p["market.purchase_supply_share"] * stock
         want = ration(want, hh.soum[rows], supply, model.n_soums)
+    buy_rows(model, rows, want, head_per_sfu, price, u, tc)
+
+
+def buy_rows(model: HerdtrapModel, rows: np.ndarray, want: np.ndarray,
+             head_per_sfu: np.ndarray, price: np.ndarray, u: np.ndarray, tc: float) -> None:
+    """Households ``rows`` buy ``want`` SFU each in the mix ``head_per_sfu`` (head per SFU)
+    at ``price`` (head) plus the transaction cost ``tc``; head are rounded stochastically
+    with one uniform ``u`` per household, shared by its species."""
+    hh = model.households
     head = herd_process.stochastic_round(want[:, None] * head_per_sfu, u[:, None])
     cost = np.einsum("ij,ij->i", head, price) * (1.0 + tc)
     # rounding up can overshoot the budget by a fraction of one animal: round down there
