@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from experiments.compare import t_interval
 from model.model import HerdtrapModel
 from model.region import default_data_dir
 from model.scenario import load_scenario
@@ -44,13 +44,9 @@ def under5_share_2019(aimags: tuple[str, ...]) -> float:
 
 
 def t_ci(x: np.ndarray) -> tuple[float, float, float]:
+    """Mean and 95% t interval over the replicates, leaving out NaN (compare.t_interval)."""
     x = np.asarray(x, dtype=float)
-    m = float(np.nanmean(x))
-    x = x[~np.isnan(x)]
-    if x.size < 2:
-        return m, float("nan"), float("nan")
-    half = float(stats.t.ppf(0.975, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size))
-    return m, m - half, m + half
+    return t_interval(x[~np.isnan(x)])
 
 
 @dataclass(frozen=True)

@@ -33,8 +33,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from experiments.compare import t_interval
 from model.model import HerdtrapModel
 from model.scenario import load_scenario
 from model.streams import run_seed_sequence
@@ -49,14 +49,6 @@ class EventStudy:
     replicates: int
     households: int
     dzud_year: int
-
-
-def _t_ci(x: np.ndarray) -> tuple[float, float, float]:
-    m = float(x.mean())
-    if x.size < 2:
-        return m, float("nan"), float("nan")
-    half = float(stats.t.ppf(0.975, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size))
-    return m, m - half, m + half
 
 
 def _run(sc, seed, dzud_index: int) -> tuple[HerdtrapModel, np.ndarray, list[pd.Series],
@@ -131,14 +123,14 @@ def insurance_event_study(*, replicates: int = 20, households: int = 2240, root_
     ok = ~np.isnan(diffs[:, 0])
     rows = []
     for k in range(years_after + 1):
-        m, lo, hi = _t_ci(diffs[ok, k][np.isfinite(diffs[ok, k])])
-        rm, rlo, rhi = _t_ci(rel[ok, k][np.isfinite(rel[ok, k])])
+        m, lo, hi = t_interval(diffs[ok, k][np.isfinite(diffs[ok, k])])
+        rm, rlo, rhi = t_interval(rel[ok, k][np.isfinite(rel[ok, k])])
         rows.append({"years_after_dzud": k, "calendar_year": dzud_year + k,
                      "herd_difference_sfu": m, "ci_low": lo, "ci_high": hi,
                      "relative_difference": rm, "relative_ci_low": rlo,
                      "relative_ci_high": rhi,
                      "insured_followed": float(n_followed[ok, k].mean())})
-    dm, dlo, dhi = _t_ci(np.asarray(d_ins) - np.asarray(d_base))
+    dm, dlo, dhi = t_interval(np.asarray(d_ins) - np.asarray(d_base))
     distress = {"insured": float(np.mean(d_ins)), "baseline": float(np.mean(d_base)),
                 "difference": dm, "ci_low": dlo, "ci_high": dhi}
     return EventStudy(pd.DataFrame(rows), distress, float(np.mean(n_ins)), int(ok.sum()),

@@ -390,10 +390,6 @@ class HerdtrapModel(mesa.Model):
         out[formed] = self.initial_herd_sfu_new[formed]
         return out
 
-    @property
-    def n_alive(self) -> int:
-        return int(self.households.alive.sum())
-
     def _init_economy(self) -> None:
         """Household columns of the economy that depend on the model's rules.
 
