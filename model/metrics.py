@@ -28,9 +28,8 @@ DEMOGRAPHY_COLUMNS = ("persons_born", "persons_died", "persons_outmigrated", "ho
                       "households_dissolved")
 
 
-def _median_age(ages: np.ndarray) -> float:
-    """Median of the members' ages (seats with age >= 0), from their counts by age."""
-    counts = np.bincount(ages[ages >= 0].astype(np.int64))
+def _median_age(counts: np.ndarray) -> float:
+    """Median of the members' ages from their counts by age (``counts[a]`` members aged a)."""
     total = counts.sum()
     if total == 0:
         return 0.0
@@ -64,23 +63,31 @@ def year_metrics(model: HerdtrapModel) -> dict[str, Any]:
     # the households the outputs describe: living in the region and herding now or before
     # (slots of dissolved households and households that never herded excluded)
     live = hh.in_scope
-    persons = np.maximum(hh.persons[live], 1)
+    persons_all, herd_sfu_all = hh.persons, hh.herd_sfu
+    persons_live = persons_all[live]
+    persons = np.maximum(persons_live, 1)
     line_year = 12.0 * model.line_month
     cons_pc = hh.consumption_year[live] / persons
     fgt0, fgt1, fgt2 = fgt(cons_pc, line_year)
     herding = hh.herding[live]
-    herd_sfu = hh.herd_sfu[live]
-    asset_poor_all = hh.herd_sfu / np.maximum(hh.persons, 1) < p["metrics.asset_poverty_line"]
+    herd_sfu = herd_sfu_all[live]
+    asset_poor_all = herd_sfu_all / np.maximum(persons_all, 1) < p["metrics.asset_poverty_line"]
     if model.year == 1:
-        prev_all = (model.initial_herd_sfu() / np.maximum(hh.persons, 1)
+        prev_all = (model.initial_herd_sfu() / np.maximum(persons_all, 1)
                     < p["metrics.asset_poverty_line"])
     else:
         prev_all = model._asset_poor_prev
+        formed = hh.formed_year == model.year  # (no last year: their state at formation)
+        if formed.any():
+            prev_all = prev_all.copy()
+            prev_all[formed] = (model.initial_herd_sfu_new[formed] / np.maximum(persons_all[formed], 1)
+                                < p["metrics.asset_poverty_line"])
     model._asset_poor_prev = asset_poor_all
     asset_poor, prev_poor = asset_poor_all[live], prev_all[live]
     demo = model.demography_year
     members = hh.ages[live]
-    n_persons = max(int(hh.persons[live].sum()), 1)
+    age_counts = np.bincount(members[members >= 0].astype(np.int64), minlength=5)
+    n_persons = max(int(persons_live.sum()), 1)
     row: dict[str, Any] = {
         "year": model.year,
         "calendar_year": model.calendar_year,
@@ -94,14 +101,14 @@ def year_metrics(model: HerdtrapModel) -> dict[str, Any]:
         # households founded without animals that took up herding
         "entries": (int(demo.get("households_formed_herding", 0)) + model.returns_this_year
                     + model.first_entries_this_year),
-        "persons": int(hh.persons[live].sum()),
-        "household_size": float(hh.persons[live].mean()),
+        "persons": int(persons_live.sum()),
+        "household_size": float(persons_live.mean()),
         "share_under_6": float((hh.children_0_5[live]).sum() / n_persons),
         # ages 0-4, as NSO counts "children under 5" (soum_profile_2019.csv)
-        "share_under_5": float(((members >= 0) & (members < 5)).sum() / n_persons),
+        "share_under_5": float(age_counts[:5].sum() / n_persons),
         "share_6_17": float((hh.children_6_17[live]).sum() / n_persons),
         "share_60_plus": float((hh.elderly[live]).sum() / n_persons),
-        "median_age": _median_age(members),
+        "median_age": _median_age(age_counts),
         "poverty_headcount": fgt0,
         "poverty_gap": fgt1,
         "poverty_severity": fgt2,

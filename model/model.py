@@ -198,6 +198,16 @@ class HerdtrapModel(mesa.Model):
         rng = self.streams.get(stream, self._t, key)
         return getattr(rng, kind)(size=shape)
 
+    def draw_rows(self, stream: str, rows: np.ndarray, width: int | None = None,
+                  kind: str = "random", key: str = "") -> np.ndarray:
+        """``draw(stream, (N,) or (N, width), kind, key)[rows]`` without drawing the slots
+        after the last of ``rows``: a generator fills its output in order, so the numbers
+        of the slots drawn are the same as in the full draw (common random numbers)."""
+        if rows.size == 0:
+            return np.zeros((0,) if width is None else (0, width))
+        upto = int(rows.max()) + 1
+        return self.draw(stream, upto if width is None else (upto, width), kind, key)[rows]
+
     # ------------------------------------------------------------------ public API for policies
     def pay(self, programme: str, amount: np.ndarray, *, item: str = "transfers",
             admin_per_beneficiary: float = 0.0, source: str = "transfers") -> np.ndarray:
@@ -262,12 +272,15 @@ class HerdtrapModel(mesa.Model):
         self._panel.clear()
         self._record_panel(0)
 
-    def prices(self, season: int | None = None) -> np.ndarray:
-        """Current price per head (N, 5) in kMNT, including any soum price crash."""
+    def prices(self, season: int | None = None, rows: np.ndarray | None = None) -> np.ndarray:
+        """Current price per head (N, 5) in kMNT, including any soum price crash (of the
+        slots ``rows`` only if given)."""
         s = self.season if season is None else season
+        price = self._season_price[s] if rows is None else self._season_price[s][rows]
         if self._crash_active:
-            return self._season_price[s] * self.soum_price_crash[self.households.soum, None]
-        return self._season_price[s]
+            soum = self.households.soum if rows is None else self.households.soum[rows]
+            return price * self.soum_price_crash[soum, None]
+        return price
 
     def need_per_season(self) -> np.ndarray:
         """The poverty line's consumption for one season per household (kMNT)."""
@@ -314,7 +327,11 @@ class HerdtrapModel(mesa.Model):
         else:
             for s in range(4):
                 self._season_price[s][rows] = prices[s]
-        self._aimag_species_cell = (hh.aimag[:, None] * N_SPECIES + np.arange(N_SPECIES)).ravel()
+        cells = hh.aimag[r, None] * N_SPECIES + np.arange(N_SPECIES)
+        if rows is None:
+            self._aimag_species_cell = cells  # (N, 5): the aimag-species cell of each herd entry
+        else:
+            self._aimag_species_cell[rows] = cells
 
     # ------------------------------------------------------------------ a growing table
     def grow(self, k: int) -> None:
@@ -340,6 +357,7 @@ class HerdtrapModel(mesa.Model):
         if getattr(self, "_asset_poor_prev", None) is not None:
             self._asset_poor_prev = pad(self._asset_poor_prev, False)
         self._season_price = [pad(x) for x in self._season_price]
+        self._aimag_species_cell = pad(self._aimag_species_cell)
         self.initial_herd_sfu_new = pad(self.initial_herd_sfu_new)
         self.policies.grow(self, n0, hh.n)
 
@@ -355,7 +373,8 @@ class HerdtrapModel(mesa.Model):
         expect the income of the herd they start with, and start without cash or debt."""
         hh, p = self.households, self.p
         self._set_slot_constants(rows)
-        hh.target_sfu[rows] = hh.herd_sfu[rows]
+        herd_sfu = to_sfu(hh.herd[rows])
+        hh.target_sfu[rows] = herd_sfu
         hh.prep[rows] = p["prep.reference_share"]
         sd = p["herd.household_loss_persistent_sd"]
         if sd > 0:  # (a standard normal per slot of this year's table: exogenous)
@@ -364,7 +383,7 @@ class HerdtrapModel(mesa.Model):
         hh.income_seasons[rows] = income_process.income_seasons_of(
             self, hh.herd[rows], hh.target_sfu[rows], rows, hh.herding[rows])
         self.year_start_herd[rows] = 0
-        self.initial_herd_sfu_new[rows] = hh.herd_sfu[rows]
+        self.initial_herd_sfu_new[rows] = herd_sfu
 
     def register_new_households(self, rows: np.ndarray) -> None:
         """Mesa agents for the households formed in ``rows`` (if the model has agents)."""
@@ -424,7 +443,7 @@ class HerdtrapModel(mesa.Model):
         hh = self.households
         n_aimags = self.target_mix.shape[0]
         # exited households hold no animals (they sell the herd on exit)
-        stock = np.bincount(self._aimag_species_cell, weights=hh.herd.ravel(),
+        stock = np.bincount(self._aimag_species_cell.ravel(), weights=hh.herd.ravel(),
                             minlength=n_aimags * N_SPECIES).reshape(n_aimags, N_SPECIES) * SFU
         weights = herd_process.mix_weights(stock, self.target_mix, self.p["herd.mix_elasticity"])
         return weights[hh.aimag]
@@ -468,7 +487,7 @@ class HerdtrapModel(mesa.Model):
         hh = self.households
         rows = np.flatnonzero(mask)
         keep = np.floor(self.p["exit.kept_share"] * hh.herd[rows]).astype(hh.herd.dtype)
-        self.sell_rows(rows, hh.herd[rows] - keep, self.prices()[rows], distress=True)
+        self.sell_rows(rows, hh.herd[rows] - keep, self.prices(rows=rows), distress=True)
         repay = np.minimum(hh.debt[rows], hh.cash[rows])
         hh.debt[rows] -= repay
         hh.cash[rows] -= repay
@@ -586,23 +605,33 @@ class HerdtrapModel(mesa.Model):
         if self.panel_rows.size == 0:
             return
         hh = self.households
-        r = np.arange(hh.n) if self._panel_all else self.panel_rows
+        if self._panel_all:  # every slot: plain copies
+            r, rows = slice(None), np.arange(hh.n)
+
+            def take(a: np.ndarray) -> np.ndarray:
+                return a.copy()
+        else:  # the panel's slots: fancy indexing copies
+            r = rows = self.panel_rows
+
+            def take(a: np.ndarray) -> np.ndarray:
+                return a[r]
+        i_t, i_i = income_index("transfers"), income_index("insurance")
         self._panel.append({
             "year": year,
-            "rows": r,
-            "hid": hh.hid[r].copy(),
-            "alive": hh.alive[r].copy(),
+            "rows": rows,
+            "hid": take(hh.hid),
+            "alive": take(hh.alive),
             "in_scope": hh.in_scope[r],
-            "persons": hh.persons[r].copy(),
-            "soum": hh.soum[r].copy(),
-            "herd": hh.herd[r].copy(),
-            "cash": hh.cash[r].copy(),
-            "debt": hh.debt[r].copy(),
-            "herding": hh.herding[r].copy(),
-            "consumption": hh.consumption_year[r].copy() if year > 0 else np.full(r.size, np.nan),
-            "transfers": hh.income_year[r][:, [income_index("transfers"), income_index("insurance")]]
-            .sum(axis=1) if year > 0 else np.zeros(r.size),
-            "loss": hh.last_winter_loss[r].copy(),
+            "persons": hh.persons[r],
+            "soum": take(hh.soum),
+            "herd": take(hh.herd),
+            "cash": take(hh.cash),
+            "debt": take(hh.debt),
+            "herding": take(hh.herding),
+            "consumption": take(hh.consumption_year) if year > 0 else np.full(len(rows), np.nan),
+            "transfers": hh.income_year[r, i_t] + hh.income_year[r, i_i]
+            if year > 0 else np.zeros(len(rows)),
+            "loss": take(hh.last_winter_loss),
         })
 
     def _panel_matrix(self, key: str) -> np.ndarray:

@@ -4,8 +4,12 @@ model relies on when cash, payouts or animals reach a household."""
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
-from model import HerdtrapModel
+from model import HerdtrapModel, load_scenario
+from model.household import any_per_row, count_per_row
 from model.processes import offtake, purchases
 from model.schedule import SCHEDULE, table
 
@@ -75,3 +79,26 @@ def test_the_schedule_runs_every_process_and_times_it():
     assert [name for _, name in table()] == [p.name for p in SCHEDULE]
     for p in SCHEDULE:
         assert m.timings[p.name] > 0.0, p.name
+
+
+# ---------------------------------------------------------------- fast helpers
+# (speed-ups that must give exactly what the plain numpy expression gives)
+
+@settings(max_examples=60, deadline=None)
+@given(hnp.arrays(bool, st.tuples(st.integers(0, 40), st.sampled_from([1, 5, 8, 16, 24]))))
+def test_row_counts_equal_numpy(mask):
+    np.testing.assert_array_equal(count_per_row(mask), mask.sum(axis=1))
+    np.testing.assert_array_equal(any_per_row(mask), mask.any(axis=1))
+    cols = mask[:, ::2]  # not contiguous: the plain path
+    np.testing.assert_array_equal(count_per_row(cols), cols.sum(axis=1))
+
+
+def test_draw_rows_gives_the_full_draw_of_those_rows():
+    m = HerdtrapModel(load_scenario("baseline", params=SMALL), seed=5, create_agents=False)
+    m.step()
+    rows = np.array([3, 17, 40, 41, 299])
+    for width, kind in ((None, "random"), (5, "random"), (None, "standard_normal")):
+        shape = m.households.n if width is None else (m.households.n, width)
+        full = m.draw("offtake", shape, kind=kind, key="x")[rows]
+        np.testing.assert_array_equal(m.draw_rows("offtake", rows, width, kind=kind, key="x"), full)
+    assert m.draw_rows("offtake", np.array([], dtype=int)).shape == (0,)

@@ -333,9 +333,11 @@ class Programme(Policy):
         return np.unique(np.concatenate([*self._reached_hids, now]))
 
     def coverage(self, model: HerdtrapModel) -> float:
-        """Share of household slots reached this year (overridden where coverage means
-        enrolment or insurance)."""
-        return float(self.reached.mean())
+        """Share of the households in the outputs' scope (``HouseholdState.in_scope``)
+        reached this year (overridden where coverage means enrolment or insurance). Not
+        of the table's slots: vacant slots would make it depend on the table's size."""
+        scope = model.households.in_scope
+        return float(self.reached[scope].mean()) if scope.any() else 0.0
 
     def metrics(self, model: HerdtrapModel) -> dict[str, Any]:
         n = self.name

@@ -89,8 +89,9 @@ class Training(Programme):
         self.reached |= new
 
     def coverage(self, model: HerdtrapModel) -> float:
-        """Share of all households trained so far."""
-        return float(self.trained.mean())
+        """Share of the households in scope (``HouseholdState.in_scope``) trained so far."""
+        scope = model.households.in_scope
+        return float(self.trained[scope].mean()) if scope.any() else 0.0
 
     def metrics(self, model: HerdtrapModel) -> dict[str, Any]:
         row = super().metrics(model)

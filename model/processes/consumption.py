@@ -87,9 +87,9 @@ def consume_and_cope(model: HerdtrapModel) -> None:
         share = np.minimum(np.divide(shortfall[rows], v, out=np.zeros(rows.size), where=v > 0),
                            cap)
         # drawn for every slot (common random numbers), used for the rows that sell
-        u = model.draw("offtake", (hh.n, hh.herd.shape[1]), key="distress")[rows]
+        u = model.draw_rows("offtake", rows, hh.herd.shape[1], key="distress")
         sold = market.sell_share(hh.herd[rows], share, u)
-        model.sell_rows(rows, sold, model.prices()[rows], distress=True)
+        model.sell_rows(rows, sold, model.prices(rows=rows), distress=True)
     # (3) debt service: interest accrues; the instalment (interest + debt / term) is paid
     # before discretionary consumption, from cash above the subsistence floor. It is a
     # regular cost, so expected income is net of it.
@@ -130,7 +130,9 @@ def exits(model: HerdtrapModel) -> None:
     empty = (h[:, 0] | h[:, 1] | h[:, 2] | h[:, 3] | h[:, 4]) == 0
     if not (hh.herding & (hh.destitute | empty)).any():
         return  # nobody can leave: the exit draw would decide nothing
-    u_exit = model.draw("behaviour", hh.n)
-    leaving = hh.herding & ((hh.destitute & (u_exit < p["exit.hazard"])) | empty)
+    leaving = hh.herding & empty
+    at_risk = np.flatnonzero(hh.herding & hh.destitute)
+    if at_risk.size:  # (one uniform per household slot: the draws of the slots at risk)
+        leaving[at_risk[model.draw_rows("behaviour", at_risk) < p["exit.hazard"]]] = True
     if leaving.any():
         model.leave_herding(leaving)

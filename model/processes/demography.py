@@ -40,7 +40,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from model.herd import stochastic_round
-from model.household import _GROW_FILL, ADULT_AGE, FEMALE_SHARE_AT_BIRTH, MAX_MEMBERS, PERSON_FIELDS
+from model.household import (
+    _GROW_FILL,
+    ADULT_AGE,
+    FEMALE_SHARE_AT_BIRTH,
+    MAX_MEMBERS,
+    PERSON_FIELDS,
+    any_per_row,
+)
 
 if TYPE_CHECKING:
     from model.model import HerdtrapModel
@@ -54,8 +61,16 @@ MAX_AGE = 110
 #: Ages at which members may leave the parental household (out-migration) or found one.
 LEAVE_AGES = (15, 34)
 FOUND_AGES = (20, 34)
+#: Seat index = row * MAX_MEMBERS + seat: a row is the seat index shifted right.
+SEAT_SHIFT = MAX_MEMBERS.bit_length() - 1
+if MAX_MEMBERS != 1 << SEAT_SHIFT:  # (seat arithmetic by shifts)
+    raise ImportError("MAX_MEMBERS must be a power of 2")
 #: When the table must grow, it grows by at least this share of its slots.
 GROWTH_CHUNK = 0.04
+#: ... and by at least this many slots (fewer copies for small tables). Results do not
+#: depend on either (tests/test_demography.py): slots are filled lowest first, and every
+#: per-slot draw of a slot is the same whatever the table's size.
+MIN_GROWTH_SLOTS = 256
 #: A household dissolves when no member is this old.
 WORKING_AGE = 15
 
@@ -112,6 +127,24 @@ def _death_probabilities(p: dict) -> tuple[np.ndarray, np.ndarray]:
     return out[0], out[1]
 
 
+def death_table(model: HerdtrapModel) -> np.ndarray:
+    """q of men (ages 0..MAX_AGE) followed by q of women, indexed by
+    ``female * (MAX_AGE + 1) + age`` (computed once per model)."""
+    cached = getattr(model, "_death_table", None)
+    if cached is None:
+        cached = model._death_table = np.concatenate(death_probabilities(model))
+    return cached
+
+
+def fertility_table(model: HerdtrapModel) -> np.ndarray:
+    """:func:`fertility_by_age` of the model's fertility rate (computed once per model)."""
+    cached = getattr(model, "_fertility_table", None)
+    if cached is None:
+        cached = model._fertility_table = fertility_by_age(
+            model.p["demography.total_fertility_rate"])
+    return cached
+
+
 def fertility_by_age(tfr: float) -> np.ndarray:
     """Yearly birth probability of a woman by completed age 0..MAX_AGE."""
     f = np.zeros(MAX_AGE + 1)
@@ -119,10 +152,13 @@ def fertility_by_age(tfr: float) -> np.ndarray:
     return np.minimum(f, 1.0)
 
 
-def _parent_generation(ages: np.ndarray) -> np.ndarray:
-    """(N, M) True where a member lives with someone at least 18 years older."""
-    oldest = ages.max(axis=1)
-    return (ages >= 0) & (oldest[:, None] >= ages + ADULT_AGE)
+def _parent_generation(seats: np.ndarray, ages: np.ndarray, n: int) -> np.ndarray:
+    """True for the members (flat seat indices ``seats`` of a table of ``n`` households,
+    their ``ages``) who live with someone at least 18 years older."""
+    row = seats >> SEAT_SHIFT
+    oldest = np.full(n, -1, dtype=ages.dtype)
+    np.maximum.at(oldest, row, ages)
+    return oldest[row] >= ages + ADULT_AGE
 
 
 def yearly(model: HerdtrapModel) -> None:
@@ -138,23 +174,28 @@ def yearly(model: HerdtrapModel) -> None:
         "births_without_seat")}
 
     ages, female = hh.ages, hh.female
-    # 1. deaths
+    # The occupied seats in seat order, with their ages and sexes: steps 1-5 work on
+    # this list (about a quarter of the seats) rather than on the whole seat matrix.
     occ = np.flatnonzero(ages.ravel() >= 0)
-    flat_age = ages.ravel()[occ]
-    q_m, q_f = death_probabilities(model)
-    q = np.where(female.ravel()[occ], q_f[np.minimum(flat_age, MAX_AGE)],
-                 q_m[np.minimum(flat_age, MAX_AGE)])
-    dead = occ[rng.random(occ.size) < q]
+    a = ages.ravel()[occ]
+    fem = female.ravel()[occ]
+    # 1. deaths
+    q = death_table(model)[fem * (MAX_AGE + 1) + np.minimum(a, MAX_AGE)]
+    died = rng.random(occ.size) < q
+    dead = occ[died]
     stats["persons_died"] = int(dead.size)
     _clear_seats(hh, dead)
     # 2. ageing
     ages += ages >= 0  # (an add of the mask: faster than indexing with it)
+    keep = ~died
+    occ, a, fem = occ[keep], a[keep] + 1, fem[keep]
     # 3. births
-    f = fertility_by_age(p["demography.total_fertility_rate"])
-    women = np.flatnonzero(female.ravel() & (ages.ravel() >= 15) & (ages.ravel() < 50))
-    mothers = women[rng.random(women.size) < f[ages.ravel()[women]]]
+    fertile = fem & (a >= 15) & (a < 50)
+    women = occ[fertile]
+    mothers = women[rng.random(women.size) < fertility_table(model)[a[fertile]]]
     if mothers.size:
-        rows, births = np.unique(mothers // MAX_MEMBERS, return_counts=True)
+        rows, first = _runs(mothers >> SEAT_SHIFT)
+        births = np.diff(np.append(first, mothers.size))
         empty = ages[rows] < 0
         rank = np.cumsum(empty, axis=1)
         r, c = np.nonzero(empty & (rank <= births[:, None]))
@@ -165,21 +206,23 @@ def yearly(model: HerdtrapModel) -> None:
         stats["persons_born"] = int(baby.size)
     # 4. out-migration of young people living with their parents. (The mask serves step 5
     # too: a founder is at least 20, so their parent generation is 38 or older and never
-    # among the out-migrants.)
-    with_parents = _parent_generation(ages)
-    young = np.flatnonzero((with_parents & (ages >= LEAVE_AGES[0])
-                            & (ages <= LEAVE_AGES[1])).ravel())
-    leaves = young[rng.random(young.size) < p["demography.outmigration_rate"]]
+    # among the out-migrants.) Babies are not in the list: they are neither young adults
+    # nor the oldest member of a household (their mother is older).
+    with_parents = _parent_generation(occ, a, hh.n)
+    young = with_parents & (a >= LEAVE_AGES[0]) & (a <= LEAVE_AGES[1])
+    at_risk = np.flatnonzero(young)
+    left = at_risk[rng.random(at_risk.size) < p["demography.outmigration_rate"]]
+    leaves = occ[left]
     stats["persons_outmigrated"] = int(leaves.size)
     _clear_seats(hh, leaves)
     # 5. new households: at most one founder per household, the first seat that draws it
-    can = np.flatnonzero((with_parents & (ages >= FOUND_AGES[0])
-                          & (ages <= FOUND_AGES[1]) & hh.alive[:, None]).ravel())
+    young[left] = False
+    can = occ[young & (a >= FOUND_AGES[0]) & hh.alive[occ >> SEAT_SHIFT]]
     founds = can[rng.random(can.size) < p["demography.household_formation_rate"]]
-    parents, first = np.unique(founds // MAX_MEMBERS, return_index=True)
+    parents, first = _runs(founds >> SEAT_SHIFT)
     seat = founds[first] % MAX_MEMBERS
     # 6. dissolution: no member of working age left
-    dissolved = np.flatnonzero(hh.alive & ~(ages >= WORKING_AGE).any(axis=1))
+    dissolved = np.flatnonzero(hh.alive & ~any_per_row(ages >= WORKING_AGE))
     if parents.size:
         founder = {f: getattr(hh, f)[parents, seat].copy() for f in PERSON_FIELDS}
         f_age = founder["ages"].astype(np.int64)
@@ -192,6 +235,15 @@ def yearly(model: HerdtrapModel) -> None:
     if dissolved.size:
         _dissolve(model, dissolved, stats)
     model.households.update_bands()
+
+
+def _runs(sorted_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of a sorted array and the index of the first of each
+    (``np.unique(..., return_index=True)`` for sorted input, without its sort)."""
+    if sorted_rows.size == 0:
+        return sorted_rows, np.zeros(0, dtype=np.intp)
+    first = np.flatnonzero(np.concatenate(([True], sorted_rows[1:] != sorted_rows[:-1])))
+    return sorted_rows[first], first
 
 
 def _clear_seats(hh, flat: np.ndarray) -> None:
@@ -211,7 +263,7 @@ def _found_households(model: HerdtrapModel, parents: np.ndarray, founder: dict,
     if extra > 0:
         # grow by a few percent at a time (fewer copies of every column); the slots not
         # needed now wait as vacant slots
-        chunk = max(extra, int(np.ceil(GROWTH_CHUNK * n_before)))
+        chunk = max(extra, int(np.ceil(GROWTH_CHUNK * n_before)), MIN_GROWTH_SLOTS)
         model.grow(chunk)
         hh = model.households
         hh.vacant[n_before + extra:] = True

@@ -82,7 +82,7 @@ def income_seasons_of(model: HerdtrapModel, herd: np.ndarray, target_sfu: np.nda
     out[:, 0] = (herd[:, 1] * p["herd.cashmere_kg_per_goat"] * p["market.cashmere_price"]
                  * hh.cashmere_factor[r])
     out[:, 1] = h * p["income.dairy_per_sfu"]
-    autumn = model.prices(2)[r]
+    autumn = model.prices(2, rows)
     value = market.herd_value(herd, autumn)
     per_sfu = np.divide(value, h, out=np.zeros(k), where=h > 0)
     rate = offtake.offtake_rate(h, target_sfu, adults, p)

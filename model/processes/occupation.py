@@ -49,21 +49,23 @@ def logistic(x: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * x))
 
 
-def herding_value(model: HerdtrapModel, herd: np.ndarray, rows: np.ndarray | None) -> np.ndarray:
+def herding_value(model: HerdtrapModel, herd: np.ndarray, rows: np.ndarray | None,
+                  pension: np.ndarray | None = None) -> np.ndarray:
     """V_in: expected consumption per season in herding with ``herd`` (rows'): the
     regular income of the herd held at its size (offtake at the steady rate, not the
     lower rate of a household rebuilding towards its desired herd) plus the household's
     own meat, valued at the soum's autumn price.
 
     The mean over the four seasons of ``income_seasons_of(model, herd, H, rows, True)``
-    plus the meat, computed directly (tests/test_demography.py checks they agree)."""
+    plus the meat, computed directly (tests/test_demography.py checks they agree).
+    ``pension``: the rows' ``pension_per_season`` if already computed."""
     from model.processes import offtake
 
     hh, p = model.households, model.p
     r = slice(None) if rows is None else rows
     h = to_sfu(herd)
     adults = hh.adults[r]
-    value = market.herd_value(herd, model.prices(2)[r])
+    value = market.herd_value(herd, model.prices(2, rows))
     per_sfu = np.divide(value, h, out=np.zeros(h.size), where=h > 0)
     meat = offtake.meat_sfu(h, hh.persons[r], p)
     sales = np.maximum(offtake.offtake_rate(h, h, adults, p) * h - meat, 0.0) * per_sfu
@@ -73,16 +75,20 @@ def herding_value(model: HerdtrapModel, herd: np.ndarray, rows: np.ndarray | Non
             + sales - (p["prep.fixed_cost"] + p["prep.cost_per_sfu"] * h) * (h > 0)
             + offfarm_year(h, adults, True, p)
             + np.minimum(meat, h) * per_sfu)
-    return 0.25 * year + pension_per_season(model, rows)
+    if pension is None:
+        pension = pension_per_season(model, rows)
+    return 0.25 * year + pension
 
 
 def outside_income(model: HerdtrapModel, rows: np.ndarray | None,
-                   wealth: np.ndarray) -> np.ndarray:
+                   wealth: np.ndarray, pension: np.ndarray | None = None) -> np.ndarray:
     """V_out: expected consumption per season out of herding (kMNT), for ``rows`` (None:
-    all)."""
+    all); ``pension`` as in :func:`herding_value`."""
     hh, p = model.households, model.p
     wage = p["income.exited_wage_per_adult"] * hh.adults[slice(None) if rows is None else rows] / 4.0
-    return wage + pension_per_season(model, rows) + p["exit.wealth_annuity"] * np.maximum(wealth, 0.0)
+    if pension is None:
+        pension = pension_per_season(model, rows)
+    return wage + pension + p["exit.wealth_annuity"] * np.maximum(wealth, 0.0)
 
 
 def leave_probability(model: HerdtrapModel, rows: np.ndarray | None = None) -> np.ndarray:
@@ -90,9 +96,10 @@ def leave_probability(model: HerdtrapModel, rows: np.ndarray | None = None) -> n
     hh, p = model.households, model.p
     r = slice(None) if rows is None else rows
     herd = hh.herd[r]
-    v_in = herding_value(model, herd, rows)
-    wealth = hh.cash[r] + market.herd_value(herd, model.prices()[r]) - hh.debt[r]
-    v_out = outside_income(model, rows, wealth)
+    pension = pension_per_season(model, rows)  # (in both values)
+    v_in = herding_value(model, herd, rows, pension)
+    wealth = hh.cash[r] + market.herd_value(herd, model.prices(rows=rows)) - hh.debt[r]
+    v_out = outside_income(model, rows, wealth, pension)
     n = np.maximum(model.need_per_season()[r], 1e-9)
     return p["exit.decision_rate"] * logistic(
         (v_out - v_in - p["exit.switching_cost"] * n) / (p["exit.decision_spread"] * n))
@@ -105,13 +112,19 @@ def decide(model: HerdtrapModel) -> None:
     need = model.need_per_season()
     rate, spread = p["exit.decision_rate"], p["exit.decision_spread"]
     prices = model.prices()
-    # herders: leave? (computed for every slot: cheaper than selecting the herders)
-    if hh.herding.any():
-        leave = hh.herding & (u < leave_probability(model))
-        if leave.any():
-            model.leave_herding(leave)
+    # Both probabilities are at most the decision rate (logistic <= 1), so only the
+    # households whose draw is below it can move: the values are computed for those.
+    may_move = u < rate
+    # herders: leave?
+    rows = np.flatnonzero(hh.herding & may_move)
+    if rows.size:
+        leave = rows[u[rows] < leave_probability(model, rows)]
+        if leave.size:
+            mask = np.zeros(hh.n, dtype=bool)
+            mask[leave] = True
+            model.leave_herding(mask)
     # non-herders: (re)turn? (not those that left herding this year)
-    rows = np.flatnonzero(hh.alive & ~hh.herding & (hh.exit_year != model.year))
+    rows = np.flatnonzero(may_move & hh.alive & ~hh.herding & (hh.exit_year != model.year))
     if rows.size == 0:
         return
     spare = np.maximum(hh.cash[rows] - buffer_target(model)[rows], 0.0)
@@ -127,9 +140,10 @@ def decide(model: HerdtrapModel) -> None:
         return
     rows, own, candidate = rows[has_any], own[has_any], candidate[has_any]
     buy_sfu, head_per_sfu, price = buy_sfu[has_any], head_per_sfu[has_any], price[has_any]
-    v_in = herding_value(model, candidate, rows)
+    pension = pension_per_season(model, rows)
+    v_in = herding_value(model, candidate, rows, pension)
     wealth = hh.cash[rows] + market.herd_value(own, price) - hh.debt[rows]
-    v_out = outside_income(model, rows, wealth)
+    v_out = outside_income(model, rows, wealth, pension)
     n = np.maximum(need[rows], 1e-9)
     k_back = p["exit.return_cost"]
     prob = rate * logistic((v_in - v_out - k_back * n) / (spread * n))
@@ -137,7 +151,7 @@ def decide(model: HerdtrapModel) -> None:
     if not back.any():
         return
     rows, buy_sfu, head_per_sfu, price = rows[back], buy_sfu[back], head_per_sfu[back], price[back]
-    u_round = model.draw("purchases", hh.n, key="return")[rows]
+    u_round = model.draw_rows("purchases", rows, key="return")
     buy_rows(model, rows, buy_sfu, head_per_sfu, price, u_round, tc)
     ok = hh.herd[rows].sum(axis=1) > 0
     rows = rows[ok]

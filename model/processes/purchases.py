@@ -57,8 +57,8 @@ def buy_animals(model: HerdtrapModel) -> None:
         return  # nobody below the desired herd has spare cash: nothing to buy or draw
     # One uniform per household slot (drawn for every slot: common random numbers), used
     # to round all five species of its purchase.
-    u = model.draw("purchases", hh.n)[rows]
-    price = model.prices()[rows]
+    u = model.draw_rows("purchases", rows)
+    price = model.prices(rows=rows)
     head_per_sfu = model.target_mix[hh.aimag[rows]] / SFU  # head in one SFU of the mix
     price_per_sfu = np.einsum("ij,ij->i", head_per_sfu, price)
     tc = p["market.purchase_transaction_cost"]
