@@ -298,3 +298,18 @@ def test_shipped_specs_are_valid(name):
     spec = sa.load_spec(Path(__file__).parent.parent / "experiments" / "specs" / name)
     problem = sa.build_problem(spec)
     assert problem["num_vars"] == len(spec.parameters) >= 4
+
+
+_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize("spec", sorted((_ROOT / "experiments/specs").glob("*.toml")),
+                         ids=lambda p: p.stem)
+def test_shipped_specs_use_the_validated_trap_threshold(spec):
+    """The trap outcome counts households below the threshold `herdtrap validate` measured
+    (docs/validation/trap.json): a spec must follow it when the model changes."""
+    root = _ROOT
+    measured = json.loads((root / "docs/validation/trap.json").read_text())["threshold"]["h"]
+    loaded = sa.load_spec(root / spec)
+    if loaded.trap_threshold is not None:
+        assert loaded.trap_threshold == pytest.approx(measured, abs=0.05), spec.name
