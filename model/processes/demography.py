@@ -216,8 +216,9 @@ def yearly(model: HerdtrapModel) -> None:
     stats["persons_outmigrated"] = int(leaves.size)
     _clear_seats(hh, leaves)
     # 5. new households: at most one founder per household, the first seat that draws it
-    young[left] = False
-    can = occ[young & (a >= FOUND_AGES[0]) & hh.alive[occ >> SEAT_SHIFT]]
+    may_found = with_parents & (a >= FOUND_AGES[0]) & (a <= FOUND_AGES[1])
+    may_found[left] = False  # (the out-migrants are gone)
+    can = occ[may_found & hh.alive[occ >> SEAT_SHIFT]]
     founds = can[rng.random(can.size) < p["demography.household_formation_rate"]]
     parents, first = _runs(founds >> SEAT_SHIFT)
     seat = founds[first] % MAX_MEMBERS
