@@ -14,7 +14,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from experiments.cli import UsageError
+from experiments.errors import UsageError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 APP_FILE = REPO_ROOT / "app.py"

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from experiments import cli
-from experiments.cli import UsageError
+from experiments import argtypes
+from experiments.errors import UsageError
 from experiments.execution import (
     BACKENDS,
     WORKER_TIMEOUT,
@@ -60,32 +60,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def add_run_options(parser: argparse.ArgumentParser, *, replicates_required: bool,
                     replicates_default: int | None = None, out_help: str | None = None) -> None:
     """Options shared by `batch` and `demo`."""
-    parser.add_argument("--replicates", "-r", type=cli.int_range(1), required=replicates_required,
+    parser.add_argument("--replicates", "-r", type=argtypes.int_range(1), required=replicates_required,
                         metavar="R",
                         default=replicates_default,
                         help="replicates per scenario (same seeds for every scenario)"
                         + (f"; default {replicates_default}" if replicates_default else ""))
-    parser.add_argument("--years", type=cli.int_range(1, 200), default=None,
+    parser.add_argument("--years", type=argtypes.int_range(1, 200), default=None,
                         help="override every scenario's horizon (1-200 years)")
-    parser.add_argument("--seed", type=cli.seed, default=DEFAULT_ROOT_SEED,
+    parser.add_argument("--seed", type=argtypes.seed, default=DEFAULT_ROOT_SEED,
                         help=f"root seed of the replicate seeds (default {DEFAULT_ROOT_SEED})")
-    parser.add_argument("--jobs", "-j", type=cli.int_range(1, also=(-1,)), default=None,
+    parser.add_argument("--jobs", "-j", type=argtypes.int_range(1, also=(-1,)), default=None,
                         help="parallel workers (default: all cores; -1 = all cores)")
     parser.add_argument("--backend", choices=BACKENDS, default="loky",
                         help="joblib backend: sequential, loky (local processes, default) or "
                              "dask (a LocalCluster, or the cluster at --scheduler)")
-    parser.add_argument("--scheduler", type=cli.scheduler_address, default=None, metavar="ADDRESS",
+    parser.add_argument("--scheduler", type=argtypes.scheduler_address, default=None, metavar="ADDRESS",
                         help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (with --backend dask)")
     parser.add_argument("--worker-timeout", type=float, default=WORKER_TIMEOUT, metavar="S",
                         help="dask: give up when the scheduler has had no worker for S seconds "
                              f"(at the start or later; default {WORKER_TIMEOUT:g})")
-    parser.add_argument("--out", "-o", type=cli.out_folder, default=None,
+    parser.add_argument("--out", "-o", type=argtypes.out_folder, default=None,
                         help=out_help or "results folder (default results/batch-<scenarios>-r<R>)")
-    parser.add_argument("--household-panel", type=cli.float_range(0.0, 1.0), default=0.0,
+    parser.add_argument("--household-panel", type=argtypes.float_range(0.0, 1.0), default=0.0,
                         metavar="FRACTION",
                         help="also keep a yearly panel of this share of households (0-1]; "
                              "input of `herdtrap trap` and the app's results page")
-    parser.add_argument("--flush-every", type=cli.int_range(1), default=None, metavar="N",
+    parser.add_argument("--flush-every", type=argtypes.int_range(1), default=None, metavar="N",
                         help="write finished runs to disk every N runs (default: automatic)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 

@@ -1114,7 +1114,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from experiments.cli import UsageError
+    from experiments.errors import UsageError
 
     try:
         target = write_brief(args.dir, baseline=args.baseline, title=args.title,

@@ -31,8 +31,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from experiments import cli
-from experiments.cli import UsageError
+from experiments import argtypes
+from experiments.errors import UsageError
 from experiments.provenance import (
     atomic_write_bytes,
     check_output_folder,
@@ -98,7 +98,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--baseline", default=None, metavar="NAME",
                         help="baseline scenario (default: 'status_quo' if present, else "
                              "'baseline', else the first)")
-    parser.add_argument("--horizons", type=cli.int_range(1, 200), nargs="+", default=None, metavar="YEAR",
+    parser.add_argument("--horizons", type=argtypes.int_range(1, 200), nargs="+", default=None, metavar="YEAR",
                         help="years at which to report levels (default 5 10 and the final year)")
     parser.add_argument("--no-html", action="store_true", help="skip report.html")
 

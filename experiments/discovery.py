@@ -51,8 +51,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from experiments import cli
-from experiments.cli import UsageError
+from experiments import argtypes
+from experiments.errors import UsageError
 from experiments.provenance import (
     atomic_write_bytes,
     atomic_write_json,
@@ -415,26 +415,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="a results folder of `herdtrap sensitivity` or `herdtrap batch`")
     parser.add_argument("--outcome", required=True,
                         help="outcome column, e.g. poverty_headcount_final")
-    parser.add_argument("--threshold", type=cli.finite, required=True,
+    parser.add_argument("--threshold", type=argtypes.finite, required=True,
                         help="a case is bad when its outcome is beyond this value")
     side = parser.add_mutually_exclusive_group()
     side.add_argument("--above", dest="direction", action="store_const", const="above",
                       help="bad = outcome > threshold (default when less is better)")
     side.add_argument("--below", dest="direction", action="store_const", const="below",
                       help="bad = outcome < threshold (default when more is better)")
-    parser.add_argument("--boxes", type=cli.int_range(1, 100), default=MAX_BOXES,
+    parser.add_argument("--boxes", type=argtypes.int_range(1, 100), default=MAX_BOXES,
                         help=f"at most this many boxes (default {MAX_BOXES})")
-    parser.add_argument("--min-coverage", type=cli.float_range(0, 1, low_open=True),
+    parser.add_argument("--min-coverage", type=argtypes.float_range(0, 1, low_open=True),
                         default=MIN_COVERAGE,
                         help="choose the densest box with at least this coverage "
                              f"(default {MIN_COVERAGE})")
-    parser.add_argument("--peel-alpha", type=cli.float_range(0, 0.5, low_open=True, high_open=True),
+    parser.add_argument("--peel-alpha", type=argtypes.float_range(0, 0.5, low_open=True, high_open=True),
                         default=0.05,
                         help="share of cases peeled per step (default 0.05)")
-    parser.add_argument("--mass-min", type=cli.float_range(0, 1, low_open=True, high_open=True),
+    parser.add_argument("--mass-min", type=argtypes.float_range(0, 1, low_open=True, high_open=True),
                         default=0.05,
                         help="smallest box, as a share of all cases (default 0.05)")
-    parser.add_argument("--dzud-loss", type=cli.float_range(0, 1, low_open=True, high_open=True),
+    parser.add_argument("--dzud-loss", type=argtypes.float_range(0, 1, low_open=True, high_open=True),
                         default=DZUD_LOSS,
                         help=f"batch folders: a winter with at least this stock loss is a dzud "
                              f"(default {DZUD_LOSS})")

@@ -49,7 +49,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from experiments import cli
+from experiments import argtypes
 from model.nso import NSOTableError, read_table
 from model.region import Region, default_data_dir, load_region
 from model.species import NSO_MORTALITY_COLUMNS, NSO_POPULATION_NAMES, SFU, SPECIES
@@ -620,20 +620,20 @@ def format_summary(result: HindcastResult) -> str:
 
 # ---------------------------------------------------------------- CLI
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", type=cli.existing_folder, default=None,
+    parser.add_argument("--data", type=argtypes.existing_folder, default=None,
                         help="folder with the NSO-format tables (default: $HERDTRAP_NSO_DATA, "
                              "else ../shared/data/nso if present, else model/data/nso)")
     parser.add_argument("--aimag", required=True, help="aimag name as spelled in the tables")
-    parser.add_argument("--start", type=cli.int_range(1900, 2200), default=1992,
+    parser.add_argument("--start", type=argtypes.int_range(1900, 2200), default=1992,
                         help="census year used as the initial condition (default 1992)")
-    parser.add_argument("--end", type=cli.int_range(1900, 2200), default=2024,
+    parser.add_argument("--end", type=argtypes.int_range(1900, 2200), default=2024,
                         help="last census year (default 2024)")
-    parser.add_argument("--replicates", type=cli.int_range(1, 1000), default=5,
+    parser.add_argument("--replicates", type=argtypes.int_range(1, 1000), default=5,
                         help="seeds, 1-1000 (default 5)")
-    parser.add_argument("--seed", type=cli.seed, default=0, help="root seed (default 0)")
-    parser.add_argument("--households", type=cli.int_range(10, 1_000_000), default=None,
+    parser.add_argument("--seed", type=argtypes.seed, default=0, help="root seed (default 0)")
+    parser.add_argument("--households", type=argtypes.int_range(10, 1_000_000), default=None,
                         help="simulated households (default: population.households)")
-    parser.add_argument("--out", type=cli.out_folder, default=None,
+    parser.add_argument("--out", type=argtypes.out_folder, default=None,
                         help="output folder (default results/hindcast-<aimag>-<start>-<end>)")
     parser.add_argument("--no-png", action="store_true", help="write the figure as HTML only")
     parser.add_argument("--policies", default=DEFAULT_POLICIES, metavar="NAME",
@@ -642,7 +642,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from experiments.cli import UsageError
+    from experiments.errors import UsageError
 
     data = args.data if args.data is not None else default_data_dir()
     try:

@@ -71,8 +71,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from experiments import cli
-from experiments.cli import UsageError
+from experiments import argtypes
+from experiments.errors import UsageError
 from experiments.provenance import (
     atomic_write_bytes,
     atomic_write_json,
@@ -992,18 +992,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     parser.add_argument("spec", type=Path, help="sensitivity spec (TOML), e.g. "
                         "experiments/specs/morris_screening.toml")
-    parser.add_argument("--jobs", "-j", type=cli.int_range(1, also=(-1,)), default=None,
+    parser.add_argument("--jobs", "-j", type=argtypes.int_range(1, also=(-1,)), default=None,
                         help="parallel workers (default: all cores; -1 = all cores)")
     parser.add_argument("--backend", choices=BACKENDS, default="loky",
                         help="joblib backend: sequential, loky (local processes, default) or dask")
-    parser.add_argument("--scheduler", type=cli.scheduler_address, default=None,
+    parser.add_argument("--scheduler", type=argtypes.scheduler_address, default=None,
                         metavar="ADDRESS", help="Dask scheduler address (with --backend dask)")
     parser.add_argument("--worker-timeout", type=float, default=None, metavar="S",
                         help="dask: give up when the scheduler has had no worker for S seconds "
                              "(default 60)")
-    parser.add_argument("--out", "-o", type=cli.out_folder, default=None,
+    parser.add_argument("--out", "-o", type=argtypes.out_folder, default=None,
                         help="results folder (default results/sensitivity-<spec name>)")
-    parser.add_argument("--flush-every", type=cli.int_range(1), default=None, metavar="N",
+    parser.add_argument("--flush-every", type=argtypes.int_range(1), default=None, metavar="N",
                         help="write finished runs to disk every N runs (default: automatic)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 

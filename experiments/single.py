@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from experiments import cli
+from experiments import argtypes
 from experiments.provenance import (
     atomic_write_json,
     atomic_write_parquet,
@@ -38,11 +38,11 @@ SUMMARY_COLUMNS = [
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("scenario", nargs="?", default=None,
                         help="scenario file or name in scenarios/ (default: baseline)")
-    parser.add_argument("--seed", type=cli.seed, default=0,
+    parser.add_argument("--seed", type=argtypes.seed, default=0,
                         help="random seed, 0 to 2**63-1 (default 0)")
-    parser.add_argument("--years", type=cli.int_range(1, 200), default=None,
+    parser.add_argument("--years", type=argtypes.int_range(1, 200), default=None,
                         help="override the horizon (1-200)")
-    parser.add_argument("--out", type=cli.out_folder, default=None,
+    parser.add_argument("--out", type=argtypes.out_folder, default=None,
                         help="output folder (default results/run-<scenario>-seed<N>)")
 
 

@@ -56,7 +56,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from experiments import cli
+from experiments import argtypes
 
 PANEL_COLUMNS = ("scenario", "replicate", "household", "year", "herd_sfu", "persons", "herding")
 #: Optional panel column: the household id (household = slot, which can be reused).
@@ -688,12 +688,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scenario", default=None,
                         help="reference scenario whose threshold defines the trap share "
                              "(default: baseline if present, else the first)")
-    parser.add_argument("--bandwidth", type=cli.float_range(0, 10, low_open=True), default=BANDWIDTH,
+    parser.add_argument("--bandwidth", type=argtypes.float_range(0, 10, low_open=True), default=BANDWIDTH,
                         help=f"kernel bandwidth in log(1 + SFU/person) units (default {BANDWIDTH})")
-    parser.add_argument("--bootstrap", type=cli.int_range(20, 100_000), default=200,
+    parser.add_argument("--bootstrap", type=argtypes.int_range(20, 100_000), default=200,
                         help="two-stage bootstrap draws over replicates and households, "
                              "20-100000 (default 200)")
-    parser.add_argument("--seed", type=cli.seed, default=0, help="bootstrap seed (default 0)")
+    parser.add_argument("--seed", type=argtypes.seed, default=0, help="bootstrap seed (default 0)")
     parser.add_argument("--measure", choices=MEASURES, default="level",
                         help="level: E[h(t+1) | h(t)] = h(t) (Lybbert et al. 2004, default); "
                              "log: E[log(1+h(t+1)) - log(1+h(t))] = 0")
@@ -701,7 +701,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from experiments.cli import UsageError
+    from experiments.errors import UsageError
 
     if not 0 < args.bandwidth <= 10 or not 20 <= args.bootstrap <= 100_000:
         raise UsageError("--bandwidth must be in (0, 10] and --bootstrap in [20, 100000]")

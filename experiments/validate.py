@@ -890,7 +890,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from experiments.cli import UsageError
+    from experiments.errors import UsageError
     from experiments.provenance import atomic_write_bytes
 
     data = args.data if args.data is not None else default_data_dir()
