@@ -42,12 +42,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "trap": ("experiments.trap", "estimate the poverty-trap threshold from a household panel"),
     "validate": ("experiments.validate", "regenerate docs/VALIDATION.md"),
     "app": ("experiments.app_cmd", "open the browser app (Solara) on localhost"),
-    "budget": ("model.policies.budget", "scale a policy lever so its fiscal cost equals a budget"),
+    "budget": ("experiments.analysis.budget", "scale a policy lever so its fiscal cost equals a budget"),
     "params": ("experiments.params_cmd", "print the parameter table (or write docs/PARAMETERS.md)"),
     "calibrate": ("experiments.calibrate", "fit the dzud generator and regions from NSO files"),
 }
 #: commands whose module parses its own argv (argparse inside ``main(argv)``)
-RAW_ARGV = {"calibrate", "budget"}
+RAW_ARGV = {"calibrate"}
 
 
 class ArgumentParser(argparse.ArgumentParser):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from model.policies.budget import BudgetError, expected_cost, main, scale_to_budget
+from experiments.analysis.budget import BudgetError, expected_cost, scale_to_budget
+from experiments.cli import main as cli
 from model.scenario import load_scenario
 
 SEEDS = [0, 1]
@@ -50,9 +51,9 @@ def test_unreachable_budget_and_bad_inputs_are_clear_errors():
 
 def test_command_line_writes_an_inheriting_scenario(tmp_path, capsys):
     out = tmp_path / "cm_budget.toml"
-    code = main(["child_money", "child_money", "300000", "--seeds", "0", "--out", str(out)])
+    code = cli(["budget", "child_money", "child_money", "300000", "--seeds", "0", "--out", str(out)])
     assert code == 0
     s = load_scenario(out, years=6, params={"population.households": 300})
     assert s.policies["child_money"]["amount"] != 20.0
     assert "expected fiscal cost" in capsys.readouterr().out
-    assert main(["child_money", "insurance", "1000"]) == 2
+    assert cli(["budget", "child_money", "insurance", "1000"]) == 2

@@ -35,3 +35,23 @@ def test_the_command_line_catches_the_library_error():
     from experiments import cli, errors
 
     assert cli.UsageError is errors.UsageError
+
+
+def test_the_model_imports_nothing_outside_it():
+    """model/ is the simulation; analyses and reports (experiments/) build on it."""
+    offenders = []
+    for path in sorted(ROOT.glob("model/**/*.py")):
+        for name in _imports(path):
+            if name.split(".")[0] in ("experiments", "scenarios", "app", "tests"):
+                offenders.append(f"{path.relative_to(ROOT)}: {name}")
+    assert offenders == []
+
+
+def test_every_policy_module_is_in_the_explicit_list():
+    from model.policies import BUILTIN_MODULES, REGISTRY, _load_builtin
+
+    helpers = {"__init__", "dated", "metrics", "pensions", "programme"}
+    modules = {p.stem for p in (ROOT / "model" / "policies").glob("*.py")} - helpers
+    assert set(BUILTIN_MODULES) == modules
+    _load_builtin()
+    assert {cls.__module__.rsplit(".", 1)[1] for cls in REGISTRY.values()} == modules

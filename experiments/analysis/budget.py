@@ -8,14 +8,14 @@ excluded). C is close to linear in a payment lever (transfers scale with it;
 admin and behaviour respond little), so a secant search on
 f(x) = C(x) − budget converges in a few short runs::
 
-    from model.policies.budget import scale_to_budget
+    from experiments.analysis.budget import scale_to_budget
     s = scale_to_budget("child_money", "child_money", 500_000.0, lever="amount",
                         seeds=[0, 1, 2])
     # s is a Scenario with [policies.child_money] amount set; s.name ends in "@500000"
 
 Command line (writes a scenario file that inherits the original)::
 
-    python -m model.policies.budget scenarios/child_money.toml child_money 500000 \
+    herdtrap budget scenarios/child_money.toml child_money 500000 \
         --lever amount --seeds 0 1 2 --out scenarios/child_money_500m.toml
 """
 
@@ -28,12 +28,13 @@ from pathlib import Path
 
 import numpy as np
 
-from model.parameters import ParameterError
-from model.scenario import Scenario, ScenarioError, load_scenario
+from experiments.errors import UsageError
+from model.scenario import Scenario, load_scenario
 
 
-class BudgetError(ValueError):
-    """The budget cannot be reached with this lever (or the inputs are invalid)."""
+class BudgetError(UsageError, ValueError):
+    """The budget cannot be reached with this lever (or the inputs are invalid): the
+    command line prints it as one line, exit code 2."""
 
 
 def expected_cost(scenario: Scenario, policy: str, seeds: Sequence[int]) -> float:
@@ -133,11 +134,7 @@ def scale_to_budget(
     )
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="herdtrap budget",
-        description="Scale a policy lever so its expected fiscal cost equals a budget.",
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("scenario", help="scenario file or name in scenarios/")
     parser.add_argument("policy", help="policy name, e.g. child_money")
     parser.add_argument("budget", type=float, help="budget in kMNT per year")
@@ -146,14 +143,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--tol", type=float, default=0.02)
     parser.add_argument("--out", type=Path, default=None,
                         help="write a scenario file inheriting the original with the lever set")
-    args = parser.parse_args(argv)
-    try:
-        base = load_scenario(args.scenario)
-        scaled = scale_to_budget(base, args.policy, args.budget, lever=args.lever,
-                                 seeds=args.seeds, tol=args.tol, verbose=True)
-    except (BudgetError, ScenarioError, ParameterError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+
+
+def main(args: argparse.Namespace) -> int:
+    """`herdtrap budget`: errors propagate to the command line (one line, exit code 2)."""
+    base = load_scenario(args.scenario)
+    scaled = scale_to_budget(base, args.policy, args.budget, lever=args.lever,
+                             seeds=args.seeds, tol=args.tol, verbose=True)
     value = scaled.policies[args.policy][args.lever]
     cost = expected_cost(scaled, args.policy, args.seeds)
     print(f"{args.policy}.{args.lever} = {value:.6g} -> expected fiscal cost "
@@ -177,7 +173,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         tmp.replace(args.out)
         print(f"wrote {args.out}")
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
