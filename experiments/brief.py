@@ -62,8 +62,7 @@ from experiments.provenance import (
     check_output_folder,
     git_commit,
     now_iso,
-    read_results_manifest,
-    read_results_table,
+    read_batch,
 )
 
 CONFIDENCE = 0.95
@@ -200,22 +199,8 @@ def load_batch(path: str | Path, baseline: str | None = None,
     ``only``: report just these scenarios (and the baseline).
     """
     path = Path(path)
-    manifest = read_results_manifest(path, BriefError, give="a folder written by `herdtrap batch`")
-    if manifest.get("kind") != "batch" or not isinstance(manifest.get("scenarios"), dict):
-        raise BriefError(f"{path / 'manifest.json'}: kind is {manifest.get('kind')!r}, not a batch manifest "
-                         "(briefs are written for `herdtrap batch` folders)")
-    parts = path / "parts"
-    if parts.is_dir() and any(parts.iterdir()):
-        raise BriefError(f"{path}: the batch is unfinished (runs in {parts}/ not merged yet); "
-                         "re-run the same `herdtrap batch` command to finish it")
-    redo = "re-run the `herdtrap batch` command"
-    runs_all = read_results_table(path, "runs.parquet", BriefError,
-                                  columns=("scenario", "replicate", "status"), redo=redo)
-    ts = read_results_table(path, "timeseries.parquet", BriefError,
-                            columns=("scenario", "replicate", "year"), redo=redo)
-    if "task_id" in runs_all:
-        runs_all = runs_all.drop_duplicates("task_id", keep="last")
-    runs_all = runs_all.drop_duplicates(["scenario", "replicate"], keep="last")
+    files = read_batch(path, BriefError)
+    manifest, runs_all, ts = files.manifest, files.runs, files.timeseries
     ok = runs_all[runs_all["status"] == "ok"].copy()
     failed = runs_all[runs_all["status"] != "ok"].copy()
     ok["replicate"] = ok["replicate"].astype(int)
@@ -223,8 +208,7 @@ def load_batch(path: str | Path, baseline: str | None = None,
     keys = set(zip(ok["scenario"], ok["replicate"].astype(int), strict=True))
     ts = ts[[(s, int(r)) in keys for s, r in zip(ts["scenario"], ts["replicate"], strict=True)]]
     ts = ts.sort_values(["scenario", "replicate", "year"]).reset_index(drop=True)
-    order = manifest.get("scenario_order") or list(manifest["scenarios"])
-    scenarios = [s for s in order if s in set(ok["scenario"])]
+    scenarios = [s for s in files.order if s in set(ok["scenario"])]
     if not scenarios:
         raise BriefError(f"{path}: no finished runs (every run failed or none ran)")
     names = ", ".join(manifest["scenarios"])

@@ -37,8 +37,7 @@ from experiments.provenance import (
     atomic_write_bytes,
     check_output_folder,
     now_iso,
-    read_results_manifest,
-    read_results_table,
+    read_batch,
 )
 from experiments.runner import OUTCOMES
 
@@ -210,27 +209,14 @@ class Batch:
 
 
 def load_batch(folder: Path) -> Batch:
-    folder = Path(folder)
-    manifest = read_results_manifest(folder, UsageError,
-                                     give="a folder written by `herdtrap batch`")
-    if manifest.get("kind") != "batch":
-        raise UsageError(f"{folder} holds a {manifest.get('kind')!r} result, not a batch")
-    if not (folder / "runs.parquet").exists() or manifest.get("finished", "") is None:
-        raise UsageError(f"{folder}: the batch has not finished (it is running or was "
-                         "interrupted); run its command again to complete it")
-    redo = "run the `herdtrap batch` command that wrote the folder again"
-    runs = read_results_table(folder, "runs.parquet", UsageError,
-                              columns=("scenario", "replicate", "status"), redo=redo)
+    """A finished batch folder (:func:`experiments.provenance.read_batch`); UsageError
+    names what is wrong."""
+    files = read_batch(folder, UsageError)
+    runs = files.runs
     failed = int((runs["status"] != "ok").sum())
     runs = runs[runs["status"] == "ok"].reset_index(drop=True)
-    ts = read_results_table(folder, "timeseries.parquet", UsageError,
-                            columns=("scenario", "replicate", "year"), redo=redo)
-    panel = (read_results_table(folder, "panel.parquet", UsageError, redo=redo)
-             if (folder / "panel.parquet").exists() else None)
-    order = manifest.get("scenario_order") or list(manifest.get("scenarios") or {})
-    if not manifest.get("scenarios") or not all(isinstance(s, str) for s in order):
-        raise UsageError(f"{folder / 'manifest.json'}: unreadable manifest (no scenarios)")
-    return Batch(folder, manifest, runs, ts, panel, [s for s in order], failed)
+    return Batch(files.folder, files.manifest, runs, files.timeseries, files.panel,
+                 files.order, failed)
 
 
 #: Scenario names taken as the baseline when none is given, in order of preference: the

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -155,6 +156,57 @@ def read_results_table(folder: Path, name: str, error: type[Exception], *,
     if missing:
         raise error(f"{path}: lacks column(s) {', '.join(missing)}; {redo}")
     return df
+
+
+def results_finished(folder: Path, manifest: dict[str, Any]) -> bool:
+    """The one "finished" rule of a results folder: the manifest does not say it is
+    running (``finished`` is not null), the merged ``runs.parquet`` exists, and no part
+    files wait to be merged (``parts/`` is empty or absent)."""
+    folder = Path(folder)
+    parts = folder / "parts"
+    return (manifest.get("finished", "") is not None and (folder / "runs.parquet").is_file()
+            and not (parts.is_dir() and any(parts.iterdir())))
+
+
+@dataclass
+class BatchTables:
+    """A finished batch folder as read by :func:`read_batch`."""
+
+    folder: Path
+    manifest: dict[str, Any]
+    runs: pd.DataFrame  # every run (ok and failed), one row per (scenario, replicate)
+    timeseries: pd.DataFrame
+    panel: pd.DataFrame | None
+    order: list[str]  # scenarios in the manifest's order
+
+
+def read_batch(folder: Path, error: type[Exception]) -> BatchTables:
+    """The one reader of `herdtrap batch` folders (compare, brief): checks the manifest,
+    the "finished" rule (:func:`results_finished`) and the tables; ``error`` (one line)
+    names what is wrong. Runs written twice (a resumed batch) count once, the last."""
+    folder = Path(folder)
+    give = "a folder written by `herdtrap batch`"
+    manifest = read_results_manifest(folder, error, give=give)
+    if manifest.get("kind") != "batch" or not isinstance(manifest.get("scenarios"), dict):
+        raise error(f"{folder / 'manifest.json'}: holds a {manifest.get('kind')!r} result, "
+                    f"not a batch (give {give})")
+    if not results_finished(folder, manifest):
+        raise error(f"{folder}: the batch has not finished (it is running or was "
+                    "interrupted); run the same `herdtrap batch` command again to complete it")
+    redo = "run the `herdtrap batch` command that wrote the folder again"
+    runs = read_results_table(folder, "runs.parquet", error,
+                              columns=("scenario", "replicate", "status"), redo=redo)
+    if "task_id" in runs:
+        runs = runs.drop_duplicates("task_id", keep="last")
+    runs = runs.drop_duplicates(["scenario", "replicate"], keep="last").reset_index(drop=True)
+    ts = read_results_table(folder, "timeseries.parquet", error,
+                            columns=("scenario", "replicate", "year"), redo=redo)
+    panel = (read_results_table(folder, "panel.parquet", error, redo=redo)
+             if (folder / "panel.parquet").exists() else None)
+    order = manifest.get("scenario_order") or list(manifest["scenarios"])
+    if not manifest["scenarios"] or not all(isinstance(s, str) for s in order):
+        raise error(f"{folder / 'manifest.json'}: unreadable manifest (no scenarios)")
+    return BatchTables(folder, manifest, runs, ts, panel, list(order))
 
 
 def _umask() -> int:

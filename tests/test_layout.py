@@ -1,10 +1,20 @@
 """Layout rules (issue 14): only the command line maps errors to exit codes, so no
-library module imports it; library code raises from experiments/errors.py."""
+library module imports it; library code raises from experiments/errors.py; the model
+imports nothing outside model/; the policy modules are an explicit list; batch folders
+have one reader."""
 
 from __future__ import annotations
 
 import ast
+import json
 from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from experiments import brief, compare
+from experiments.errors import UsageError
+from experiments.provenance import read_batch
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,9 +42,9 @@ def test_no_module_but_the_command_line_imports_it():
 
 
 def test_the_command_line_catches_the_library_error():
-    from experiments import cli, errors
+    from experiments import cli
 
-    assert cli.UsageError is errors.UsageError
+    assert cli.UsageError is UsageError
 
 
 def test_the_model_imports_nothing_outside_it():
@@ -55,3 +65,28 @@ def test_every_policy_module_is_in_the_explicit_list():
     assert set(BUILTIN_MODULES) == modules
     _load_builtin()
     assert {cls.__module__.rsplit(".", 1)[1] for cls in REGISTRY.values()} == modules
+
+
+def test_one_batch_reader_with_one_finished_rule(tmp_path):
+    """compare and brief read batch folders through provenance.read_batch: a folder
+    with runs waiting in parts/, or a manifest still running, is refused by both."""
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    manifest = {"kind": "batch", "scenarios": {"a": {}}, "finished": "2026-12-01T00:00:00"}
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    pd.DataFrame({"task_id": ["a-0", "a-0", "a-1"], "scenario": ["a", "a", "a"],
+                  "replicate": [0, 0, 1], "status": ["failed", "ok", "ok"]}
+                 ).to_parquet(folder / "runs.parquet")
+    pd.DataFrame({"scenario": ["a", "a"], "replicate": [0, 1], "year": [1, 1]}
+                 ).to_parquet(folder / "timeseries.parquet")
+    files = read_batch(folder, UsageError)
+    assert len(files.runs) == 2 and (files.runs["status"] == "ok").all()  # a rerun counts once
+    (folder / "parts" / "part-000001").mkdir(parents=True)
+    for reader, error in ((compare.load_batch, UsageError), (brief.load_batch, brief.BriefError)):
+        with pytest.raises(error, match="has not finished"):
+            reader(folder)
+    (folder / "parts" / "part-000001").rmdir()
+    (folder / "manifest.json").write_text(json.dumps({**manifest, "finished": None}))
+    for reader, error in ((compare.load_batch, UsageError), (brief.load_batch, brief.BriefError)):
+        with pytest.raises(error, match="has not finished"):
+            reader(folder)
