@@ -57,6 +57,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from experiments.outcomes import BY_NAME
 from experiments.provenance import (
     REPO_ROOT,
     check_output_folder,
@@ -134,24 +135,24 @@ class Outcome:
     kind: str  # "share" | "exits" | "cost"
     runs_column: str  # runs.parquet column (horizon)
     ts_column: str  # timeseries.parquet column (other years)
-    better: str  # "min" or "max"
+    better: str  # "min" or "max": the outcome catalogue's (experiments/outcomes.py)
 
 
 OUTCOMES: tuple[Outcome, ...] = (
     Outcome("poverty_headcount", "share of households below the poverty line",
             "Below the poverty line", "% of households", "share",
-            "poverty_headcount_final", "poverty_headcount", "min"),
+            "poverty_headcount_final", "poverty_headcount", BY_NAME["poverty_headcount_final"].better),
     Outcome("asset_poverty", "share of households in asset poverty",
             "In asset poverty", "% of households", "share",
-            "asset_poverty_final", "asset_poverty", "min"),
+            "asset_poverty_final", "asset_poverty", BY_NAME["asset_poverty_final"].better),
     Outcome("herding_share", "share of households still herding",
             "Still herding", "% of households", "share",
-            "herding_share_final", "herding_share", "max"),
+            "herding_share_final", "herding_share", BY_NAME["herding_share_final"].better),
     Outcome("exits", "cumulative exits from herding",
             "Exits from herding", "exits per 100 households (cumulative)", "exits",
-            "exits_total", "exits", "min"),
+            "exits_total", "exits", BY_NAME["exits_total"].better),
     Outcome("fiscal_cost", "fiscal cost", "Fiscal cost", COST_UNIT, "cost",
-            "fiscal_cost_per_household_year", "fiscal_cost", "min"),
+            "fiscal_cost_per_household_year", "fiscal_cost", BY_NAME["fiscal_cost_per_household_year"].better),
 )
 OUTCOME_BY_KEY = {o.key: o for o in OUTCOMES}
 

@@ -33,6 +33,7 @@ from scipy import stats
 
 from experiments import argtypes
 from experiments.errors import UsageError
+from experiments.outcomes import CATALOGUE, outcomes
 from experiments.provenance import (
     atomic_write_bytes,
     check_output_folder,
@@ -41,47 +42,12 @@ from experiments.provenance import (
 )
 from experiments.runner import OUTCOMES
 
-#: Yearly metrics (timeseries.parquet) reported at horizons, with the better direction.
-YEARLY_OUTCOMES: dict[str, str] = {
-    "poverty_headcount": "min",
-    "poverty_gap": "min",
-    "asset_poverty": "min",
-    "herding_share": "max",
-    "destitute_share": "min",
-    "indebted_share": "min",
-    "herd_sfu_median": "max",
-    "herd_gini": "min",
-    "stock_sfu": "max",
-    "fiscal_cost": "min",
-}
-LABELS: dict[str, str] = {
-    "poverty_headcount": "poverty headcount (share of households)",
-    "poverty_gap": "poverty gap (FGT1)",
-    "asset_poverty": "asset poverty (share of households)",
-    "herding_share": "households still herding (share)",
-    "destitute_share": "destitute households (share)",
-    "indebted_share": "indebted households (share)",
-    "herd_sfu_median": "median herd (sheep units)",
-    "herd_gini": "herd Gini",
-    "stock_sfu": "total stock (sheep units)",
-    "fiscal_cost": "fiscal cost in the year (kMNT)",
-    "poverty_headcount_final": "poverty headcount, final year",
-    "poverty_headcount_mean": "poverty headcount, mean over years",
-    "poverty_gap_final": "poverty gap, final year",
-    "asset_poverty_final": "asset poverty, final year",
-    "asset_poverty_mean": "asset poverty, mean over years",
-    "poverty_years_per_household": "poverty-years per household",
-    "herding_share_final": "still herding, final year",
-    "exits_total": "exits from herding (households)",
-    "herd_sfu_median_final": "median herd, final year (SFU)",
-    "herd_gini_final": "herd Gini, final year",
-    "stock_sfu_final": "total stock, final year (SFU)",
-    "fiscal_cost_total": "fiscal cost, whole horizon (kMNT)",
-    "fiscal_cost_per_household_year": "fiscal cost per household-year (kMNT)",
-}
-SHARES = {"poverty_headcount", "asset_poverty", "herding_share", "destitute_share",
-          "indebted_share", "poverty_headcount_final", "poverty_headcount_mean",
-          "asset_poverty_final", "asset_poverty_mean", "herding_share_final"}
+#: Views of the outcome catalogue (experiments/outcomes.py): the yearly metrics
+#: (timeseries.parquet) reported at horizons with the better direction, every outcome's
+#: label, and the outcomes that are shares of households (shown as percentages).
+YEARLY_OUTCOMES: dict[str, str] = {o.name: o.better for o in outcomes("yearly")}
+LABELS: dict[str, str] = {o.name: o.label for o in CATALOGUE}
+SHARES = {o.name for o in CATALOGUE if o.unit == "share"}
 #: Outcomes in the printed table (summary outcomes of runs.parquet).
 PRINTED = ("poverty_headcount_final", "asset_poverty_final", "poverty_years_per_household",
            "herding_share_final", "fiscal_cost_total")

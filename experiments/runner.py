@@ -14,26 +14,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from experiments.outcomes import outcomes
 from model.model import HerdtrapModel
 from model.scenario import Scenario
 from model.species import SPECIES
 
-#: Per-run summary outcomes (runs.parquet), with the direction that is better.
-OUTCOMES: dict[str, str] = {
-    "poverty_headcount_final": "min",
-    "poverty_headcount_mean": "min",
-    "poverty_gap_final": "min",
-    "asset_poverty_final": "min",
-    "asset_poverty_mean": "min",
-    "poverty_years_per_household": "min",
-    "herding_share_final": "max",
-    "exits_total": "min",
-    "herd_sfu_median_final": "max",
-    "herd_gini_final": "min",
-    "stock_sfu_final": "max",
-    "fiscal_cost_total": "min",
-    "fiscal_cost_per_household_year": "min",
-}
+#: Per-run summary outcomes (runs.parquet), with the direction that is better (a view
+#: of the outcome catalogue, experiments/outcomes.py).
+OUTCOMES: dict[str, str] = {o.name: o.better for o in outcomes("summary")}
 
 
 @dataclass

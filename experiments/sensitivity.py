@@ -73,6 +73,7 @@ import pandas as pd
 
 from experiments import argtypes
 from experiments.errors import UsageError
+from experiments.outcomes import TRAP_SHARE
 from experiments.provenance import (
     atomic_write_bytes,
     atomic_write_json,
@@ -98,7 +99,7 @@ SPEC_KEYS = {
 #: Outcome computed by this module (not by runner.summarise): the share of households
 #: whose herd per person is below ``trap_threshold`` (SFU per person) at the horizon,
 #: exited households included as h = 0 (experiments.trap.trap_share on the final state).
-TRAP_OUTCOME = "trap_share_final"
+TRAP_OUTCOME = TRAP_SHARE.name  # "trap_share_final" (experiments/outcomes.py)
 #: Ishigami test function (Ishigami & Homma 1990), SALib's default a = 7, b = 0.1.
 ISHIGAMI_A, ISHIGAMI_B = 7.0, 0.1
 #: Analytic indices of Ishigami with a = 7, b = 0.1 (Saltelli et al. 2008, Global

@@ -90,3 +90,17 @@ def test_one_batch_reader_with_one_finished_rule(tmp_path):
     for reader, error in ((compare.load_batch, UsageError), (brief.load_batch, brief.BriefError)):
         with pytest.raises(error, match="has not finished"):
             reader(folder)
+
+
+def test_outcome_tables_are_views_of_the_catalogue():
+    """An outcome is declared once (experiments/outcomes.py); the tables of the runner,
+    compare, brief and sensitivity read it."""
+    from experiments import runner, sensitivity
+    from experiments.outcomes import BY_NAME, CATALOGUE
+
+    assert {n: BY_NAME[n].better for n in runner.OUTCOMES} == runner.OUTCOMES
+    assert all(BY_NAME[n].kind == "yearly" and BY_NAME[n].better == b
+               for n, b in compare.YEARLY_OUTCOMES.items())
+    assert set(compare.LABELS) == {o.name for o in CATALOGUE}
+    assert all(BY_NAME[o.runs_column].better == o.better for o in brief.OUTCOMES)
+    assert sensitivity.TRAP_OUTCOME in BY_NAME
