@@ -200,7 +200,7 @@ def load_batch(path: str | Path, baseline: str | None = None,
     ``only``: report just these scenarios (and the baseline).
     """
     path = Path(path)
-    files = read_batch(path, BriefError)
+    files = read_batch(path, BriefError, panel=False)  # (the brief reads no panel)
     manifest, runs_all, ts = files.manifest, files.runs, files.timeseries
     ok = runs_all[runs_all["status"] == "ok"].copy()
     failed = runs_all[runs_all["status"] != "ok"].copy()

@@ -176,14 +176,15 @@ class BatchTables:
     manifest: dict[str, Any]
     runs: pd.DataFrame  # every run (ok and failed), one row per (scenario, replicate)
     timeseries: pd.DataFrame
-    panel: pd.DataFrame | None
+    panel: pd.DataFrame | None  # None: not read, or the batch has none
     order: list[str]  # scenarios in the manifest's order
 
 
-def read_batch(folder: Path, error: type[Exception]) -> BatchTables:
+def read_batch(folder: Path, error: type[Exception], *, panel: bool = True) -> BatchTables:
     """The one reader of `herdtrap batch` folders (compare, brief): checks the manifest,
     the "finished" rule (:func:`results_finished`) and the tables; ``error`` (one line)
-    names what is wrong. Runs written twice (a resumed batch) count once, the last."""
+    names what is wrong. Runs written twice (a resumed batch) count once, the last.
+    ``panel=False``: do not read the household panel (it can be large)."""
     folder = Path(folder)
     give = "a folder written by `herdtrap batch`"
     manifest = read_results_manifest(folder, error, give=give)
@@ -201,12 +202,12 @@ def read_batch(folder: Path, error: type[Exception]) -> BatchTables:
     runs = runs.drop_duplicates(["scenario", "replicate"], keep="last").reset_index(drop=True)
     ts = read_results_table(folder, "timeseries.parquet", error,
                             columns=("scenario", "replicate", "year"), redo=redo)
-    panel = (read_results_table(folder, "panel.parquet", error, redo=redo)
-             if (folder / "panel.parquet").exists() else None)
+    households = (read_results_table(folder, "panel.parquet", error, redo=redo)
+                  if panel and (folder / "panel.parquet").exists() else None)
     order = manifest.get("scenario_order") or list(manifest["scenarios"])
     if not manifest["scenarios"] or not all(isinstance(s, str) for s in order):
         raise error(f"{folder / 'manifest.json'}: unreadable manifest (no scenarios)")
-    return BatchTables(folder, manifest, runs, ts, panel, list(order))
+    return BatchTables(folder, manifest, runs, ts, households, list(order))
 
 
 def _umask() -> int:
