@@ -71,17 +71,20 @@ def year_metrics(model: HerdtrapModel) -> dict[str, Any]:
     fgt0, fgt1, fgt2 = fgt(cons_pc, line_year)
     herding = hh.herding[live]
     herd_sfu = herd_sfu_all[live]
-    asset_poor_all = herd_sfu_all / np.maximum(persons_all, 1) < p["metrics.asset_poverty_line"]
+
+    def asset_poor_of(herd: np.ndarray, persons: np.ndarray) -> np.ndarray:
+        return herd / np.maximum(persons, 1) < p["metrics.asset_poverty_line"]
+
+    asset_poor_all = asset_poor_of(herd_sfu_all, persons_all)
     if model.year == 1:
-        prev_all = (model.initial_herd_sfu() / np.maximum(persons_all, 1)
-                    < p["metrics.asset_poverty_line"])
+        prev_all = asset_poor_of(model.initial_herd_sfu(), persons_all)
     else:
         prev_all = model._asset_poor_prev
         formed = hh.formed_year == model.year  # (no last year: their state at formation)
         if formed.any():
             prev_all = prev_all.copy()
-            prev_all[formed] = (model.initial_herd_sfu_new[formed] / np.maximum(persons_all[formed], 1)
-                                < p["metrics.asset_poverty_line"])
+            prev_all[formed] = asset_poor_of(model.initial_herd_sfu_new[formed],
+                                             persons_all[formed])
     model._asset_poor_prev = asset_poor_all
     asset_poor, prev_poor = asset_poor_all[live], prev_all[live]
     demo = model.demography_year

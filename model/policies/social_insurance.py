@@ -57,6 +57,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from model.household import count_per_row
 from model.policies import register
 from model.policies.pensions import (
     CONTRIBUTION_AGE,
@@ -240,13 +241,13 @@ class SocialInsurance(Programme):
         self.enrolled = hh.alive & hh.herding & (self.u < self.p_enrol)
         # contributions: members of contributing age, as many as the household can pay
         member = contributors(s, hh.ages, hh.female, hh.contribution_years) & self.enrolled[:, None]
-        n_member = member.sum(axis=1)
+        n_member = count_per_row(member)
         per_member = 3.0 * s["contribution_rate"] * max(s["declared_income"], s["minimum_wage"])
         own = per_member * (1.0 - s["subsidy_share"])
         spare = np.maximum(hh.cash - s["lapse_reserve"] * model.need_per_season(), 0.0)
         can = np.floor(spare / own) if own > 0 else n_member
         paying = member & (np.cumsum(member, axis=1) <= np.minimum(can, n_member)[:, None])
-        n_paying = paying.sum(axis=1)
+        n_paying = count_per_row(paying)
         hh.contribution_years[paying] += 0.25
         self.contributed |= n_paying > 0
         self._member_seasons += int(n_paying.sum())

@@ -107,15 +107,8 @@ def gompertz_alpha(e0: float, beta: float, makeham: float, infant: float) -> flo
     return float(np.exp(0.5 * (lo + hi)))
 
 
-def death_probabilities(model: HerdtrapModel) -> tuple[np.ndarray, np.ndarray]:
-    """q by completed age 0..MAX_AGE for men and women (computed once per model)."""
-    cached = getattr(model, "_death_probabilities", None)
-    if cached is None:
-        cached = model._death_probabilities = _death_probabilities(model.p)
-    return cached
-
-
-def _death_probabilities(p: dict) -> tuple[np.ndarray, np.ndarray]:
+def death_probabilities(p: dict) -> tuple[np.ndarray, np.ndarray]:
+    """q by completed age 0..MAX_AGE for men and women under the parameters ``p``."""
     beta, lam, infant = (p["demography.gompertz_slope"], p["demography.background_mortality"],
                          p["demography.infant_mortality"])
     ages = np.arange(MAX_AGE + 1, dtype=float)
@@ -132,7 +125,7 @@ def death_table(model: HerdtrapModel) -> np.ndarray:
     ``female * (MAX_AGE + 1) + age`` (computed once per model)."""
     cached = getattr(model, "_death_table", None)
     if cached is None:
-        cached = model._death_table = np.concatenate(death_probabilities(model))
+        cached = model._death_table = np.concatenate(death_probabilities(model.p))
     return cached
 
 

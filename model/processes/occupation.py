@@ -111,7 +111,6 @@ def decide(model: HerdtrapModel) -> None:
     u = model.draw("behaviour", hh.n, key="occupation")
     need = model.need_per_season()
     rate, spread = p["exit.decision_rate"], p["exit.decision_spread"]
-    prices = model.prices()
     # Both probabilities are at most the decision rate (logistic <= 1), so only the
     # households whose draw is below it can move: the values are computed for those.
     may_move = u < rate
@@ -129,7 +128,7 @@ def decide(model: HerdtrapModel) -> None:
         return
     spare = np.maximum(hh.cash[rows] - buffer_target(model)[rows], 0.0)
     head_per_sfu = model.target_mix[hh.aimag[rows]] / SFU
-    price = prices[rows]
+    price = model.prices(rows=rows)  # (leaving sets no price crash)
     tc = p["market.purchase_transaction_cost"]
     price_per_sfu = np.einsum("ij,ij->i", head_per_sfu, price) * (1.0 + tc)
     buy_sfu = np.divide(spare, price_per_sfu, out=np.zeros(rows.size), where=price_per_sfu > 0)
