@@ -18,7 +18,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.herdtrap-setup
-EXTRAS := app,dask,discovery,test
+EXTRAS := app,dask,discovery,fit,test
 PYTEST_ARGS ?=
 # What setup depends on: when the content of any of these changes, setup reruns.
 SETUP_INPUTS := pyproject.toml experiments/install_app_assets.py

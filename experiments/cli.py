@@ -45,6 +45,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "budget": ("experiments.analysis.budget", "scale a policy lever so its fiscal cost equals a budget"),
     "params": ("experiments.params_cmd", "print the parameter table (or write docs/PARAMETERS.md)"),
     "calibrate": ("experiments.calibrate", "fit the dzud generator and regions from NSO files"),
+    "fit": ("experiments.analysis.fit", "calibrate parameters to data with ABC-SMC (pyabc)"),
 }
 #: commands whose module parses its own argv (argparse inside ``main(argv)``)
 RAW_ARGV = {"calibrate"}

@@ -60,11 +60,14 @@ def first_year_poverty(seeds: int = 3) -> pd.DataFrame:
                                                 "headcount_status_quo_2019"]].mean()
 
 
-def dzud_1999_2002_losses(seeds: int = 4, households: int | None = None) -> dict[str, float]:
+def dzud_1999_2002_losses(seeds: int = 4, households: int | None = None,
+                          params: dict[str, Any] | None = None,
+                          root_seed: int = 0) -> dict[str, float]:
     """Share of households whose herd (SFU) in spring 2002 (after the winter 2001/02) is at
     most half, or none, of their herd in autumn 1999 (after the autumn offtake), replaying
     the observed winters 2000, 2001 and 2002. Households that left herding count with the
-    herd they hold (none).
+    herd they hold (none). ``params`` overrides parameters (``herdtrap fit``); seed s is
+    replicate s of ``root_seed``.
 
     Households are followed by id through the demography of the two and a half years: the
     animals a household gave to a child's household founded in the window are not losses,
@@ -73,11 +76,13 @@ def dzud_1999_2002_losses(seeds: int = 4, households: int | None = None) -> dict
     spring 2002 are left out (their estate went to an heir)."""
     half, none = [], []
     for s in range(seeds):
-        sc = load_scenario("baseline").with_overrides(
-            years=3, params={"population.households": households} if households else None)
+        over = dict(params or {})
+        if households:
+            over["population.households"] = households
+        sc = load_scenario("baseline").with_overrides(years=3, params=over or None)
         sc = dataclasses.replace(sc, start_year=1999, regime="replay",
                                  replay_years=(2000, 2001, 2002))
-        m = HerdtrapModel(sc, seed=run_seed_sequence(s, 0), create_agents=False,
+        m = HerdtrapModel(sc, seed=run_seed_sequence(s + root_seed, 0), create_agents=False,
                           panel_rows=None)
         for _ in range(3):  # spring, summer, autumn 1999
             m.step()

@@ -264,6 +264,25 @@ def draw_stochastic_winter(
     )
 
 
+_OBSERVED_CACHE: dict[tuple, pd.DataFrame] = {}
+
+
+def observed_mortality(data_dir: Path) -> pd.DataFrame:
+    """:func:`load_observed_mortality`, read once per process while the file is unchanged
+    (the replay models of a hindcast or a fit read it for every run; callers only read it)."""
+    path = Path(data_dir) / MORTALITY_FILE
+    try:
+        st = path.stat()
+    except OSError:
+        return load_observed_mortality(data_dir)
+    key = (str(path.resolve()), st.st_mtime_ns, st.st_size)
+    if key not in _OBSERVED_CACHE:
+        if len(_OBSERVED_CACHE) > 16:
+            _OBSERVED_CACHE.clear()
+        _OBSERVED_CACHE[key] = load_observed_mortality(data_dir)
+    return _OBSERVED_CACHE[key]
+
+
 def load_observed_mortality(data_dir: Path) -> pd.DataFrame:
     """NSO aimag adult mortality, tidy: aimag, year, species, rate, sfu_rate.
 

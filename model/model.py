@@ -26,7 +26,7 @@ import pandas as pd
 
 from model import herd as herd_process
 from model import market
-from model.climate import Winter, load_observed_mortality
+from model.climate import Winter, observed_mortality
 from model.household import Household, HouseholdState, income_index
 from model.ledger import Ledger
 from model.metrics import year_metrics
@@ -102,7 +102,7 @@ class HerdtrapModel(mesa.Model):
         self.observed_years: set[int] = set()
         if scenario.regime == "replay":
             data_dir = Path(scenario.data_dir) if scenario.data_dir else default_data_dir()
-            self.observed = load_observed_mortality(data_dir)
+            self.observed = observed_mortality(data_dir)
             self.observed_years = set(int(y) for y in self.observed["year"].unique())
 
         n = int(self.p["population.households"])

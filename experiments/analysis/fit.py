@@ -1,0 +1,810 @@
+"""`herdtrap fit SPEC.toml`: calibrate uncertain parameters to data with ABC-SMC (pyabc).
+
+Approximate Bayesian computation with sequential Monte Carlo (Toni et al. 2009; pyabc:
+Schälte et al. 2022) draws parameter sets from their priors (uniform over the ranges of
+model/parameters.toml, or narrower ranges the spec gives), simulates the data targets
+with each, and keeps the sets whose simulated targets lie within a shrinking tolerance
+ε of the data. The distance is
+
+    d(x, x_obs) = sqrt( Σ_k ((x_k − x_obs,k) / σ_k)² )
+
+over the *fitted* statistics k, where σ_k is the uncertainty the spec states for a
+target (census and model error together). Statistics of held-out years are simulated
+with every particle but left out of d: the posterior-predictive check reports how
+many of them fall inside the 90% predictive interval.
+
+Targets (``[[targets]]`` in the spec):
+
+* ``kind = "stock"``: an aimag's (or, with ``aimag = "Mongolia"``, the country's)
+  livestock stock replayed from a census year with the observed NSO loss years, as
+  ``herdtrap hindcast`` does (one replicate per particle). Statistics: the log error of
+  the stock in sheep units, log(simulated / census), each year (observed 0, σ =
+  ``sd_log``), and the mean yearly log growth over ``growth_years`` (observed: the
+  census's, σ = ``sd_growth``). Years after ``fit_until`` are held out.
+* ``kind = "poverty"``: the year-1 poverty headcount of an aimag against NSO 2018
+  (model/data/nso/poverty_headcount_aimag.csv; σ = ``sd``), as in docs/VALIDATION.md.
+* ``kind = "losses"``: the share of households losing at least half / all of their
+  herd in the 1999–2002 dzuds (IBLIP 2007 national counts, 43% and 6.4%; σ = ``sd_half``
+  and ``sd_all``), replayed as in docs/VALIDATION.md.
+
+The run is stored in ``OUT/fit.db`` (pyabc's SQLite history): a killed fit resumes from
+its last complete generation when the same command is run again. Outputs in OUT:
+posterior.csv (the last generation's particles and weights), summary.json, report.md,
+predictive.csv, figures (posterior.html, predictive.html) and manifest.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import contextlib
+import hashlib
+import json
+import logging
+import math
+import os
+import sys
+import time
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from experiments import argtypes
+from experiments.errors import UsageError
+
+#: IBLIP (2007): of about 190,000 herder households, about 81,000 lost at least half of
+#: their livestock in the 1999-2002 dzuds and 12,100 all of it.
+IBLIP_HALF, IBLIP_ALL = 81_000 / 190_000, 12_100 / 190_000
+KINDS = ("stock", "poverty", "losses")
+NATIONAL = "Mongolia"
+
+
+class FitError(UsageError):
+    """A bad fit spec or command line: one line, exit code 2."""
+
+
+# ---------------------------------------------------------------- the spec
+@dataclass(frozen=True)
+class Target:
+    kind: str
+    aimag: str = ""
+    start: int = 1992
+    end: int = 2024
+    fit_until: int = 2015
+    growth_years: tuple[int, int] | None = None
+    sd_log: float = 0.15
+    sd_growth: float = 0.02
+    sd: float = 0.03
+    sd_half: float = 0.05
+    sd_all: float = 0.02
+    households: int = 600
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind}:{self.aimag}" if self.aimag else self.kind
+
+
+@dataclass(frozen=True)
+class FitSpec:
+    name: str
+    parameters: dict[str, tuple[float, float]]
+    targets: tuple[Target, ...]
+    population_size: int = 100
+    generations: int = 8
+    min_epsilon: float = 0.0
+    min_acceptance_rate: float = 0.01
+    predictive_draws: int = 40
+    seed: int = 0
+    fixed: dict[str, Any] = field(default_factory=dict)
+    source: str = ""
+
+    def digest(self) -> str:
+        """A hash of what the fit depends on (not of the file's comments)."""
+        # the stopping rule is left out: a finished fit may be extended by more generations
+        d = {k: v for k, v in self.__dict__.items() if k not in (
+            "source", "predictive_draws", "generations", "min_epsilon", "min_acceptance_rate")}
+        d["targets"] = [t.__dict__ for t in self.targets]
+        return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+_SPEC_KEYS = {"name", "parameters", "ranges", "targets", "population_size", "generations",
+              "min_epsilon", "min_acceptance_rate", "predictive_draws", "seed", "fixed"}
+_TARGET_KEYS = {"stock": {"kind", "aimag", "start", "end", "fit_until", "growth_years",
+                          "sd_log", "sd_growth", "households"},
+                "poverty": {"kind", "aimag", "sd", "households"},
+                "losses": {"kind", "sd_half", "sd_all", "households"}}
+
+
+def _num(raw: dict, key: str, where: str, default, *, integer=False, low=None, high=None):
+    v = raw.get(key, default)
+    ok = isinstance(v, int) if integer else isinstance(v, int | float)
+    if isinstance(v, bool) or not ok or (not integer and not math.isfinite(v)):
+        kind = "a whole number" if integer else "a number"
+        raise FitError(f"{where}: {key} must be {kind}, got {v!r}")
+    if (low is not None and v < low) or (high is not None and v > high):
+        raise FitError(f"{where}: {key} = {v} is out of range [{low}, {high}]")
+    return v
+
+
+def load_spec(path: str | Path) -> FitSpec:
+    """Read and check a fit spec; any problem is one FitError line naming file and key."""
+    from model.parameters import ParameterError, parameter_table, resolve
+
+    path = Path(path)
+    where = str(path)
+    if not path.is_file():
+        raise FitError(f"{where}: no such file")
+    try:
+        raw = tomllib.loads(path.read_text())
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise FitError(f"{where}: not valid TOML ({exc})") from None
+    unknown = set(raw) - _SPEC_KEYS
+    if unknown:
+        raise FitError(f"{where}: unknown key {sorted(unknown)[0]!r}; allowed: "
+                       f"{', '.join(sorted(_SPEC_KEYS))}")
+    table = parameter_table()
+    names = raw.get("parameters")
+    if (not isinstance(names, list) or not names
+            or not all(isinstance(n, str) for n in names)):
+        raise FitError(f"{where}: parameters must be a non-empty list of parameter names")
+    if len(set(names)) != len(names):
+        raise FitError(f"{where}: parameters has duplicates")
+    ranges_raw = raw.get("ranges", {})
+    if not isinstance(ranges_raw, dict):
+        raise FitError(f"{where}: ranges must be a table of name = [low, high]")
+    ranges: dict[str, tuple[float, float]] = {}
+    for n in names:
+        p = table.get(n)
+        if p is None or p.type not in ("float", "int") or p.low is None or p.high is None:
+            raise FitError(f"{where}: parameters: {n!r} cannot be fitted (not a numeric "
+                           "parameter with a range in model/parameters.toml; see `herdtrap params`)")
+        lo, hi = float(p.low), float(p.high)
+        if n in ranges_raw:
+            r = ranges_raw[n]
+            if (not isinstance(r, list) or len(r) != 2 or not all(
+                    isinstance(v, int | float) and not isinstance(v, bool) for v in r)):
+                raise FitError(f"{where}: ranges.{n} must be [low, high], got {r!r}")
+            if not (lo <= r[0] < r[1] <= hi):
+                raise FitError(f"{where}: ranges.{n} = {r} must be a rising pair inside the "
+                               f"parameter table's range [{lo:g}, {hi:g}] ({p.unit})")
+            lo, hi = float(r[0]), float(r[1])
+        ranges[n] = (lo, hi)
+    extra = set(ranges_raw) - set(names)
+    if extra:
+        raise FitError(f"{where}: ranges.{sorted(extra)[0]}: not among the fitted parameters")
+    fixed = raw.get("fixed", {})
+    if not isinstance(fixed, dict):
+        raise FitError(f"{where}: fixed must be a table of parameter = value")
+    try:
+        resolve(fixed, where=f"{where}: fixed")
+    except ParameterError as exc:
+        raise FitError(str(exc)) from None
+    both = set(fixed) & set(names)
+    if both:
+        raise FitError(f"{where}: fixed.{sorted(both)[0]} is also fitted; remove it from one")
+
+    targets_raw = raw.get("targets")
+    if not isinstance(targets_raw, list) or not targets_raw:
+        raise FitError(f"{where}: give at least one [[targets]] table")
+    targets = []
+    for i, t in enumerate(targets_raw):
+        tw = f"{where}: targets[{i}]"
+        if not isinstance(t, dict):
+            raise FitError(f"{tw} must be a table")
+        kind = t.get("kind")
+        if kind not in KINDS:
+            raise FitError(f"{tw}: kind must be one of {', '.join(KINDS)}, got {kind!r}")
+        bad = set(t) - _TARGET_KEYS[kind]
+        if bad:
+            raise FitError(f"{tw}: unknown key {sorted(bad)[0]!r} for kind {kind!r}; allowed: "
+                           f"{', '.join(sorted(_TARGET_KEYS[kind]))}")
+        kw: dict[str, Any] = {"kind": kind}
+        if kind in ("stock", "poverty"):
+            aimag = t.get("aimag")
+            if not isinstance(aimag, str) or not aimag:
+                raise FitError(f"{tw}: aimag must be an aimag's name (or {NATIONAL!r})")
+            kw["aimag"] = aimag
+        kw["households"] = _num(t, "households", tw, 600, integer=True, low=50, high=20_000)
+        if kind == "stock":
+            kw["start"] = _num(t, "start", tw, 1992, integer=True, low=1971, high=2023)
+            kw["end"] = _num(t, "end", tw, 2024, integer=True, low=kw["start"] + 2, high=2100)
+            kw["fit_until"] = _num(t, "fit_until", tw, kw["end"], integer=True,
+                                   low=kw["start"] + 2, high=kw["end"])
+            gy = t.get("growth_years")
+            if gy is not None:
+                if (not isinstance(gy, list) or len(gy) != 2 or not all(
+                        isinstance(v, int) and not isinstance(v, bool) for v in gy)
+                        or not kw["start"] < gy[0] < gy[1] <= kw["fit_until"]):
+                    raise FitError(f"{tw}: growth_years must be [first, last] census years "
+                                   f"inside ({kw['start']}, fit_until = {kw['fit_until']}]")
+                kw["growth_years"] = (gy[0], gy[1])
+            kw["sd_log"] = _num(t, "sd_log", tw, 0.15, low=1e-6, high=10)
+            kw["sd_growth"] = _num(t, "sd_growth", tw, 0.02, low=1e-6, high=10)
+        elif kind == "poverty":
+            kw["sd"] = _num(t, "sd", tw, 0.03, low=1e-6, high=1)
+        else:
+            kw["sd_half"] = _num(t, "sd_half", tw, 0.05, low=1e-6, high=1)
+            kw["sd_all"] = _num(t, "sd_all", tw, 0.02, low=1e-6, high=1)
+        targets.append(Target(**kw))
+    return FitSpec(
+        name=raw.get("name", path.stem) if isinstance(raw.get("name", ""), str) else path.stem,
+        parameters=ranges,
+        targets=tuple(targets),
+        population_size=_num(raw, "population_size", where, 100, integer=True, low=10,
+                             high=100_000),
+        generations=_num(raw, "generations", where, 8, integer=True, low=1, high=1000),
+        min_epsilon=float(_num(raw, "min_epsilon", where, 0.0, low=0.0)),
+        min_acceptance_rate=float(_num(raw, "min_acceptance_rate", where, 0.01, low=0.0,
+                                       high=1.0)),
+        predictive_draws=_num(raw, "predictive_draws", where, 40, integer=True, low=0,
+                              high=10_000),
+        seed=_num(raw, "seed", where, 0, integer=True, low=0, high=argtypes.SEED_MAX),
+        fixed=dict(fixed),
+        source=where,
+    )
+
+
+# ---------------------------------------------------------------- observed data
+def _data_dir() -> Path:
+    from model.region import default_data_dir
+
+    return Path(default_data_dir())
+
+
+def check_targets(spec: FitSpec, data_dir: Path) -> None:
+    """Every target's data exist in ``data_dir`` (else one FitError line)."""
+    from experiments import hindcast as hc
+
+    for t in spec.targets:
+        if t.kind == "stock" and t.aimag != NATIONAL:
+            try:
+                hc.check_inputs(data_dir, t.aimag, t.start, t.end)
+            except hc.HindcastError as exc:
+                raise FitError(f"{spec.source}: {t.label}: {exc}") from None
+        elif t.kind == "stock":
+            nat = pd.read_csv(data_dir / "livestock_population_national_species.csv")
+            years = set(nat["Year"])
+            if t.start not in years or t.end not in years:
+                raise FitError(f"{spec.source}: {t.label}: the national census has years "
+                               f"{min(years)}-{max(years)}")
+        elif t.kind == "poverty":
+            pov = pd.read_csv(data_dir / "poverty_headcount_aimag.csv")
+            if t.aimag.lower() not in set(pov["aimag"].str.lower()):
+                raise FitError(f"{spec.source}: {t.label}: no poverty headcount for "
+                               f"{t.aimag!r}; on file: {', '.join(pov['aimag'])}")
+
+
+def _census_sfu(t: Target, data_dir: Path) -> pd.Series:
+    from model.species import SFU, SPECIES
+
+    census = _census(t, data_dir)
+    return pd.Series(census[list(SPECIES)].to_numpy(dtype=float) @ SFU, index=census.index)
+
+
+def _census(t: Target, data_dir: Path) -> pd.DataFrame:
+    from experiments import hindcast as hc
+
+    folder, name = _stock_folder(t, data_dir)
+    return hc.read_census(folder, name)
+
+
+def observed(spec: FitSpec, data_dir: Path) -> dict[str, float]:
+    """The data: statistic name -> observed value (the fitted and the held-out ones)."""
+    out: dict[str, float] = {}
+    for t in spec.targets:
+        if t.kind == "stock":
+            for y in range(t.start + 1, t.end + 1):
+                out[f"{t.label}:log_sfu:{y}"] = 0.0
+            if t.growth_years:
+                c = _census_sfu(t, data_dir)
+                a, b = t.growth_years
+                out[f"{t.label}:growth:{a}-{b}"] = float(np.log(c.loc[b] / c.loc[a - 1]) / (b - a + 1))
+        elif t.kind == "poverty":
+            pov = pd.read_csv(data_dir / "poverty_headcount_aimag.csv")
+            row = pov[pov["aimag"].str.lower() == t.aimag.lower()].sort_values("year").iloc[-1]
+            out[f"{t.label}:headcount"] = float(row["poverty_headcount_pct"]) / 100.0
+        else:
+            out["losses:half"] = IBLIP_HALF
+            out["losses:all"] = IBLIP_ALL
+    return out
+
+
+def weights(spec: FitSpec) -> dict[str, float]:
+    """1/σ of every *fitted* statistic (held-out years are absent)."""
+    w: dict[str, float] = {}
+    for t in spec.targets:
+        if t.kind == "stock":
+            for y in range(t.start + 1, t.fit_until + 1):
+                w[f"{t.label}:log_sfu:{y}"] = 1.0 / t.sd_log
+            if t.growth_years:
+                a, b = t.growth_years
+                w[f"{t.label}:growth:{a}-{b}"] = 1.0 / t.sd_growth
+        elif t.kind == "poverty":
+            w[f"{t.label}:headcount"] = 1.0 / t.sd
+        else:
+            w["losses:half"] = 1.0 / t.sd_half
+            w["losses:all"] = 1.0 / t.sd_all
+    return w
+
+
+class Distance:
+    """Weighted Euclidean distance over the fitted statistics (module docstring)."""
+
+    def __init__(self, w: dict[str, float]) -> None:
+        self.keys = list(w)
+        self.w = np.array([w[k] for k in self.keys])
+
+    def __call__(self, x: dict, x0: dict) -> float:
+        d = np.array([x[k] - x0[k] for k in self.keys], dtype=float) * self.w
+        if not np.all(np.isfinite(d)):
+            return math.inf
+        return float(np.sqrt(np.sum(d * d)))
+
+
+# ---------------------------------------------------------------- simulation
+_STACK = contextlib.ExitStack()
+atexit.register(_STACK.close)
+_REGIONS: dict[tuple[str, str], Any] = {}
+
+
+def _stock_folder(t: Target, data_dir: Path) -> tuple[Path, str]:
+    """(folder of NSO-format tables, aimag name) of a stock target; the country is
+    written in the aimag formats once per process (experiments.validate.national_as_aimag)."""
+    from experiments import hindcast as hc
+
+    if t.aimag != NATIONAL:
+        return data_dir, hc.check_inputs(data_dir, t.aimag, t.start, t.end)
+    key = (str(data_dir), NATIONAL)
+    if key not in _REGIONS:
+        import tempfile
+
+        from experiments.validate import national_as_aimag
+
+        tmp = Path(_STACK.enter_context(tempfile.TemporaryDirectory(prefix="herdtrap-fit-")))
+        national_as_aimag(data_dir, tmp, NATIONAL)
+        _REGIONS[key] = tmp
+    return _REGIONS[key], NATIONAL
+
+
+def _region(folder: Path, name: str):
+    from experiments import hindcast as hc
+
+    key = (str(folder), name)
+    if ("region",) + key not in _REGIONS:
+        region, _notes = _STACK.enter_context(hc.fitted_region(folder, name))
+        _REGIONS[("region",) + key] = region
+    return _REGIONS[("region",) + key]
+
+
+def _stock_inputs(t: Target, data_dir: Path):
+    """(folder, name, initial stock, census SFU by year, replay scenario without the
+    fitted parameters) of a stock target, built once per process."""
+    import dataclasses
+
+    from experiments import hindcast as hc
+    from model.species import SFU, SPECIES
+
+    key = ("inputs", t, str(data_dir))
+    if key not in _REGIONS:
+        folder, name = _stock_folder(t, data_dir)
+        census = hc.read_census(folder, name)
+        mort = hc.read_mortality(folder, name)
+        m1 = mort.loc[t.start + 1, list(SPECIES)].to_numpy(dtype=float)
+        m1 = np.where(np.isfinite(m1), m1, float(mort.loc[t.start + 1, "sfu"]))
+        c0 = census.loc[t.start, list(SPECIES)].to_numpy(dtype=float)
+        init = np.nan_to_num(c0) * (1.0 - m1)
+        cen = pd.Series(census[list(SPECIES)].to_numpy(dtype=float) @ SFU, index=census.index)
+        base = hc.scenario_for(name, t.start, t.end, folder, {})
+        _REGIONS[key] = (folder, name, init, cen, base, dataclasses.replace)
+    return _REGIONS[key]
+
+
+def simulate_stock(t: Target, params: dict[str, Any], seed: int, data_dir: Path) -> dict[str, float]:
+    from experiments import hindcast as hc
+    from model.parameters import resolve
+    from model.species import SFU
+
+    folder, name, init, cen, base, replace = _stock_inputs(t, data_dir)
+    scenario = replace(base, params=resolve({**params, "population.households": t.households}))
+    stock = hc.simulate_replicate(_region(folder, name), scenario, init, seed)
+    sim = stock @ SFU
+    out = {}
+    for k, y in enumerate(range(t.start + 1, t.end + 1)):
+        c = cen.get(y, np.nan)
+        out[f"{t.label}:log_sfu:{y}"] = float(np.log(sim[k] / c)) if sim[k] > 0 and c > 0 else math.inf
+    if t.growth_years:
+        a, b = t.growth_years
+        ka, kb = a - 1 - (t.start + 1), b - (t.start + 1)
+        first = sim[ka] if ka >= 0 else float(init @ SFU)
+        out[f"{t.label}:growth:{a}-{b}"] = (float(np.log(sim[kb] / first) / (b - a + 1))
+                                            if sim[kb] > 0 and first > 0 else -math.inf)
+    return out
+
+
+def simulate_poverty(t: Target, params: dict[str, Any], seed: int) -> dict[str, float]:
+    import dataclasses
+
+    from experiments.household_checks import PENSIONS_2018
+    from model.model import HerdtrapModel
+    from model.scenario import load_scenario
+
+    # as the calibration in docs/VALIDATION.md: the baseline with the pensions of 2018
+    sc = load_scenario("baseline", policies=PENSIONS_2018).with_overrides(
+        years=1, params={**params, "population.households": t.households})
+    sc = dataclasses.replace(sc, aimags=(t.aimag,))
+    m = HerdtrapModel(sc, seed=seed, create_agents=False, panel_rows=None).run()
+    return {f"{t.label}:headcount": float(m.metrics().iloc[0]["poverty_headcount"])}
+
+
+def simulate_losses(t: Target, params: dict[str, Any], seed: int) -> dict[str, float]:
+    from experiments.household_checks import dzud_1999_2002_losses
+
+    d = dzud_1999_2002_losses(seeds=1, households=t.households, params=params, root_seed=seed)
+    return {"losses:half": d["half"], "losses:all": d["all"]}
+
+
+def warm(spec: FitSpec, data_dir: Path) -> None:
+    """Calibrate the regions of the stock targets in this process, so that the worker
+    processes forked from it (pyabc's multicore sampler forks each generation) inherit
+    them instead of calibrating them again."""
+    for t in spec.targets:
+        if t.kind == "stock":
+            _region(*_stock_folder(t, data_dir))
+            _stock_inputs(t, data_dir)
+
+
+def simulate(spec: FitSpec, params: dict[str, Any], seed: int,
+             data_dir: Path | None = None) -> dict[str, float]:
+    """Every target's statistics for one parameter set (one replicate each)."""
+    data_dir = Path(data_dir) if data_dir else _data_dir()
+    params = {**spec.fixed, **{k: float(v) for k, v in params.items()}}
+    for name, v in list(params.items()):  # integer parameters take whole values
+        from model.parameters import parameter_table
+
+        p = parameter_table().get(name)
+        if p is not None and p.type == "int":
+            params[name] = int(round(v))
+    out: dict[str, float] = {}
+    for t in spec.targets:
+        if t.kind == "stock":
+            out.update(simulate_stock(t, params, seed, data_dir))
+        elif t.kind == "poverty":
+            out.update(simulate_poverty(t, params, seed))
+        else:
+            out.update(simulate_losses(t, params, seed))
+    return out
+
+
+class Model:
+    """The function pyabc calls: parameters -> statistics (picklable for Dask)."""
+
+    def __init__(self, spec: FitSpec, data_dir: Path) -> None:
+        self.spec, self.data_dir = spec, Path(data_dir)
+        self.__name__ = f"herdtrap:{spec.name}"
+
+    def __call__(self, parameters) -> dict[str, float]:
+        # a fresh seed per simulation (pyabc seeds numpy's global generator per worker)
+        seed = int(np.random.randint(0, 2**31 - 1))  # noqa: NPY002 (pyabc's global RNG)
+        return simulate(self.spec, dict(parameters), seed, self.data_dir)
+
+
+# ---------------------------------------------------------------- the fit
+def _sampler(jobs: int, scheduler: str | None):
+    import pyabc
+
+    if scheduler:
+        try:
+            from distributed import Client
+        except ImportError:  # pragma: no cover - dask is an extra
+            raise FitError("--scheduler needs dask.distributed: pip install 'herdtrap[dask]'") from None
+        try:
+            client = Client(scheduler, timeout="20s")
+        except OSError as exc:
+            raise FitError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
+        return pyabc.sampler.DaskDistributedSampler(dask_client=client, batch_size=4), client
+    if jobs == 1:
+        return pyabc.sampler.SingleCoreSampler(), None
+    return pyabc.sampler.MulticoreEvalParallelSampler(n_procs=jobs), None
+
+
+def _quiet_pyabc() -> None:
+    logging.getLogger("ABC").setLevel(logging.INFO)
+    logging.getLogger("ABC").propagate = False
+    for name in ("pyabc", "Sampler", "Epsilon", "Distance", "Acceptor", "History",
+                 "Population", "Transition", "Adaptation"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    for name in list(logging.root.manager.loggerDict):
+        if name != "ABC" and (name.startswith("ABC") or name.startswith("pyabc")):
+            logging.getLogger(name).setLevel(logging.WARNING)
+
+
+class _ProgressHandler(logging.Handler):
+    """Prints pyabc's per-generation lines (tolerance, acceptance, ESS) as the fit goes."""
+
+    def __init__(self, spec: FitSpec) -> None:
+        super().__init__(logging.INFO)
+        self.name_ = spec.name
+        self.started = time.time()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        msg = record.getMessage()
+        if msg.startswith(("t:", "Accepted:", "Stop:", "Stopping")):
+            print(f"fit {self.name_} [{time.time() - self.started:6.0f} s] {msg}", flush=True)
+
+
+@dataclass
+class FitResult:
+    out: Path
+    posterior: pd.DataFrame
+    summary: dict[str, Any]
+    populations: pd.DataFrame
+
+
+def run_fit(spec: FitSpec, out: Path, *, jobs: int = 1, scheduler: str | None = None,
+            data_dir: Path | None = None, progress: bool = True,
+            data: dict[str, float] | None = None) -> FitResult:
+    """Run (or resume) the ABC-SMC fit of ``spec`` into folder ``out``.
+
+    ``data`` replaces the observed statistics (a synthetic test fits data simulated at
+    known parameters); by default they are read from the NSO tables (:func:`observed`)."""
+    import pyabc
+
+    data_dir = Path(data_dir) if data_dir else _data_dir()
+    check_targets(spec, data_dir)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    manifest_path = out / "manifest.json"
+    db = out / "fit.db"
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
+    if db.is_file() and manifest.get("spec_digest") not in (None, spec.digest()):
+        raise FitError(f"{out} holds a fit of another spec ({manifest.get('spec')}); "
+                       "use another --out or delete the folder")
+    _quiet_pyabc()
+    warm(spec, data_dir)
+    np.random.seed(spec.seed)  # noqa: NPY002 (pyabc samples its priors from it)
+    x0 = dict(data) if data is not None else observed(spec, data_dir)
+    prior = pyabc.Distribution(**{n: pyabc.RV("uniform", lo, hi - lo)
+                                  for n, (lo, hi) in spec.parameters.items()})
+    sampler, client = _sampler(jobs, scheduler)
+    abc = pyabc.ABCSMC(Model(spec, data_dir), prior, Distance(weights(spec)),
+                       population_size=spec.population_size, sampler=sampler)
+    url = f"sqlite:///{db.resolve()}"
+    manifest.update({"command": "herdtrap fit", "spec": spec.source, "spec_digest": spec.digest(),
+                     "status": "running", "jobs": jobs, "scheduler": scheduler,
+                     "argv": sys.argv[1:], "started": manifest.get("started", time.strftime(
+                         "%Y-%m-%dT%H:%M:%S"))})
+    _write_json(manifest_path, manifest)
+    if db.is_file() and manifest.get("run_id") is not None:
+        abc.load(url, int(manifest["run_id"]))
+        done = abc.history.max_t + 1
+        if progress:
+            print(f"fit {spec.name}: resuming {db} after generation {done - 1}")
+    else:
+        if db.is_file():
+            db.unlink()
+        history = abc.new(url, x0)
+        manifest["run_id"] = int(history.id)
+        _write_json(manifest_path, manifest)
+        done = 0
+    remaining = spec.generations - done
+    handler = _ProgressHandler(spec) if progress else None
+    logger = logging.getLogger("ABC")
+    own = list(logger.handlers)  # pyabc's own stream handler: replaced by ours meanwhile
+    for h in own:
+        logger.removeHandler(h)
+    if handler:
+        logger.addHandler(handler)
+    try:
+        if remaining > 0:
+            abc.run(max_nr_populations=remaining, minimum_epsilon=spec.min_epsilon,
+                    min_acceptance_rate=spec.min_acceptance_rate)
+    finally:
+        if handler:
+            logger.removeHandler(handler)
+        for h in own:
+            logger.addHandler(h)
+        if client is not None:
+            client.close()
+    pops = abc.history.get_all_populations()
+    elapsed = float(pops["wall_time"].sum())  # over every session of a resumed fit
+    result = summarize(abc.history, spec, out, elapsed=elapsed, jobs=jobs if not scheduler else None)
+    manifest.update({"status": "finished", "elapsed_s": round(elapsed, 1),
+                     "finished": time.strftime("%Y-%m-%dT%H:%M:%S")})
+    _write_json(manifest_path, manifest)
+    return result
+
+
+def _write_json(path: Path, data: dict) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
+    os.replace(tmp, path)
+
+
+def weighted_quantile(x: np.ndarray, w: np.ndarray, q: float) -> float:
+    order = np.argsort(x)
+    x, w = x[order], w[order]
+    c = np.cumsum(w) - 0.5 * w
+    c /= w.sum()
+    return float(np.interp(q, c, x))
+
+
+def summarize(history, spec: FitSpec, out: Path, *, elapsed: float,
+              jobs: int | None) -> FitResult:
+    """posterior.csv and summary.json from the fit's history."""
+    df, w = history.get_distribution(m=0, t=history.max_t)
+    w = np.asarray(w, dtype=float)
+    w = w / w.sum()
+    post = df[list(spec.parameters)].copy()
+    post["weight"] = w
+    post.to_csv(out / "posterior.csv", index=False)
+    pops = history.get_all_populations()
+    pops = pops[pops.t >= 0]
+    ess = float(1.0 / np.sum(w * w))
+    sims = int(history.total_nr_simulations)
+    params = {}
+    for n, (lo, hi) in spec.parameters.items():
+        x = post[n].to_numpy(dtype=float)
+        params[n] = {"mean": float(np.sum(w * x)), "median": weighted_quantile(x, w, 0.5),
+                     "q05": weighted_quantile(x, w, 0.05), "q95": weighted_quantile(x, w, 0.95),
+                     "prior": [lo, hi]}
+    summary = {
+        "spec": spec.source, "name": spec.name, "generations": int(history.max_t + 1),
+        "population_size": spec.population_size, "effective_sample_size": round(ess, 1),
+        "simulations": sims, "elapsed_s": round(elapsed, 1),
+        "simulations_per_s_per_core": (round(sims / elapsed / jobs, 2)
+                                       if jobs and elapsed > 0 else None),
+        "epsilons": [float(e) for e in pops.epsilon],
+        "parameters": params,
+    }
+    _write_json(out / "summary.json", summary)
+    return FitResult(out=out, posterior=post, summary=summary, populations=pops)
+
+
+# ---------------------------------------------------------------- posterior-predictive check
+def _predict_one(spec: FitSpec, params: dict, seed: int, data_dir: str) -> dict[str, float]:
+    return simulate(spec, params, seed, Path(data_dir))
+
+
+def predictive_check(spec: FitSpec, result: FitResult, *, jobs: int = 1,
+                     data_dir: Path | None = None) -> pd.DataFrame:
+    """Simulate ``spec.predictive_draws`` particles drawn by weight; the 90% predictive
+    interval of every statistic against the data, fitted and held-out."""
+    from joblib import Parallel, delayed
+
+    data_dir = Path(data_dir) if data_dir else _data_dir()
+    n = spec.predictive_draws
+    if n == 0:
+        return pd.DataFrame()
+    rng = np.random.default_rng(spec.seed)
+    post = result.posterior
+    idx = rng.choice(len(post), size=n, p=post["weight"].to_numpy())
+    seeds = rng.integers(0, 2**31 - 1, size=n)
+    draws = [{k: float(post.iloc[i][k]) for k in spec.parameters} for i in idx]
+    warm(spec, data_dir)
+    sims = Parallel(n_jobs=jobs)(delayed(_predict_one)(spec, d, int(s), str(data_dir))
+                                 for d, s in zip(draws, seeds, strict=True))
+    x0 = observed(spec, data_dir)
+    fitted = weights(spec)
+    rows = []
+    for k, obs in x0.items():
+        v = np.array([s[k] for s in sims], dtype=float)
+        v = v[np.isfinite(v)]
+        lo, hi = (np.quantile(v, [0.05, 0.95]) if v.size else (np.nan, np.nan))
+        rows.append({"statistic": k, "fitted": k in fitted, "observed": obs,
+                     "predicted_median": float(np.median(v)) if v.size else np.nan,
+                     "q05": float(lo), "q95": float(hi), "inside": bool(lo <= obs <= hi)})
+    table = pd.DataFrame(rows)
+    table.to_csv(result.out / "predictive.csv", index=False)
+    held = table[~table.fitted]
+    result.summary["predictive"] = {
+        "draws": n,
+        "fitted_inside": int(table[table.fitted].inside.sum()),
+        "fitted": int(table.fitted.sum()),
+        "held_out_inside": int(held.inside.sum()), "held_out": int(len(held)),
+    }
+    _write_json(result.out / "summary.json", result.summary)
+    return table
+
+
+# ---------------------------------------------------------------- report
+def figures(spec: FitSpec, result: FitResult, table: pd.DataFrame, formats=("html",)) -> list[Path]:
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    from experiments.hindcast import save_figure
+
+    names = list(spec.parameters)
+    k = len(names)
+    fig = make_subplots(rows=k, cols=k, horizontal_spacing=0.04, vertical_spacing=0.04)
+    post = result.posterior
+    w = post["weight"].to_numpy()
+    for i, a in enumerate(names):
+        lo, hi = spec.parameters[a]
+        hist, edges = np.histogram(post[a], bins=20, range=(lo, hi), weights=w, density=True)
+        fig.add_trace(go.Bar(x=0.5 * (edges[1:] + edges[:-1]), y=hist, marker_color="#4C72B0",
+                             showlegend=False, name=a), row=i + 1, col=i + 1)
+        fig.update_xaxes(range=[lo, hi], row=i + 1, col=i + 1)
+        for j in range(i):
+            b = names[j]
+            fig.add_trace(go.Scatter(x=post[b], y=post[a], mode="markers", showlegend=False,
+                                     marker=dict(size=4, color="#4C72B0", opacity=0.5)),
+                          row=i + 1, col=j + 1)
+        fig.update_xaxes(title_text=a if i == k - 1 else None, row=k, col=i + 1)
+    fig.update_layout(title=f"Posterior of {spec.name} (last generation, weighted)",
+                      height=220 * k + 120, width=220 * k + 160, template="plotly_white")
+    written = save_figure(fig, result.out / "posterior", formats)
+    if not table.empty:
+        t = table.copy()
+        fig2 = go.Figure()
+        for fitted, colour, label in ((True, "#4C72B0", "fitted"), (False, "#DD8452", "held out")):
+            s = t[t.fitted == fitted]
+            if s.empty:
+                continue
+            fig2.add_trace(go.Scatter(
+                x=s.statistic, y=s.predicted_median, mode="markers", name=f"{label}: predicted (90%)",
+                marker_color=colour,
+                error_y=dict(type="data", symmetric=False, array=s.q95 - s.predicted_median,
+                             arrayminus=s.predicted_median - s.q05)))
+        fig2.add_trace(go.Scatter(x=t.statistic, y=t.observed, mode="markers", name="data",
+                                  marker=dict(color="black", symbol="x")))
+        fig2.update_layout(title="Posterior-predictive check", template="plotly_white",
+                           height=480, xaxis_tickangle=-60)
+        written += save_figure(fig2, result.out / "predictive", formats)
+    return written
+
+
+def report(spec: FitSpec, result: FitResult, table: pd.DataFrame) -> str:
+    s = result.summary
+    lines = [f"# Fit: {spec.name}", "",
+             f"ABC-SMC (pyabc) of {len(spec.parameters)} parameters on "
+             f"{len(weights(spec))} fitted statistics from {len(spec.targets)} targets "
+             f"({', '.join(t.label for t in spec.targets)}); spec `{spec.source}`.", "",
+             f"- generations: {s['generations']}, population {s['population_size']}, "
+             f"effective sample size {s['effective_sample_size']:.0f}",
+             f"- simulations: {s['simulations']:,} in {s['elapsed_s']:.0f} s"
+             + (f" ({s['simulations_per_s_per_core']} per second per core)"
+                if s.get("simulations_per_s_per_core") else ""),
+             f"- tolerance ε by generation: {', '.join(f'{e:.3g}' for e in s['epsilons'])}", "",
+             "| parameter | prior | posterior median | 90% interval |", "|---|---|---|---|"]
+    for n, v in s["parameters"].items():
+        lines.append(f"| {n} | [{v['prior'][0]:g}, {v['prior'][1]:g}] | {v['median']:.4g} | "
+                     f"{v['q05']:.4g} – {v['q95']:.4g} |")
+    if "predictive" in s:
+        p = s["predictive"]
+        lines += ["", f"Posterior-predictive check ({p['draws']} draws, 90% intervals): "
+                  f"{p['fitted_inside']} of {p['fitted']} fitted statistics and "
+                  f"{p['held_out_inside']} of {p['held_out']} held-out statistics inside."]
+    lines += ["", "Intervals are the posterior's given the targets' stated uncertainties σ; "
+              "they do not cover structural error of the model."]
+    text = "\n".join(lines) + "\n"
+    (result.out / "report.md").write_text(text)
+    return text
+
+
+# ---------------------------------------------------------------- command line
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("spec", help="fit spec (TOML), e.g. experiments/specs/fit_default.toml")
+    parser.add_argument("--out", type=argtypes.out_folder, default=None,
+                        help="results folder (default results/fit-<spec name>); an unfinished "
+                             "fit there resumes")
+    parser.add_argument("--jobs", "-j", type=argtypes.int_range(1, also=(-1,)), default=1,
+                        help="processes (default 1; -1 = all cores)")
+    parser.add_argument("--scheduler", type=argtypes.scheduler_address, default=None,
+                        help="run the simulations on a Dask cluster (tcp://host:port)")
+    parser.add_argument("--no-png", action="store_true", help="figures as HTML only")
+
+
+def main(args: argparse.Namespace) -> int:
+    spec = load_spec(args.spec)
+    jobs = (os.cpu_count() or 1) if args.jobs == -1 else args.jobs
+    out = Path(args.out) if args.out else Path("results") / f"fit-{spec.name}"
+    result = run_fit(spec, out, jobs=jobs, scheduler=args.scheduler)
+    table = predictive_check(spec, result, jobs=jobs)
+    figures(spec, result, table, ("html",) if args.no_png else ("html", "png"))
+    print(report(spec, result, table))
+    print(f"wrote {out}/: posterior.csv, summary.json, report.md, predictive.csv, figures")
+    return 0
