@@ -307,11 +307,11 @@ def _trap_json(path, value: float) -> None:
 
 def test_explore_shows_the_validation_threshold_and_says_where_it_comes_from(tmp_path,
                                                                              monkeypatch):
-    import experiments.validate
+    import experiments.analysis.validate
     from experiments.webapp.explore import VIEWS_TAB, ExplorePage
 
     _trap_json(tmp_path / "trap.json", 30.0)  # not the repository's value: read, not hard-coded
-    monkeypatch.setattr(experiments.validate, "TRAP_JSON", tmp_path / "trap.json")
+    monkeypatch.setattr(experiments.analysis.validate, "TRAP_JSON", tmp_path / "trap.json")
     rc = _render(ExplorePage)
     tabs = [w.children[0] for w in rc.find(v.Tab).widgets]
     assert VIEWS_TAB in tabs and not any("Page" in str(t) for t in tabs)
@@ -330,10 +330,10 @@ def test_explore_shows_the_validation_threshold_and_says_where_it_comes_from(tmp
 
 
 def test_explore_without_a_threshold_says_how_to_get_one(tmp_path, monkeypatch):
-    import experiments.validate
+    import experiments.analysis.validate
     from experiments.webapp.explore import ExplorePage
 
-    monkeypatch.setattr(experiments.validate, "TRAP_JSON", tmp_path / "missing.json")
+    monkeypatch.setattr(experiments.analysis.validate, "TRAP_JSON", tmp_path / "missing.json")
     rc = _render(ExplorePage)
     note = next(t for t in _texts(rc) if t.startswith("Trap share"))
     assert "no threshold found" in note and "herdtrap validate" in note
@@ -343,7 +343,7 @@ def test_explore_without_a_threshold_says_how_to_get_one(tmp_path, monkeypatch):
 
 
 def test_trap_share_per_season_view_agrees_with_the_trap_analysis():
-    from experiments.trap import trap_share
+    from experiments.analysis.trap import trap_share
 
     m = AppModel(**{**SMALL, "years": 5})
     m.run()
@@ -359,8 +359,8 @@ def test_validation_threshold_file_matches_the_validation_report():
     """docs/validation/trap.json and docs/VALIDATION.md come from one `herdtrap validate` run."""
     import re
 
-    from experiments.trap import read_threshold
-    from experiments.validate import DEFAULT_OUT, TRAP_JSON
+    from experiments.analysis.trap import read_threshold
+    from experiments.analysis.validate import DEFAULT_OUT, TRAP_JSON
 
     thr = read_threshold(TRAP_JSON)
     assert thr is not None, f"{TRAP_JSON} missing: run `herdtrap validate`"
@@ -446,17 +446,17 @@ def test_results_page_without_results_says_what_to_do(tmp_path, monkeypatch):
 
 
 def test_app_command_binds_localhost_by_default():
-    from experiments import app_cmd
+    from experiments.webapp import app
 
     parser = argparse.ArgumentParser()
-    app_cmd.add_arguments(parser)
+    app.add_arguments(parser)
     args = parser.parse_args([])
-    cmd = app_cmd.command(args)
-    assert cmd[1:3] == ["run", str(app_cmd.APP_FILE)]
+    cmd = app.command(args)
+    assert cmd[1:3] == ["run", str(app.APP_FILE)]
     assert cmd[cmd.index("--host") + 1] == "127.0.0.1"
     assert cmd[cmd.index("--port") + 1] == "8765"
     args = parser.parse_args(["--host", "0.0.0.0", "--port", "9000"])
-    cmd = app_cmd.command(args)
+    cmd = app.command(args)
     assert cmd[cmd.index("--host") + 1] == "0.0.0.0" and "9000" in cmd
 
 

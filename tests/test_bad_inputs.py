@@ -15,7 +15,7 @@ import pytest
 from bad_inputs import SMALL, Case, check_refused, run_subprocess
 from small_scenarios import write_scenarios
 
-from experiments.batch import load_scenarios, run_batch
+from experiments.run.batch import load_scenarios, run_batch
 
 
 def scen(id: str, body: str | bytes, expect: str | None = None, *, cmd: str = "run",

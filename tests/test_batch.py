@@ -17,10 +17,10 @@ import pandas as pd
 import pytest
 from small_scenarios import write_scenarios
 
-from experiments import batch as batch_mod
 from experiments import cli
-from experiments.batch import load_scenarios, run_batch
-from experiments.execution import TIMING_COLUMNS, Task, run_tasks
+from experiments.run import batch as batch_mod
+from experiments.run.batch import load_scenarios, run_batch
+from experiments.run.execution import TIMING_COLUMNS, Task, run_tasks
 
 REPO = Path(__file__).resolve().parents[1]
 TABLES = ("runs", "timeseries", "ledger")

@@ -33,7 +33,7 @@ import pytest
 from scipy import stats
 
 from experiments import cli
-from experiments.figures import chromium_path
+from experiments.report.figures import chromium_path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 YEARS, REPLICATES, SEED, HOUSEHOLDS = 11, 4, 11, 300

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments import calibrate
+from experiments.analysis import calibrate
 from model.climate import (
     Winter,
     aimag_sfu_mortality,

@@ -14,8 +14,8 @@ from scipy import stats
 from small_scenarios import write_scenarios
 
 from experiments import cli
-from experiments.batch import load_scenarios, run_batch
-from experiments.compare import compare
+from experiments.analysis.compare import compare
+from experiments.run.batch import load_scenarios, run_batch
 
 R = 8
 
@@ -115,7 +115,7 @@ def test_cost_effectiveness_divides_cost_by_poverty_reduction(tmp_path, grown):
                          "error": None, "elapsed_s": 0.1,
                          "poverty_years_per_household": base_py - dpy,
                          "asset_poverty_final": base_ap - dap, "fiscal_cost_total": cost})
-            if grown:  # what experiments.runner.summarise writes: counts over N_y
+            if grown:  # what experiments.run.runner.summarise writes: counts over N_y
                 rows[-1]["poverty_years_total"] = (base_py - dpy) * n_hh * 1.1
                 rows[-1]["asset_poor_households_final"] = (base_ap - dap) * n_hh * 1.1
     (tmp_path / "runs.parquet").write_bytes(b"")
@@ -177,7 +177,7 @@ def test_demo_runs_the_policy_comparison_and_prints_where_the_report_is(tmp_path
 
 
 def _failing_run(name: str):
-    from experiments.runner import simulate
+    from experiments.run.runner import simulate
 
     def run(scenario, seed, panel_fraction=0.0):
         if scenario.name == name:

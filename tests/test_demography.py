@@ -5,7 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from experiments.demography_checks import dzud_exits, status_quo_demography, under5_share_2019
+from experiments.analysis.demography_checks import (
+    dzud_exits,
+    status_quo_demography,
+    under5_share_2019,
+)
 from model import HerdtrapModel
 from model.household import MAX_MEMBERS
 from model.processes import demography, occupation

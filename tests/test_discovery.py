@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments import discovery
+from experiments.analysis import discover
 from experiments.cli import main as cli
 
 pytest.importorskip("ema_workbench")
@@ -56,14 +56,14 @@ def test_prim_finds_the_planted_box(tmp_path, capsys):
 
 
 def test_direction_defaults_follow_the_outcome():
-    assert discovery.default_direction("poverty_headcount_final") == "above"
-    assert discovery.default_direction("herding_share_final") == "below"
-    assert discovery.default_direction("effect_herding_share_final") == "below"
+    assert discover.default_direction("poverty_headcount_final") == "above"
+    assert discover.default_direction("herding_share_final") == "below"
+    assert discover.default_direction("effect_herding_share_final") == "below"
 
 
 def test_below_finds_the_complement(tmp_path):
     folder = planted_sensitivity_folder(tmp_path / "sens")
-    boxes, data, direction = discovery.run_discovery(
+    boxes, data, direction = discover.run_discovery(
         folder, "poverty_headcount_final", 0.4, direction="below", max_boxes=1)
     assert direction == "below"
     assert boxes and boxes[0].density > 0.95  # the outside of the planted box is good
@@ -98,7 +98,7 @@ def fake_batch_folder(folder: Path, replicates: int = 40, seed: int = 2) -> Path
 
 def test_batch_folder_uses_scenario_levers_and_weather(tmp_path, capsys):
     folder = fake_batch_folder(tmp_path / "batch")
-    data = discovery.load_data(folder, "poverty_headcount_final")
+    data = discover.load_data(folder, "poverty_headcount_final")
     assert {"policy_scenario", "policy.child_money.amount", "dzud_winters",
             "first_dzud_year", "worst_winter_loss"} <= set(data.x.columns)
     assert "param.herd.offtake_rate" not in data.x.columns  # the same in every scenario
@@ -139,5 +139,5 @@ def test_missing_extra_gives_install_hint(monkeypatch, tmp_path):
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", fake_import)
-    with pytest.raises(discovery.DiscoveryError, match="pip install ema_workbench"):
-        discovery._prim_module()
+    with pytest.raises(discover.DiscoveryError, match="pip install ema_workbench"):
+        discover._prim_module()

@@ -21,8 +21,8 @@ import pytest
 from small_scenarios import write_scenarios
 
 from experiments import cli
-from experiments.batch import load_scenarios
-from experiments.execution import TIMING_COLUMNS, ExecutionError, folder_lock
+from experiments.run.batch import load_scenarios
+from experiments.run.execution import TIMING_COLUMNS, ExecutionError, folder_lock
 
 REPO = Path(__file__).resolve().parents[1]
 # forked children run `herdtrap batch` (sequential backend): they use no inherited threads
@@ -84,7 +84,7 @@ def test_a_failed_start_leaves_no_folder(files, tmp_path, capsys, extra, words):
 
 def test_a_failed_start_on_an_unfinished_folder_leaves_it_as_it_was(files, tmp_path, capsys,
                                                                       monkeypatch):
-    from experiments import batch as batch_mod
+    from experiments.run import batch as batch_mod
 
     real = batch_mod.simulate
 
@@ -249,7 +249,7 @@ def test_huge_counts_are_refused_at_once(argv, words, tmp_path, capsys):
 
 def test_limits_do_not_refuse_a_big_but_sane_batch(files, tmp_path):
     """10,000 replicates is allowed: the start check passes (the run itself is not done)."""
-    from experiments.limits import MAX_REPLICATES, check_limits
+    from experiments.run.limits import MAX_REPLICATES, check_limits
 
     check_limits(replicates=MAX_REPLICATES, runs=2 * MAX_REPLICATES, jobs=64)
     with pytest.raises(ValueError, match="limit"):

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from experiments.event_study import insurance_event_study
-from experiments.household_checks import ALL_RANGE, HALF_RANGE, dzud_1999_2002_losses
+from experiments.analysis.event_study import insurance_event_study
+from experiments.analysis.household_checks import ALL_RANGE, HALF_RANGE, dzud_1999_2002_losses
 
 
 @pytest.fixture(scope="module")

@@ -12,9 +12,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from experiments import brief, compare
+from experiments.analysis import compare
 from experiments.errors import UsageError
-from experiments.provenance import read_batch
+from experiments.report import brief
+from experiments.report.provenance import read_batch
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -95,8 +96,9 @@ def test_one_batch_reader_with_one_finished_rule(tmp_path):
 def test_outcome_tables_are_views_of_the_catalogue():
     """An outcome is declared once (experiments/outcomes.py); the tables of the runner,
     compare, brief and sensitivity read it."""
-    from experiments import runner, sensitivity
+    from experiments.analysis import sensitivity
     from experiments.outcomes import BY_NAME, CATALOGUE
+    from experiments.run import runner
 
     assert {n: BY_NAME[n].better for n in runner.OUTCOMES} == runner.OUTCOMES
     assert all(BY_NAME[n].kind == "yearly" and BY_NAME[n].better == b

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from small_scenarios import assert_worlds
 
-from experiments.runner import simulate
+from experiments.run.runner import simulate
 from model.household import income_index
 from model.ledger import COUNT_ITEMS, NON_FISCAL_ACCOUNTS
 from model.model import DECOUPLED, HerdtrapModel

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from experiments.policy_effects import paired_effects
+from experiments.analysis.policy_effects import paired_effects
 from model.scenario import load_scenario
 
 # (scenario, outcomes that must improve for its beneficiaries, 95% CI clear of zero)

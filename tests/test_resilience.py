@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments import resilience as rima
+from experiments.analysis import resilience as rima
 
 
 def fake_households(n=600, seed=0) -> pd.DataFrame:

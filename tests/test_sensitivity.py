@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments import sensitivity as sa
+from experiments.analysis import sensitivity as sa
 from experiments.cli import UsageError
 from experiments.cli import main as cli
 
@@ -182,7 +182,7 @@ def test_model_spec_runs_end_to_end(tiny_run):
 
 def test_every_row_uses_the_same_replicate_seeds(tiny_run):
     """Common random numbers: row i replicate r runs run_seed_sequence(root_seed, r)."""
-    from experiments.runner import simulate
+    from experiments.run.runner import simulate
     from model.scenario import load_scenario
     from model.streams import run_seed_sequence
 

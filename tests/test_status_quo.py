@@ -8,7 +8,8 @@ import tomllib
 
 import pytest
 
-from experiments import compare, demo
+from experiments.analysis import compare
+from experiments.run import demo
 from model.model import HerdtrapModel
 from model.scenario import SCENARIO_DIR, ScenarioError, build_scenario, load_scenario
 

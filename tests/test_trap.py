@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments import trap
+from experiments.analysis import trap
 from experiments.cli import main as cli
 
 THRESHOLD = 20.0  # SFU per person
@@ -148,7 +148,7 @@ def test_cli_without_panel_is_exit_2(tmp_path, capsys):
 
 def test_validate_records_the_threshold_where_the_app_reads_it(tmp_path):
     """`herdtrap validate` writes validation/trap.json; the app shows that threshold and its CI."""
-    from experiments import validate
+    from experiments.analysis import validate
     from experiments.webapp.explore import validation_threshold
 
     est = trap.estimate(trap.transitions(s_shaped_panel()), scenario="s", n_boot=50)
@@ -180,7 +180,7 @@ REPLICATES = 4
 
 def _model_batch(root: int):
     """Panel of one baseline batch with root seed ``root`` (as `herdtrap batch`)."""
-    from experiments.runner import simulate
+    from experiments.run.runner import simulate
     from model.scenario import load_scenario
     from model.streams import run_seed_sequence
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from experiments import hindcast as hc
-from experiments import validate
+from experiments.analysis import hindcast as hc
+from experiments.analysis import validate
 from model.region import default_data_dir
 
 DATA = default_data_dir()

@@ -34,13 +34,13 @@ from scipy import stats
 from experiments import argtypes
 from experiments.errors import UsageError
 from experiments.outcomes import CATALOGUE, outcomes
-from experiments.provenance import (
+from experiments.report.provenance import (
     atomic_write_bytes,
     check_output_folder,
     now_iso,
     read_batch,
 )
-from experiments.runner import OUTCOMES
+from experiments.run.runner import OUTCOMES
 
 #: Views of the outcome catalogue (experiments/outcomes.py): the yearly metrics
 #: (timeseries.parquet) reported at horizons with the better direction, every outcome's
@@ -175,7 +175,7 @@ class Batch:
 
 
 def load_batch(folder: Path) -> Batch:
-    """A finished batch folder (:func:`experiments.provenance.read_batch`); UsageError
+    """A finished batch folder (:func:`experiments.report.provenance.read_batch`); UsageError
     names what is wrong."""
     files = read_batch(folder, UsageError)
     runs = files.runs

@@ -14,8 +14,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from experiments import compare as compare_mod
-from experiments.batch import add_run_options, check_run_options, print_report, run_from_args
+from experiments.analysis import compare as compare_mod
+from experiments.run.batch import add_run_options, check_run_options, print_report, run_from_args
 
 #: The demo's scenarios, in report order (files in scenarios/).
 DEMO_SCENARIOS = ("status_quo", "child_money", "shock_responsive_topup", "insurance",

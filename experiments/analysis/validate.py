@@ -3,13 +3,13 @@
     herdtrap validate [--replicates R] [--data DIR] [--out docs/VALIDATION.md]
 
 Sections: (1) the stochastic dzud generator against NSO 1992-2024; (2) hindcasts
-of Zavkhan and Khuvsgul 1992-2024 (experiments/hindcast.py) and of another
+of Zavkhan and Khuvsgul 1992-2024 (experiments/analysis/hindcast.py) and of another
 region in the same file formats (Mongolia as a whole, built from the national
 NSO tables), with a what-if on the offtake rate; (3) the poverty-trap threshold
-with its CI over weather replicates from a baseline batch (experiments/trap.py),
+with its CI over weather replicates from a baseline batch (experiments/analysis/trap.py),
 against the rule of thumb of 100-200 head per household; (4) the RIMA-II
 resilience index and whether it predicts recovery after the 2009/10 dzud
-(experiments/resilience.py); (5) model checks at t = 0 against NSO (poverty
+(experiments/analysis/resilience.py); (5) model checks at t = 0 against NSO (poverty
 headcount, herd-size classes, species mix). Figures go to docs/validation/
 (PNG and SVG through kaleido when Chromium is available, HTML otherwise), with
 the measured trap threshold as docs/validation/trap.json (what the app reads).
@@ -29,8 +29,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from experiments import hindcast as hc
-from experiments import resilience, trap
+from experiments.analysis import hindcast as hc
+from experiments.analysis import resilience, trap
 from model.region import HERD_CLASS_LABELS, REPO_ROOT, default_data_dir, load_region
 from model.species import NSO_MORTALITY_COLUMNS, NSO_POPULATION_NAMES, SFU, SPECIES
 
@@ -39,7 +39,7 @@ DOCS = REPO_ROOT / "docs"
 DEFAULT_OUT = DOCS / "VALIDATION.md"
 FIG_DIR_NAME = "validation"
 #: The measured poverty-trap threshold, as JSON next to the report's figures: the one
-#: place the app (and anyone else) reads it from (experiments.trap.read_threshold).
+#: place the app (and anyone else) reads it from (experiments.analysis.trap.read_threshold).
 TRAP_JSON_NAME = "trap.json"
 TRAP_JSON = DOCS / FIG_DIR_NAME / TRAP_JSON_NAME
 GENERATOR_WINTERS = 20_000
@@ -87,7 +87,7 @@ class Figures:
 
 # ---------------------------------------------------------------- 1. dzud generator
 def generator_fit(aimags: tuple[str, ...]) -> list[str]:
-    from experiments import calibrate
+    from experiments.analysis import calibrate
 
     region = load_region(list(aimags))
     params = calibrate._report_params()
@@ -220,7 +220,7 @@ def hindcast_section(data_dir: Path, replicates: int, figs: Figures, seed: int,
           "grouped); ✓ = the simulated fall over the same window (lowest replicate-mean stock, "
           "range over replicates in brackets) is at least half the census fall on the log "
           "scale. \"Mongolia\" is the whole country written in the aimag file formats from the "
-          "national NSO tables (`national_as_aimag` in experiments/validate.py: rates = adult "
+          "national NSO tables (`national_as_aimag` in experiments/analysis/validate.py: rates = adult "
           "deaths / previous year-end stock) and run exactly as a new user's aimag would be: "
           "no soum profile and no herd-size classes, so calibrate's pooled fallbacks are used.",
           ""]
@@ -365,14 +365,14 @@ def baseline_panel(replicates: int, seed: int, progress: bool) -> pd.DataFrame:
     columns = [*trap.PANEL_COLUMNS, trap.ID_COLUMN, *SPECIES]
     with tempfile.TemporaryDirectory(prefix="herdtrap-validate-batch-") as tmp:
         try:
-            from experiments.batch import run_batch
+            from experiments.run.batch import run_batch
         except ImportError:
             run_batch = None
         if run_batch is not None:
             report, _ = run_batch([scen], replicates, Path(tmp) / "batch", root_seed=seed,
                                   backend="loky", jobs=2, panel_fraction=1.0, progress=progress)
             return pd.read_parquet(Path(tmp) / "batch" / "panel.parquet", columns=columns)
-    from experiments.runner import simulate
+    from experiments.run.runner import simulate
     from model.streams import run_seed_sequence
 
     frames = []
@@ -564,7 +564,7 @@ def _plain(x: Any) -> Any:
 def write_trap_json(fig_dir: Path, est: trap.TrapEstimate, *, replicates: int, seed: int,
                     git: dict[str, Any]) -> Path:
     """Write ``<fig_dir>/trap.json``: the threshold of section 3, in ``herdtrap trap``'s format."""
-    from experiments.provenance import atomic_write_json, now_iso
+    from experiments.report.provenance import atomic_write_json, now_iso
 
     thr = est.threshold
     path = fig_dir / TRAP_JSON_NAME
@@ -591,7 +591,7 @@ def rima_section(replicates: int, seed: int, progress: bool) -> tuple[list[str],
     L = [
         "## 4. RIMA-II resilience capacity index",
         "",
-        "experiments/resilience.py computes a RIMA-II-style Resilience Capacity Index (FAO "
+        "experiments/analysis/resilience.py computes a RIMA-II-style Resilience Capacity Index (FAO "
         "2016) on simulated households: four pillars, each the first factor of a factor "
         "analysis (scikit-learn `FactorAnalysis`) of standardised household variables; the "
         "index combines the pillars with weights proportional to their correlation with the "
@@ -809,7 +809,7 @@ def build_report(*, data_dir: Path, replicates: int, seed: int, out: Path,
                  static: bool = True, progress: bool = True) -> tuple[str, list[Path]]:
     from tqdm.auto import tqdm
 
-    from experiments.provenance import git_commit, now_iso, package_versions
+    from experiments.report.provenance import git_commit, now_iso, package_versions
 
     t0 = time.perf_counter()
     fig_dir = out.parent / FIG_DIR_NAME
@@ -818,7 +818,7 @@ def build_report(*, data_dir: Path, replicates: int, seed: int, out: Path,
     exporter = contextlib.nullcontext()
     if static:
         try:
-            from experiments.figures import FigureExportError, figure_exporter
+            from experiments.report.figures import FigureExportError, figure_exporter
 
             exporter = figure_exporter()
             exporter.__enter__()
@@ -840,11 +840,11 @@ def build_report(*, data_dir: Path, replicates: int, seed: int, out: Path,
         stages.update()
         checks = model_checks(data_dir)
         stages.update()
-        from experiments.household_checks import section as household_section
+        from experiments.analysis.household_checks import section as household_section
 
         econ_md, _ = household_section(hind, seed=seed, progress=progress)
         stages.update()
-        from experiments.demography_checks import section as demography_section
+        from experiments.analysis.demography_checks import section as demography_section
 
         demo_md, _ = demography_section(replicates=replicates, seed=seed, progress=progress)
         stages.update()
@@ -891,12 +891,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from experiments.errors import UsageError
-    from experiments.provenance import atomic_write_bytes
+    from experiments.report.provenance import atomic_write_bytes
 
     data = args.data if args.data is not None else default_data_dir()
     if args.replicates < 1:
         raise UsageError(f"--replicates must be at least 1, got {args.replicates}")
-    from experiments.limits import check_limits
+    from experiments.run.limits import check_limits
 
     check_limits(replicates=args.replicates, error=UsageError)
     missing = [f for f in (hc.F_MORT, hc.F_POP, "poverty_headcount_aimag.csv",

@@ -18,7 +18,15 @@ from typing import Any
 
 from experiments import argtypes
 from experiments.errors import UsageError
-from experiments.execution import (
+from experiments.report.provenance import (
+    atomic_write_json,
+    command_line,
+    git_commit,
+    now_iso,
+    nso_data,
+    package_versions,
+)
+from experiments.run.execution import (
     BACKENDS,
     WORKER_TIMEOUT,
     ExecutionError,
@@ -29,16 +37,8 @@ from experiments.execution import (
     resumable_manifest,
     run_tasks,
 )
-from experiments.limits import check_limits
-from experiments.provenance import (
-    atomic_write_json,
-    command_line,
-    git_commit,
-    now_iso,
-    nso_data,
-    package_versions,
-)
-from experiments.runner import simulate
+from experiments.run.limits import check_limits
+from experiments.run.runner import simulate
 from model.scenario import Scenario, load_scenario
 from model.streams import run_seed_sequence
 

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import plotly.graph_objects as go
 
-from experiments.provenance import atomic_write_bytes
+from experiments.report.provenance import atomic_write_bytes
 
 #: Okabe–Ito palette, in the order we hand it out (yellow last: weak on white).
 OKABE_ITO: tuple[str, ...] = (

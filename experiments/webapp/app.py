@@ -16,7 +16,7 @@ from pathlib import Path
 
 from experiments.errors import UsageError
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 APP_FILE = REPO_ROOT / "app.py"
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from experiments.compare import t_interval
+from experiments.analysis.compare import t_interval
 from model.model import HerdtrapModel
 from model.region import default_data_dir
 from model.scenario import load_scenario
@@ -107,7 +107,7 @@ def status_quo_demography(*, replicates: int = 10, years: int = 30, households: 
 def census_factor(sc, year: int) -> np.ndarray:
     """(aimags, species) census stock at the end of ``year`` relative to 2019's (NSO
     livestock_population_aimag_species.csv), to start a replay from that year's herds."""
-    from experiments.hindcast import read_census
+    from experiments.analysis.hindcast import read_census
     from model.region import load_region
     from model.species import SPECIES
 
@@ -213,7 +213,7 @@ def section(*, replicates: int = 10, seed: int = 0, households: int = 2240,
     md = [
         "## 7. Demography, exits and returns (issue 13)",
         "",
-        f"`experiments/demography_checks.py`; {replicates} replicates of {households:,} "
+        f"`experiments/analysis/demography_checks.py`; {replicates} replicates of {households:,} "
         "households; means with 95% t-intervals across replicates.",
         "",
         "### 7.1 Thirty years of the status quo",

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from experiments import argtypes
-from experiments.provenance import (
+from experiments.report.provenance import (
     atomic_write_json,
     atomic_write_parquet,
     command_line,
@@ -18,7 +18,7 @@ from experiments.provenance import (
     nso_data,
     package_versions,
 )
-from experiments.runner import simulate
+from experiments.run.runner import simulate
 from model.scenario import load_scenario
 
 SUMMARY_COLUMNS = [

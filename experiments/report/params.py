@@ -7,7 +7,7 @@ from pathlib import Path
 
 from model.parameters import markdown_table, parameter_table
 
-DOC = Path(__file__).resolve().parent.parent / "docs" / "PARAMETERS.md"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "PARAMETERS.md"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

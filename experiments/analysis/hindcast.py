@@ -6,8 +6,8 @@ DIR holds NSO-format tables (README, "Bring your own aimag"):
 ``mortality_rates_aimag.csv`` and ``livestock_population_aimag_species.csv``
 (required), ``soum_profile_2019.csv`` and ``herd_size_classes_aimag_2019.csv``
 (optional: without them the aimag is split into equal pseudo-soums with pooled household
-shares, see experiments/calibrate.py). Nothing here is specific to an aimag: the
-region is fitted from DIR by ``experiments.calibrate`` into a temporary folder.
+shares, see experiments/analysis/calibrate.py). Nothing here is specific to an aimag: the
+region is fitted from DIR by ``experiments.analysis.calibrate`` into a temporary folder.
 
 Calendar (NSO: the census counts the stock in December; the loss of year t is
 the winter (t-1)/t, as a share of the census of t-1):
@@ -91,7 +91,7 @@ def read_mortality_table(data_dir: Path) -> pd.DataFrame:
                       rates=rates)
 
 
-#: Optional tables (passed on to experiments.calibrate): columns, whole-number columns, counts.
+#: Optional tables (passed on to experiments.analysis.calibrate): columns, whole-number columns, counts.
 OPTIONAL_COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
     "soum_profile_2019.csv": (
         ("soum_code", "aimag", "soum", "herder_households", "livestock_thousand_head",
@@ -191,10 +191,10 @@ def fitted_region(data_dir: Path, aimag: str):
 
     Optional tables missing from ``data_dir`` (soum profile, herd-size classes, prices)
     are taken from the default NSO folder; where the aimag has no rows there,
-    experiments.calibrate falls back to values pooled over the aimags on file. Every
+    experiments.analysis.calibrate falls back to values pooled over the aimags on file. Every
     fallback is recorded in the notes.
     """
-    from experiments import calibrate
+    from experiments.analysis import calibrate
 
     notes: list[str] = []
     with tempfile.TemporaryDirectory(prefix="herdtrap-hindcast-") as tmp:
@@ -328,7 +328,7 @@ def run_hindcast(data_dir: Path, aimag: str, start: int = 1992, end: int = 2024,
     data_dir = Path(data_dir)
     if replicates < 1:
         raise HindcastError(f"--replicates must be at least 1, got {replicates}")
-    from experiments.limits import check_limits
+    from experiments.run.limits import check_limits
 
     check_limits(replicates=replicates, error=HindcastError)
     name = check_inputs(data_dir, aimag, start, end)
@@ -515,7 +515,7 @@ def save_figure(fig, stem: Path, formats: tuple[str, ...] = ("html", "png")) -> 
     """Write a plotly figure as ``stem.<fmt>``; returns the files written.
 
     HTML embeds plotly.js (opens offline). PNG/SVG go through
-    ``experiments.figures.export_figure`` (kaleido driving the system Chromium); if no
+    ``experiments.report.figures.export_figure`` (kaleido driving the system Chromium); if no
     browser is available, static formats are skipped rather than failing the command.
     """
     stem = Path(stem)
@@ -530,7 +530,7 @@ def save_figure(fig, stem: Path, formats: tuple[str, ...] = ("html", "png")) -> 
     static = tuple(f for f in formats if f != "html")
     if static:
         try:
-            from experiments.figures import FigureExportError, export_figure
+            from experiments.report.figures import FigureExportError, export_figure
         except ImportError:  # pragma: no cover - figures module always ships with herdtrap
             return written
         try:
@@ -575,7 +575,7 @@ def figure(result: HindcastResult):
 
 def write_outputs(result: HindcastResult, out: Path, formats=("html", "png")) -> list[Path]:
     """hindcast_years.csv, hindcast_runs.csv, hindcast_species.csv, summary.json, figure."""
-    from experiments.provenance import atomic_write_bytes, atomic_write_json, now_iso
+    from experiments.report.provenance import atomic_write_bytes, atomic_write_json, now_iso
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

@@ -53,7 +53,7 @@ import pandas as pd
 
 from experiments import argtypes
 from experiments.errors import UsageError
-from experiments.provenance import (
+from experiments.report.provenance import (
     atomic_write_bytes,
     atomic_write_json,
     check_output_folder,
@@ -176,7 +176,7 @@ def batch_data(folder: Path, outcome: str, manifest: Mapping[str, Any],
     runs = read_results_table(folder, "runs.parquet", DiscoveryError,
                               columns=("scenario", "replicate", "status"), redo=redo)
     runs = runs[runs["status"] == "ok"].reset_index(drop=True)
-    from experiments.runner import OUTCOMES
+    from experiments.run.runner import OUTCOMES
 
     available = [c for c in runs.columns if c in OUTCOMES or c.startswith("trap_share")]
     _choose_outcome(available, outcome, folder)
@@ -235,7 +235,7 @@ def load_data(folder: Path, outcome: str, dzud_loss: float = DZUD_LOSS) -> Disco
 
 def default_direction(outcome: str) -> str:
     """"above" if less of the outcome is better (poverty), "below" if more is better."""
-    from experiments.runner import OUTCOMES
+    from experiments.run.runner import OUTCOMES
 
     base = outcome.removeprefix("effect_")
     return "below" if OUTCOMES.get(base) == "max" else "above"
@@ -359,7 +359,7 @@ def trajectory_frame(boxes: Sequence[Box]) -> pd.DataFrame:
 def trajectory_figure(boxes: Sequence[Box], title: str) -> Any:
     import plotly.graph_objects as go
 
-    from experiments.figures import series_style, style_figure
+    from experiments.report.figures import series_style, style_figure
 
     fig = go.Figure()
     for k, b in enumerate(boxes):

@@ -32,13 +32,13 @@ replicate seeds per sample row::
 The SALib problem (names, bounds) comes from the one parameter table
 (:func:`model.parameters.uncertain_parameters`). Every sample row × replicate
 (× arm: scenario, baseline, policy) is one task of the shared execution layer
-(:mod:`experiments.execution`): the same backends, streaming part files,
+(:mod:`experiments.run.execution`): the same backends, streaming part files,
 resume and progress bar as `herdtrap batch`. A row's outcome is the mean over
 its R replicates; an ``effect_<key>`` outcome is ``key(policy) − key(baseline)``
 paired by replicate (same row parameters, same seeds). Outcomes are the keys of
-:func:`experiments.runner.summarise` plus ``trap_share_final``: the share of
+:func:`experiments.run.runner.summarise` plus ``trap_share_final``: the share of
 households whose herd per person is below ``trap_threshold`` at the horizon
-(exited households count as 0), by :func:`experiments.trap.trap_share` on the
+(exited households count as 0), by :func:`experiments.analysis.trap.trap_share` on the
 run's final household state. The threshold is held fixed across the sample —
 take it from `herdtrap trap` on a baseline batch.
 
@@ -74,7 +74,7 @@ import pandas as pd
 from experiments import argtypes
 from experiments.errors import UsageError
 from experiments.outcomes import TRAP_SHARE
-from experiments.provenance import (
+from experiments.report.provenance import (
     atomic_write_bytes,
     atomic_write_json,
     atomic_write_parquet,
@@ -98,7 +98,7 @@ SPEC_KEYS = {
 }
 #: Outcome computed by this module (not by runner.summarise): the share of households
 #: whose herd per person is below ``trap_threshold`` (SFU per person) at the horizon,
-#: exited households included as h = 0 (experiments.trap.trap_share on the final state).
+#: exited households included as h = 0 (experiments.analysis.trap.trap_share on the final state).
 TRAP_OUTCOME = TRAP_SHARE.name  # "trap_share_final" (experiments/outcomes.py)
 #: Ishigami test function (Ishigami & Homma 1990), SALib's default a = 7, b = 0.1.
 ISHIGAMI_A, ISHIGAMI_B = 7.0, 0.1
@@ -109,8 +109,8 @@ ISHIGAMI_ST = {"x1": 0.5576, "x2": 0.4424, "x3": 0.2437}
 
 
 def herdtrap_outcomes() -> tuple[str, ...]:
-    """Per-run outcomes a spec may name (keys of experiments.runner.summarise)."""
-    from experiments.runner import OUTCOMES
+    """Per-run outcomes a spec may name (keys of experiments.run.runner.summarise)."""
+    from experiments.run.runner import OUTCOMES
 
     return (*OUTCOMES, TRAP_OUTCOME)
 
@@ -523,14 +523,14 @@ def arm_runs(spec: SensitivitySpec) -> dict[str, str]:
 
 class IshigamiRun:
     """Run function for ``model = "ishigami"``, called by the execution layer in place of
-    :func:`experiments.runner.simulate`: task ``row`` evaluates Ishigami at row ``row`` of
+    :func:`experiments.run.runner.simulate`: task ``row`` evaluates Ishigami at row ``row`` of
     the design (the row id travels in the task's scenario name)."""
 
     def __init__(self, X: np.ndarray):
         self.X = np.asarray(X, dtype=float)
 
     def __call__(self, scenario: Scenario, seed: Any, panel_fraction: float = 0.0) -> Any:
-        from experiments.runner import RunOutput
+        from experiments.run.runner import RunOutput
 
         row = int(scenario.name.rsplit("row", 1)[1])
         y = float(ishigami(self.X[row:row + 1])[0])
@@ -547,8 +547,8 @@ class TrapShareRun:
         self.threshold = float(threshold)
 
     def __call__(self, scenario: Scenario, seed: Any, panel_fraction: float = 0.0) -> Any:
-        from experiments.runner import simulate
-        from experiments.trap import trap_share
+        from experiments.analysis.trap import trap_share
+        from experiments.run.runner import simulate
 
         out = simulate(scenario, seed, panel_fraction=panel_fraction)
         final = out.households.assign(year=scenario.years)
@@ -558,7 +558,7 @@ class TrapShareRun:
 
 
 def run_function(spec: SensitivitySpec, X: np.ndarray) -> Any:
-    """What the execution layer calls per task (None = experiments.runner.simulate)."""
+    """What the execution layer calls per task (None = experiments.run.runner.simulate)."""
     if spec.model == "ishigami":
         return IshigamiRun(X)
     if spec.trap_threshold is not None:
@@ -571,14 +571,14 @@ def task_id(row: int, replicate: int, arm: str) -> str:
 
 
 def make_tasks(spec: SensitivitySpec, problem: Mapping[str, Any], X: np.ndarray) -> list[Any]:
-    """Every (row, replicate, arm) run as an :class:`experiments.execution.Task`, row-major.
+    """Every (row, replicate, arm) run as an :class:`experiments.run.execution.Task`, row-major.
 
     Replicate r of every row (and of every arm) gets the seed
     ``run_seed_sequence(root_seed, r)``: common random numbers across rows and arms.
     """
     import dataclasses
 
-    from experiments.execution import Task
+    from experiments.run.execution import Task
 
     names, kinds = problem["names"], problem["types"]
     if spec.model == "ishigami":
@@ -669,7 +669,7 @@ class SensitivityResult:
     """What :func:`run_sensitivity` produced."""
 
     out: Path
-    report: Any  # experiments.execution.Report
+    report: Any  # experiments.run.execution.Report
     indices: pd.DataFrame | None
     s2: pd.DataFrame | None
     convergence: pd.DataFrame | None
@@ -741,8 +741,8 @@ def run_sensitivity(
     """Sample, run (or resume) every task, analyse, and write the results folder."""
     import os
 
-    from experiments.execution import BACKENDS, WORKER_TIMEOUT, ExecutionError, run_tasks
-    from experiments.limits import check_limits
+    from experiments.run.execution import BACKENDS, WORKER_TIMEOUT, ExecutionError, run_tasks
+    from experiments.run.limits import check_limits
 
     worker_timeout = WORKER_TIMEOUT if worker_timeout is None else worker_timeout
 
@@ -759,7 +759,7 @@ def run_sensitivity(
     identity = design_identity(spec, problem)
     n_runs = rows_per_block(spec) * spec.n * spec.replicates * len(set(arm_runs(spec).values()))
     check_limits(runs=n_runs, jobs=jobs, error=UsageError)
-    from experiments.execution import check_backend, folder_lock, resumable_manifest
+    from experiments.run.execution import check_backend, folder_lock, resumable_manifest
 
     X = generate_sample(spec, problem)
     tasks = make_tasks(spec, problem, X)
@@ -858,7 +858,7 @@ def sobol_figure(idx: pd.DataFrame, outcome: str) -> Any:
     """Horizontal bars of S1 and ST per parameter (largest ST on top) with CI error bars."""
     import plotly.graph_objects as go
 
-    from experiments.figures import series_style, style_figure
+    from experiments.report.figures import series_style, style_figure
 
     d = idx[idx["outcome"] == outcome].sort_values("ST", ascending=True)
     fig = go.Figure()
@@ -878,7 +878,7 @@ def sobol_figure(idx: pd.DataFrame, outcome: str) -> Any:
 def s2_figure(s2: pd.DataFrame, outcome: str, names: Sequence[str]) -> Any:
     import plotly.graph_objects as go
 
-    from experiments.figures import style_figure
+    from experiments.report.figures import style_figure
 
     d = s2[s2["outcome"] == outcome]
     m = pd.DataFrame(np.nan, index=list(names), columns=list(names))
@@ -895,7 +895,7 @@ def s2_figure(s2: pd.DataFrame, outcome: str, names: Sequence[str]) -> Any:
 def morris_figure(idx: pd.DataFrame, outcome: str) -> Any:
     import plotly.graph_objects as go
 
-    from experiments.figures import series_style, style_figure
+    from experiments.report.figures import series_style, style_figure
 
     d = idx[idx["outcome"] == outcome].sort_values("mu_star", ascending=False)
     labels = [name if i < 10 else "" for i, name in enumerate(d["parameter"])]  # top 10 named
@@ -989,7 +989,7 @@ def render_report(spec: SensitivitySpec, problem: Mapping[str, Any], indices: pd
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from experiments.execution import BACKENDS
+    from experiments.run.execution import BACKENDS
 
     parser.add_argument("spec", type=Path, help="sensitivity spec (TOML), e.g. "
                         "experiments/specs/morris_screening.toml")

@@ -541,7 +541,7 @@ def share_figure(shares: pd.DataFrame):
 
 # ---------------------------------------------------------------- driver
 def read_panel(results_dir: Path) -> pd.DataFrame:
-    from experiments.provenance import read_results_table
+    from experiments.report.provenance import read_results_table
 
     path = Path(results_dir) / "panel.parquet"
     if not Path(results_dir).is_dir():
@@ -602,8 +602,8 @@ def equilibria_frame(ests: dict[str, TrapEstimate]) -> pd.DataFrame:
 
 def write_outputs(out: Path, ests: dict[str, TrapEstimate], ref: str, shares: pd.DataFrame,
                   formats: tuple[str, ...] = ("html", "png")) -> list[Path]:
-    from experiments.hindcast import save_figure
-    from experiments.provenance import atomic_write_bytes, atomic_write_json, now_iso
+    from experiments.analysis.hindcast import save_figure
+    from experiments.report.provenance import atomic_write_bytes, atomic_write_json, now_iso
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -705,7 +705,7 @@ def main(args: argparse.Namespace) -> int:
 
     if not 0 < args.bandwidth <= 10 or not 20 <= args.bootstrap <= 100_000:
         raise UsageError("--bandwidth must be in (0, 10] and --bootstrap in [20, 100000]")
-    from experiments.provenance import check_output_folder
+    from experiments.report.provenance import check_output_folder
 
     try:
         check_output_folder(Path(args.results) / "trap", TrapError)

@@ -58,7 +58,7 @@ import numpy as np
 import pandas as pd
 
 from experiments.outcomes import BY_NAME
-from experiments.provenance import (
+from experiments.report.provenance import (
     REPO_ROOT,
     check_output_folder,
     git_commit,
@@ -89,10 +89,10 @@ class BriefError(Exception):
 def t_interval(values: Sequence[float] | np.ndarray) -> tuple[float, float, float, int]:
     """Mean and 95% t interval of the mean: (mean, low, high, n); NaN bounds if n < 2.
 
-    The statistics are `herdtrap compare`'s (experiments/compare.py), so that a
+    The statistics are `herdtrap compare`'s (experiments/analysis/compare.py), so that a
     brief and a comparison of the same batch print the same intervals.
     """
-    from experiments import compare
+    from experiments.analysis import compare
 
     x = np.asarray(values, dtype=float)
     x = x[np.isfinite(x)]
@@ -103,11 +103,11 @@ def t_interval(values: Sequence[float] | np.ndarray) -> tuple[float, float, floa
 def paired_difference(scenario: pd.Series, baseline: pd.Series) -> dict[str, float]:
     """Paired difference scenario − baseline over the replicates (index) both have.
 
-    Uses :func:`experiments.compare.paired` (t interval of the per-replicate
+    Uses :func:`experiments.analysis.compare.paired` (t interval of the per-replicate
     differences). Returns baseline_mean, scenario_mean (over the paired
     replicates), difference, ci_low, ci_high and n.
     """
-    from experiments import compare
+    from experiments.analysis import compare
 
     both = pd.concat({"s": scenario, "b": baseline}, axis=1, join="inner").dropna()
     p = compare.paired(both.sort_index(), "s", "b")
@@ -214,7 +214,7 @@ def load_batch(path: str | Path, baseline: str | None = None,
         raise BriefError(f"{path}: no finished runs (every run failed or none ran)")
     names = ", ".join(manifest["scenarios"])
     if baseline is None:
-        from experiments.compare import DEFAULT_BASELINES
+        from experiments.analysis.compare import DEFAULT_BASELINES
 
         baseline = next((b for b in DEFAULT_BASELINES if b in manifest["scenarios"]),
                         next(iter(scenarios)))
@@ -447,7 +447,7 @@ def make_figures(batch: Batch, findings: pd.DataFrame) -> dict[str, Any]:
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
-    from experiments.figures import rgba, series_style, style_figure
+    from experiments.report.figures import rgba, series_style, style_figure
 
     order = [batch.baseline] + [s for s in batch.scenarios if s != batch.baseline]
     style = {s: series_style(i) for i, s in enumerate(order)}
@@ -1035,7 +1035,7 @@ def write_brief(batch_dir: str | Path, *, baseline: str | None = None,
         figures: dict[str, dict[str, str]] = {}
         note = None
         if images:
-            from experiments.figures import FigureExportError, export_figure, figure_exporter
+            from experiments.report.figures import FigureExportError, export_figure, figure_exporter
 
             try:
                 with figure_exporter():

@@ -3,9 +3,9 @@
 * year-1 consumption poverty per aimag against NSO 2018 (headcount and gap);
 * household losses in the 1999–2002 dzuds against the IBLIP counts;
 * herd recovery 2003–2009 against the census (from the hindcasts);
-* the index-insurance event study around the 2010 dzud (:mod:`experiments.event_study`);
+* the index-insurance event study around the 2010 dzud (:mod:`experiments.analysis.event_study`);
 * every policy against the same households in the paired baseline
-  (:mod:`experiments.policy_effects`).
+  (:mod:`experiments.analysis.policy_effects`).
 """
 
 from __future__ import annotations
@@ -114,8 +114,8 @@ def recovery_growth(results: dict[str, Any], aimags=("Zavkhan", "Khuvsgul"),
 
 def section(hind: dict[str, Any], *, seed: int, progress: bool = True,
             event_replicates: int = 20, policy_replicates: int = 4) -> tuple[list[str], dict]:
-    from experiments.event_study import insurance_event_study
-    from experiments.policy_effects import paired_effects
+    from experiments.analysis.event_study import insurance_event_study
+    from experiments.analysis.policy_effects import paired_effects
 
     out: dict[str, Any] = {}
     L = ["## 6. The household economy against data", "",

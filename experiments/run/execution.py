@@ -8,7 +8,7 @@ tasks that are not done yet:
 * through joblib: ``sequential``, ``loky`` (local processes) or ``dask``
   (``joblib.parallel_config(backend="dask")`` on a ``distributed.Client``:
   the scheduler address you give, or a ``LocalCluster`` on this machine);
-* each run is :func:`experiments.runner.simulate` wrapped in ``try/except``:
+* each run is :func:`experiments.run.runner.simulate` wrapped in ``try/except``:
   a run that raises becomes a ``failed`` record with its error, the other runs
   go on;
 * results reach the parent as they finish (``return_as="generator_unordered"``)
@@ -49,7 +49,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from experiments.runner import RunOutput, simulate
+from experiments.run.runner import RunOutput, simulate
 from model.scenario import Scenario
 from model.streams import run_seed_sequence
 
@@ -730,7 +730,7 @@ def run_tasks(
         flush_seconds: write a chunk at least this often while runs finish.
         retry_failed: run tasks again whose latest record is failed.
         compact_at_end: merge the chunks into the folder's tables when done.
-        run: the run function (default :func:`experiments.runner.simulate`).
+        run: the run function (default :func:`experiments.run.runner.simulate`).
 
     Returns:
         a :class:`Report`; failures are in ``report.failures``, never raised. After
