@@ -74,7 +74,7 @@ HH_PER_HEAD_EST = 1 / 400.0  # [est] herder households per head of livestock
 # (Mongolia's 21 aimags have 330 soums, about 16 each; Zavkhan and Khuvsgul 24).
 PSEUDO_SOUMS_EST = 16
 
-# Calibration check: tolerances (also used by tests/test_climate.py)
+# Calibration check: tolerances (also used by tests/model/test_climate.py)
 TOL_MEDIAN = 0.010
 TOL_P90 = 0.040
 TOL_SHARE10 = 0.040

@@ -34,7 +34,7 @@ POLICY_SCENARIOS = ("child_money", "shock_responsive_topup", "needs_based_transf
                     "social_insurance", "zavkhan_2019_20_pilot")
 
 
-#: The pensions of 2018 that the calibration runs with (as tests/test_model.py): the
+#: The pensions of 2018 that the calibration runs with (as tests/model/test_model.py): the
 #: contributory pension at the 2018 coverage of social insurance and the social welfare
 #: pension.
 PENSIONS_2018 = {"social_insurance": {"base_coverage": 0.262}, "social_pension": {}}
@@ -136,7 +136,7 @@ def section(hind: dict[str, Any], *, seed: int, progress: bool = True,
         L.append(f"| {a} | {100 * r.headcount:.1f}% {ok} | {100 * r.nso:.1f}% | "
                  f"{100 * r.gap:.1f}% | {100 * r.headcount_status_quo_2019:.1f}% |")
     L += ["", "The NSO tables give no aimag poverty gap to compare with; nobody sits at "
-          "the line (consumption follows expected income, `tests/test_model.py`). The fit "
+          "the line (consumption follows expected income, `tests/model/test_model.py`). The fit "
           "leaves out Child Money (MNT 20,000 a month for 80% of children in 2018), which "
           "the households surveyed received; the last column runs the whole status quo as in "
           "force in 2019 (Child Money, index and social insurance, pensions at the 2019 "
@@ -220,7 +220,7 @@ def section(hind: dict[str, Any], *, seed: int, progress: bool = True,
                                 households=800, root_seed=seed):
             rows.append(e)
     out["policies"] = rows
-    L += ["**Every policy against the households it pays** (`tests/test_policy_effects.py`; "
+    L += ["**Every policy against the households it pays** (`tests/analysis/test_policy_effects.py`; "
           f"{policy_replicates} paired replicates of 800 households × 12 years; "
           "beneficiaries = households the policy paid, gave animals or trained; mean over "
           "beneficiaries of policy − baseline for the same households (ids; demography "

@@ -47,7 +47,7 @@ scrambled Sobol' sequence of N base points; row block i (D + 2 rows, or 2D + 2
 with second order) depends only on base point i, and scipy's Sobol' generator
 with a fixed seed gives the first N/2 points of the N-point sequence. So the
 first N/2 blocks of the design ARE ``sobol.sample(problem, N/2, seed=seed)``
-(checked in tests/test_sensitivity.py) — a valid N/2 design, analysed without
+(checked in tests/analysis/test_sensitivity.py) — a valid N/2 design, analysed without
 extra runs. For Morris the first half of the trajectories is likewise a valid
 design with half the trajectories.
 

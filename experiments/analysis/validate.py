@@ -491,7 +491,7 @@ def trap_section(replicates: int, figs: Figures, seed: int,
         "and a two-stage bootstrap (200 draws: replicates with replacement, then households "
         "within each drawn replicate; its standard deviation × √(R/(R − 1))). Bootstrap "
         "support is the share of two-stage bootstrap curves with a matching crossing; the "
-        "figure's band is the same bootstrap. tests/test_trap.py runs batches (4 replicates × "
+        "figure's band is the same bootstrap. tests/analysis/test_trap.py runs batches (4 replicates × "
         "15 years) from 10 independent root seeds and checks that each CI contains the other "
         "seeds' thresholds about as often as an honest t interval does (89%); the household-"
         "only bootstrap fails it.",

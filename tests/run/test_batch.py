@@ -22,7 +22,7 @@ from experiments.run import batch as batch_mod
 from experiments.run.batch import load_scenarios, run_batch
 from experiments.run.execution import TIMING_COLUMNS, Task, run_tasks
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 TABLES = ("runs", "timeseries", "ledger")
 R = 4
 

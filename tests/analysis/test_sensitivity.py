@@ -295,12 +295,12 @@ def test_spec_errors_are_usage_errors():
 @pytest.mark.parametrize("name", ["morris_screening.toml", "sobol_main.toml",
                                   "sobol_child_money.toml"])
 def test_shipped_specs_are_valid(name):
-    spec = sa.load_spec(Path(__file__).parent.parent / "experiments" / "specs" / name)
+    spec = sa.load_spec(Path(__file__).resolve().parents[2] / "experiments" / "specs" / name)
     problem = sa.build_problem(spec)
     assert problem["num_vars"] == len(spec.parameters) >= 4
 
 
-_ROOT = Path(__file__).resolve().parent.parent
+_ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("spec", sorted((_ROOT / "experiments/specs").glob("*.toml")),

@@ -22,7 +22,7 @@ import pytest
 
 pytestmark = pytest.mark.browser
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 DOCS_IMG = REPO_ROOT / "docs" / "img"
 TIMEOUT = 60_000
 

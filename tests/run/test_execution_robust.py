@@ -24,7 +24,7 @@ from experiments import cli
 from experiments.run.batch import load_scenarios
 from experiments.run.execution import TIMING_COLUMNS, ExecutionError, folder_lock
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 # forked children run `herdtrap batch` (sequential backend): they use no inherited threads
 pytestmark = pytest.mark.filterwarnings("ignore:This process .* is multi-threaded")
 TABLES = ("runs", "timeseries", "ledger")

@@ -35,7 +35,7 @@ from scipy import stats
 from experiments import cli
 from experiments.report.figures import chromium_path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 YEARS, REPLICATES, SEED, HOUSEHOLDS = 11, 4, 11, 300
 SCENARIOS = {
     "base.toml": f'''

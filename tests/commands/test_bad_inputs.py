@@ -1,7 +1,7 @@
 """A corpus of malformed inputs across the commands: each one gets exit code 2, one
 line on stderr naming the file/key or flag, no traceback, and nothing written.
 
-The harness is tests/bad_inputs.py. Scenario cases inherit a small valid base
+The harness is tests/commands/bad_inputs.py. Scenario cases inherit a small valid base
 (``small.toml``: 60 households, 2 years) so that an input wrongly accepted runs a
 short model instead of the full baseline (and still fails the test: exit 0).
 """
@@ -471,7 +471,7 @@ def test_the_corpus_is_large_and_names_are_unique():
 ])
 def test_end_to_end_in_a_fresh_process(argv, tmp_path):
     (tmp_path / "small.toml").write_text(SMALL.replace("BASELINE", str(
-        Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml")))
+        Path(__file__).resolve().parents[2] / "scenarios" / "baseline.toml")))
     (tmp_path / "s.toml").write_text('base = "small.toml"\n')
     rc, out, err = run_subprocess([a.replace("TMP", str(tmp_path)) for a in argv], tmp_path)
     assert rc == 2, err

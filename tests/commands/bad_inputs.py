@@ -1,5 +1,5 @@
-"""The harness of the malformed-input corpus (tests/test_bad_inputs.py and
-tests/test_input_properties.py; imported by name, tests/ is on sys.path).
+"""The harness of the malformed-input corpus (tests/commands/test_bad_inputs.py and
+tests/commands/test_input_properties.py; imported by name: pytest puts the folder of these tests on sys.path).
 
 A case is a command line plus the files it needs. :func:`check_refused` writes
 the files into an empty folder, makes it the working directory (so a default
@@ -111,7 +111,7 @@ def run_subprocess(argv: list[str], cwd: Path) -> tuple[int, str, str]:
     """`python -m experiments.cli ARGV` in a fresh interpreter (end-to-end check)."""
     import subprocess
 
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     proc = subprocess.run([sys.executable, "-m", "experiments.cli", *argv], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=120)
     return proc.returncode, proc.stdout, proc.stderr

@@ -9,7 +9,7 @@ the command (`herdtrap run` / `herdtrap sensitivity`) must exit 2 with one line 
 stderr and write nothing.
 
 The examples that crashed or were accepted before the checks of issue 17 are kept
-in tests/corpus/bad_inputs/ and replayed by ``test_corpus_file_is_refused``.
+in tests/commands/corpus/bad_inputs/ and replayed by ``test_corpus_file_is_refused``.
 Set HERDTRAP_RECORD_CORPUS=DIR to write every generated example that is *not*
 refused into DIR (how that corpus was collected, on the code before the fix).
 """

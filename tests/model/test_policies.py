@@ -24,7 +24,7 @@ from model.policies.programme import apply_targeting_errors, select_soums
 from model.region import load_region
 from model.scenario import SCENARIO_DIR, ScenarioError, load_scenario
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SMALL = {"population.households": 300}
 #: every scenario file with a programme (baseline and no_policy have none)
 POLICY_SCENARIOS = sorted(p.stem for p in SCENARIO_DIR.glob("*.toml")

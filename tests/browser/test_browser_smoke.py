@@ -26,7 +26,7 @@ pytestmark = pytest.mark.browser
 # A tiny Mesa model and SolaraViz page, written to a file and served by `solara run`.
 TOY_APP = textwrap.dedent(
     '''
-    """Throwaway SolaraViz app for tests/test_browser_smoke.py."""
+    """Throwaway SolaraViz app for tests/browser/test_browser_smoke.py."""
     import mesa
     import plotly.graph_objects as go
     import solara

@@ -19,7 +19,7 @@ from experiments import cli
 from model import region
 from model.region import SHIPPED_DATA_DIR, data_dir_label, default_data_dir
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 TABLES = ("mortality_rates_aimag.csv", "livestock_population_aimag_species.csv",
           "soum_profile_2019.csv", "herd_size_classes_aimag_2019.csv",
           "livestock_prices_soum_monthly_2021.csv", "poverty_headcount_aimag.csv",
