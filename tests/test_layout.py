@@ -1,7 +1,7 @@
 """Layout rules (issue 14): only the command line maps errors to exit codes, so no
 library module imports it; library code raises from experiments/errors.py; the model
 imports nothing outside model/; the policy modules are an explicit list; batch folders
-have one reader."""
+have one reader; `herdtrap NAME` is experiments/<folder>/NAME.py."""
 
 from __future__ import annotations
 
@@ -106,3 +106,28 @@ def test_outcome_tables_are_views_of_the_catalogue():
     assert set(compare.LABELS) == {o.name for o in CATALOGUE}
     assert all(BY_NAME[o.runs_column].better == o.better for o in brief.OUTCOMES)
     assert sensitivity.TRAP_OUTCOME in BY_NAME
+
+
+def test_every_command_is_a_module_of_its_name():
+    """A reader finds any command's code from its name: `herdtrap NAME` is implemented
+    by experiments/<folder>/NAME.py (cli.COMMANDS is the one mapping), with the
+    command interface (``main``, and ``add_arguments`` unless it parses its own argv)."""
+    from experiments import cli
+
+    folders = {"run", "analysis", "report", "webapp"}
+    for name, (module, _help) in cli.COMMANDS.items():
+        package, _, stem = module.rpartition(".")
+        path = ROOT / Path(*module.split(".")).with_suffix(".py")
+        assert stem == name and path.is_file(), f"herdtrap {name}: {module}"
+        assert package.split(".") in (["experiments", f] for f in folders), module
+        defined = {node.name for node in ast.parse(path.read_text(encoding="utf-8")).body
+                   if isinstance(node, ast.FunctionDef)}
+        needed = {"main"} if name in cli.RAW_ARGV else {"main", "add_arguments"}
+        assert needed <= defined, f"{path.relative_to(ROOT)} lacks {needed - defined}"
+
+
+def test_every_experiments_folder_is_a_package():
+    """pyproject's package discovery (setuptools find) installs only folders with an
+    __init__.py: a module in a folder without one would be missing from a wheel."""
+    for path in ROOT.glob("experiments/**/*.py"):
+        assert (path.parent / "__init__.py").is_file(), path.relative_to(ROOT)
