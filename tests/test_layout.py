@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from experiments.analysis import compare
+from experiments.analysis import compare_compute
 from experiments.errors import UsageError
 from experiments.report import brief
 from experiments.report.provenance import read_batch
@@ -83,12 +83,12 @@ def test_one_batch_reader_with_one_finished_rule(tmp_path):
     files = read_batch(folder, UsageError)
     assert len(files.runs) == 2 and (files.runs["status"] == "ok").all()  # a rerun counts once
     (folder / "parts" / "part-000001").mkdir(parents=True)
-    for reader, error in ((compare.load_batch, UsageError), (brief.load_batch, brief.BriefError)):
+    for reader, error in ((compare_compute.load_batch, UsageError), (brief.load_batch, brief.BriefError)):
         with pytest.raises(error, match="has not finished"):
             reader(folder)
     (folder / "parts" / "part-000001").rmdir()
     (folder / "manifest.json").write_text(json.dumps({**manifest, "finished": None}))
-    for reader, error in ((compare.load_batch, UsageError), (brief.load_batch, brief.BriefError)):
+    for reader, error in ((compare_compute.load_batch, UsageError), (brief.load_batch, brief.BriefError)):
         with pytest.raises(error, match="has not finished"):
             reader(folder)
 
@@ -102,8 +102,8 @@ def test_outcome_tables_are_views_of_the_catalogue():
 
     assert {n: BY_NAME[n].better for n in runner.OUTCOMES} == runner.OUTCOMES
     assert all(BY_NAME[n].kind == "yearly" and BY_NAME[n].better == b
-               for n, b in compare.YEARLY_OUTCOMES.items())
-    assert set(compare.LABELS) == {o.name for o in CATALOGUE}
+               for n, b in compare_compute.YEARLY_OUTCOMES.items())
+    assert set(compare_compute.LABELS) == {o.name for o in CATALOGUE}
     assert all(BY_NAME[o.runs_column].better == o.better for o in brief.OUTCOMES)
     assert sensitivity.TRAP_OUTCOME in BY_NAME
 

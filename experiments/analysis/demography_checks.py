@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from experiments.analysis.compare import t_interval
+from experiments.analysis.compare_compute import t_interval
 from model.model import HerdtrapModel
 from model.region import default_data_dir
 from model.scenario import load_scenario
@@ -44,7 +44,7 @@ def under5_share_2019(aimags: tuple[str, ...]) -> float:
 
 
 def t_ci(x: np.ndarray) -> tuple[float, float, float]:
-    """Mean and 95% t interval over the replicates, leaving out NaN (compare.t_interval)."""
+    """Mean and 95% t interval over the replicates, leaving out NaN (compare_compute.t_interval)."""
     x = np.asarray(x, dtype=float)
     return t_interval(x[~np.isnan(x)])
 

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from experiments.analysis.compare import t_interval
+from experiments.analysis.compare_compute import t_interval
 from model.model import HerdtrapModel
 from model.scenario import load_scenario
 from model.streams import run_seed_sequence

@@ -89,28 +89,28 @@ class BriefError(Exception):
 def t_interval(values: Sequence[float] | np.ndarray) -> tuple[float, float, float, int]:
     """Mean and 95% t interval of the mean: (mean, low, high, n); NaN bounds if n < 2.
 
-    The statistics are `herdtrap compare`'s (experiments/analysis/compare.py), so that a
+    The statistics are `herdtrap compare`'s (experiments/analysis/compare_compute.py), so that a
     brief and a comparison of the same batch print the same intervals.
     """
-    from experiments.analysis import compare
+    from experiments.analysis import compare_compute
 
     x = np.asarray(values, dtype=float)
     x = x[np.isfinite(x)]
-    mean, low, high = compare.t_interval(x, CONFIDENCE)
+    mean, low, high = compare_compute.t_interval(x, CONFIDENCE)
     return mean, low, high, int(x.size)
 
 
 def paired_difference(scenario: pd.Series, baseline: pd.Series) -> dict[str, float]:
     """Paired difference scenario − baseline over the replicates (index) both have.
 
-    Uses :func:`experiments.analysis.compare.paired` (t interval of the per-replicate
+    Uses :func:`experiments.analysis.compare_compute.paired` (t interval of the per-replicate
     differences). Returns baseline_mean, scenario_mean (over the paired
     replicates), difference, ci_low, ci_high and n.
     """
-    from experiments.analysis import compare
+    from experiments.analysis import compare_compute
 
     both = pd.concat({"s": scenario, "b": baseline}, axis=1, join="inner").dropna()
-    p = compare.paired(both.sort_index(), "s", "b")
+    p = compare_compute.paired(both.sort_index(), "s", "b")
     return {
         "baseline_mean": p.baseline_mean,
         "scenario_mean": p.scenario_mean,
@@ -214,7 +214,7 @@ def load_batch(path: str | Path, baseline: str | None = None,
         raise BriefError(f"{path}: no finished runs (every run failed or none ran)")
     names = ", ".join(manifest["scenarios"])
     if baseline is None:
-        from experiments.analysis.compare import DEFAULT_BASELINES
+        from experiments.analysis.compare_compute import DEFAULT_BASELINES
 
         baseline = next((b for b in DEFAULT_BASELINES if b in manifest["scenarios"]),
                         next(iter(scenarios)))

@@ -8,7 +8,7 @@ import tomllib
 
 import pytest
 
-from experiments.analysis import compare
+from experiments.analysis import compare_compute
 from experiments.run import demo
 from model.model import HerdtrapModel
 from model.scenario import SCENARIO_DIR, ScenarioError, build_scenario, load_scenario
@@ -139,6 +139,6 @@ def test_child_money_reform_pays_more_than_the_status_quo_every_year():
 # ---------------------------------------------------------------- defaults
 def test_demo_compare_and_brief_compare_with_the_status_quo():
     assert demo.DEMO_SCENARIOS[0] == "status_quo" and demo.DEMO_BASELINE == "status_quo"
-    assert compare.default_baseline(["child_money", "baseline", "status_quo"]) == "status_quo"
-    assert compare.default_baseline(["child_money", "baseline"]) == "baseline"
-    assert compare.default_baseline(["a", "b"]) == "a"
+    assert compare_compute.default_baseline(["child_money", "baseline", "status_quo"]) == "status_quo"
+    assert compare_compute.default_baseline(["child_money", "baseline"]) == "baseline"
+    assert compare_compute.default_baseline(["a", "b"]) == "a"
