@@ -5,6 +5,6 @@ step = one season), Side by side (two policies, same seed) and Results
 (browse a batch or sensitivity folder). See docs/APP.md.
 """
 
-from experiments.webapp import ComparePage, ExplorePage, Layout, Page, ResultsPage, routes
+from experiments.webapp.pages import ComparePage, ExplorePage, Layout, Page, ResultsPage, routes
 
 __all__ = ["ComparePage", "ExplorePage", "Layout", "Page", "ResultsPage", "routes"]

@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from experiments.batch import load_scenarios, run_batch  # noqa: E402
+from experiments.run.batch import load_scenarios, run_batch  # noqa: E402
 
 
 class PeakRSS:

@@ -31,20 +31,20 @@ from model.scenario import ScenarioError
 
 #: command -> (module, one-line help). Order is the order of `herdtrap --help`.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "run": ("experiments.single", "run one simulation and write its results folder"),
-    "batch": ("experiments.batch", "run scenarios x replicates (paired seeds), resumable"),
-    "compare": ("experiments.compare", "compare a batch's scenarios with a baseline (CIs, costs)"),
-    "demo": ("experiments.demo", "the default policy comparison: batch + report"),
-    "sensitivity": ("experiments.sensitivity", "Sobol or Morris sensitivity analysis (SALib)"),
-    "discover": ("experiments.discovery", "scenario discovery with PRIM on a results folder"),
-    "brief": ("experiments.brief", "write a citable brief (HTML, Markdown, figures) for a batch"),
-    "hindcast": ("experiments.hindcast", "replay an aimag's history and compare with the census"),
-    "trap": ("experiments.trap", "estimate the poverty-trap threshold from a household panel"),
-    "validate": ("experiments.validate", "regenerate docs/VALIDATION.md"),
-    "app": ("experiments.app_cmd", "open the browser app (Solara) on localhost"),
+    "run": ("experiments.run.run", "run one simulation and write its results folder"),
+    "batch": ("experiments.run.batch", "run scenarios x replicates (paired seeds), resumable"),
+    "compare": ("experiments.analysis.compare", "compare a batch's scenarios with a baseline (CIs, costs)"),
+    "demo": ("experiments.run.demo", "the default policy comparison: batch + report"),
+    "sensitivity": ("experiments.analysis.sensitivity", "Sobol or Morris sensitivity analysis (SALib)"),
+    "discover": ("experiments.analysis.discover", "scenario discovery with PRIM on a results folder"),
+    "brief": ("experiments.report.brief", "write a citable brief (HTML, Markdown, figures) for a batch"),
+    "hindcast": ("experiments.analysis.hindcast", "replay an aimag's history and compare with the census"),
+    "trap": ("experiments.analysis.trap", "estimate the poverty-trap threshold from a household panel"),
+    "validate": ("experiments.analysis.validate", "regenerate docs/VALIDATION.md"),
+    "app": ("experiments.webapp.app", "open the browser app (Solara) on localhost"),
     "budget": ("experiments.analysis.budget", "scale a policy lever so its fiscal cost equals a budget"),
-    "params": ("experiments.params_cmd", "print the parameter table (or write docs/PARAMETERS.md)"),
-    "calibrate": ("experiments.calibrate", "fit the dzud generator and regions from NSO files"),
+    "params": ("experiments.report.params", "print the parameter table (or write docs/PARAMETERS.md)"),
+    "calibrate": ("experiments.analysis.calibrate", "fit the dzud generator and regions from NSO files"),
     "fit": ("experiments.analysis.fit", "calibrate parameters to data with ABC-SMC (pyabc)"),
 }
 #: commands whose module parses its own argv (argparse inside ``main(argv)``)
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         print(_top_help())
         return 0 if argv else 2
     command, rest = argv[0], argv[1:]
-    from experiments import provenance
+    from experiments.report import provenance
 
     provenance.INVOCATION = list(argv)
     commands = _available()

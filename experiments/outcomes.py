@@ -2,7 +2,7 @@
 
 An outcome is a column of a results folder: ``kind`` "yearly" for the yearly metrics
 (``timeseries.parquet``, one row per run and year; ``model.metrics``), "summary" for
-the per-run summary (``runs.parquet``; ``experiments.runner.summarise``, plus
+the per-run summary (``runs.parquet``; ``experiments.run.runner.summarise``, plus
 ``trap_share_final`` of the sensitivity analysis). ``better`` says which direction
 is good for households or the treasury ("min" or "max"); ``unit`` is what the values
 are ("share" is a fraction of households, shown as a percentage). The tables of

@@ -1,7 +1,7 @@
 """Layout rules (issue 14): only the command line maps errors to exit codes, so no
 library module imports it; library code raises from experiments/errors.py; the model
 imports nothing outside model/; the policy modules are an explicit list; batch folders
-have one reader."""
+have one reader; `herdtrap NAME` is experiments/<folder>/NAME.py."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from experiments import brief, compare
+from experiments.analysis import compare_compute
 from experiments.errors import UsageError
-from experiments.provenance import read_batch
+from experiments.report import brief
+from experiments.report.provenance import read_batch
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -82,12 +83,12 @@ def test_one_batch_reader_with_one_finished_rule(tmp_path):
     files = read_batch(folder, UsageError)
     assert len(files.runs) == 2 and (files.runs["status"] == "ok").all()  # a rerun counts once
     (folder / "parts" / "part-000001").mkdir(parents=True)
-    for reader, error in ((compare.load_batch, UsageError), (brief.load_batch, brief.BriefError)):
+    for reader, error in ((compare_compute.load_batch, UsageError), (brief.load_batch, brief.BriefError)):
         with pytest.raises(error, match="has not finished"):
             reader(folder)
     (folder / "parts" / "part-000001").rmdir()
     (folder / "manifest.json").write_text(json.dumps({**manifest, "finished": None}))
-    for reader, error in ((compare.load_batch, UsageError), (brief.load_batch, brief.BriefError)):
+    for reader, error in ((compare_compute.load_batch, UsageError), (brief.load_batch, brief.BriefError)):
         with pytest.raises(error, match="has not finished"):
             reader(folder)
 
@@ -95,12 +96,38 @@ def test_one_batch_reader_with_one_finished_rule(tmp_path):
 def test_outcome_tables_are_views_of_the_catalogue():
     """An outcome is declared once (experiments/outcomes.py); the tables of the runner,
     compare, brief and sensitivity read it."""
-    from experiments import runner, sensitivity
+    from experiments.analysis import sensitivity
     from experiments.outcomes import BY_NAME, CATALOGUE
+    from experiments.run import runner
 
     assert {n: BY_NAME[n].better for n in runner.OUTCOMES} == runner.OUTCOMES
     assert all(BY_NAME[n].kind == "yearly" and BY_NAME[n].better == b
-               for n, b in compare.YEARLY_OUTCOMES.items())
-    assert set(compare.LABELS) == {o.name for o in CATALOGUE}
+               for n, b in compare_compute.YEARLY_OUTCOMES.items())
+    assert set(compare_compute.LABELS) == {o.name for o in CATALOGUE}
     assert all(BY_NAME[o.runs_column].better == o.better for o in brief.OUTCOMES)
     assert sensitivity.TRAP_OUTCOME in BY_NAME
+
+
+def test_every_command_is_a_module_of_its_name():
+    """A reader finds any command's code from its name: `herdtrap NAME` is implemented
+    by experiments/<folder>/NAME.py (cli.COMMANDS is the one mapping), with the
+    command interface (``main``, and ``add_arguments`` unless it parses its own argv)."""
+    from experiments import cli
+
+    folders = {"run", "analysis", "report", "webapp"}
+    for name, (module, _help) in cli.COMMANDS.items():
+        package, _, stem = module.rpartition(".")
+        path = ROOT / Path(*module.split(".")).with_suffix(".py")
+        assert stem == name and path.is_file(), f"herdtrap {name}: {module}"
+        assert package.split(".") in (["experiments", f] for f in folders), module
+        defined = {node.name for node in ast.parse(path.read_text(encoding="utf-8")).body
+                   if isinstance(node, ast.FunctionDef)}
+        needed = {"main"} if name in cli.RAW_ARGV else {"main", "add_arguments"}
+        assert needed <= defined, f"{path.relative_to(ROOT)} lacks {needed - defined}"
+
+
+def test_every_experiments_folder_is_a_package():
+    """pyproject's package discovery (setuptools find) installs only folders with an
+    __init__.py: a module in a folder without one would be missing from a wheel."""
+    for path in ROOT.glob("experiments/**/*.py"):
+        assert (path.parent / "__init__.py").is_file(), path.relative_to(ROOT)

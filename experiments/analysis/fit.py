@@ -257,7 +257,7 @@ def _data_dir() -> Path:
 
 def check_targets(spec: FitSpec, data_dir: Path) -> None:
     """Every target's data exist in ``data_dir`` (else one FitError line)."""
-    from experiments import hindcast as hc
+    from experiments.analysis import hindcast as hc
 
     for t in spec.targets:
         if t.kind == "stock" and t.aimag != NATIONAL:
@@ -286,7 +286,7 @@ def _census_sfu(t: Target, data_dir: Path) -> pd.Series:
 
 
 def _census(t: Target, data_dir: Path) -> pd.DataFrame:
-    from experiments import hindcast as hc
+    from experiments.analysis import hindcast as hc
 
     folder, name = _stock_folder(t, data_dir)
     return hc.read_census(folder, name)
@@ -353,8 +353,8 @@ _REGIONS: dict[tuple[str, str], Any] = {}
 
 def _stock_folder(t: Target, data_dir: Path) -> tuple[Path, str]:
     """(folder of NSO-format tables, aimag name) of a stock target; the country is
-    written in the aimag formats once per process (experiments.validate.national_as_aimag)."""
-    from experiments import hindcast as hc
+    written in the aimag formats once per process (experiments.analysis.validate.national_as_aimag)."""
+    from experiments.analysis import hindcast as hc
 
     if t.aimag != NATIONAL:
         return data_dir, hc.check_inputs(data_dir, t.aimag, t.start, t.end)
@@ -362,7 +362,7 @@ def _stock_folder(t: Target, data_dir: Path) -> tuple[Path, str]:
     if key not in _REGIONS:
         import tempfile
 
-        from experiments.validate import national_as_aimag
+        from experiments.analysis.validate import national_as_aimag
 
         tmp = Path(_STACK.enter_context(tempfile.TemporaryDirectory(prefix="herdtrap-fit-")))
         national_as_aimag(data_dir, tmp, NATIONAL)
@@ -371,7 +371,7 @@ def _stock_folder(t: Target, data_dir: Path) -> tuple[Path, str]:
 
 
 def _region(folder: Path, name: str):
-    from experiments import hindcast as hc
+    from experiments.analysis import hindcast as hc
 
     key = (str(folder), name)
     if ("region",) + key not in _REGIONS:
@@ -385,7 +385,7 @@ def _stock_inputs(t: Target, data_dir: Path):
     fitted parameters) of a stock target, built once per process."""
     import dataclasses
 
-    from experiments import hindcast as hc
+    from experiments.analysis import hindcast as hc
     from model.species import SFU, SPECIES
 
     key = ("inputs", t, str(data_dir))
@@ -404,7 +404,7 @@ def _stock_inputs(t: Target, data_dir: Path):
 
 
 def simulate_stock(t: Target, params: dict[str, Any], seed: int, data_dir: Path) -> dict[str, float]:
-    from experiments import hindcast as hc
+    from experiments.analysis import hindcast as hc
     from model.parameters import resolve
     from model.species import SFU
 
@@ -428,7 +428,7 @@ def simulate_stock(t: Target, params: dict[str, Any], seed: int, data_dir: Path)
 def simulate_poverty(t: Target, params: dict[str, Any], seed: int) -> dict[str, float]:
     import dataclasses
 
-    from experiments.household_checks import PENSIONS_2018
+    from experiments.analysis.household_checks import PENSIONS_2018
     from model.model import HerdtrapModel
     from model.scenario import load_scenario
 
@@ -441,7 +441,7 @@ def simulate_poverty(t: Target, params: dict[str, Any], seed: int) -> dict[str, 
 
 
 def simulate_losses(t: Target, params: dict[str, Any], seed: int) -> dict[str, float]:
-    from experiments.household_checks import dzud_1999_2002_losses
+    from experiments.analysis.household_checks import dzud_1999_2002_losses
 
     d = dzud_1999_2002_losses(seeds=1, households=t.households, params=params, root_seed=seed)
     return {"losses:half": d["half"], "losses:all": d["all"]}
@@ -715,7 +715,7 @@ def figures(spec: FitSpec, result: FitResult, table: pd.DataFrame, formats=("htm
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
-    from experiments.hindcast import save_figure
+    from experiments.analysis.hindcast import save_figure
 
     names = list(spec.parameters)
     k = len(names)

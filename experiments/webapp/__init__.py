@@ -1,6 +1,7 @@
-"""herdtrap's browser app (Solara + Mesa's SolaraViz); start it with `herdtrap app`.
+"""herdtrap's browser app (Solara + Mesa's SolaraViz); start it with `herdtrap app`
+(:mod:`experiments.webapp.app`).
 
-Three pages (Solara routes):
+Three pages (Solara routes, :mod:`experiments.webapp.pages`):
 
 * ``/`` Explore - SolaraViz around the model: seed, region, years, climate,
   key parameters and policies; Play / Step / Reset (one step = one season);
@@ -11,45 +12,20 @@ Three pages (Solara routes):
 The app holds no model logic: it builds ``HerdtrapModel`` from the controls
 (:mod:`experiments.webapp.appmodel`) and plots what the model reports
 (:mod:`experiments.webapp.figures`).
+
+The pages are imported on first use (``from experiments.webapp import routes``,
+``solara run experiments.webapp:Page``), not with the package: `herdtrap app` and
+`herdtrap --help` import ``experiments.webapp.app`` without loading Solara.
 """
 
 from __future__ import annotations
 
-import solara
-import solara.lab
-
-from experiments.webapp.compare import ComparePage
-from experiments.webapp.explore import ExplorePage
-from experiments.webapp.results import ResultsPage
-
-
-@solara.component
-def Layout(children=[]):  # noqa: B006 - Solara's Layout signature
-    """Solara's AppLayout with the pages' names as tabs (it would show the paths: "Home",
-    "side-by-side", "results")."""
-    route, all_routes = solara.use_route()
-    router = solara.use_router()
-    paths = [solara.resolve_path(r, level=0) for r in all_routes]
-    index = all_routes.index(route) if route in all_routes else 0
-    with solara.AppLayout() as main:
-        with solara.AppBar():  # AppLayout shows Tabs found in its app bar as its navigation
-            with solara.lab.Tabs(value=index, on_value=lambda i: router.push(paths[i]),
-                                 align="center"):
-                for r in all_routes:
-                    solara.lab.Tab(r.label or r.path)
-        for child in children:
-            solara.display(child)
-    return main
-
-
-# The root route's layout is the layout of every page (Solara's rule).
-routes = [
-    solara.Route(path="/", component=ExplorePage, label="Explore", layout=Layout),
-    solara.Route(path="side-by-side", component=ComparePage, label="Side by side"),
-    solara.Route(path="results", component=ResultsPage, label="Results"),
-]
-
-#: The Explore page alone (for `solara run experiments.webapp:Page` and notebooks).
-Page = ExplorePage
+import importlib
 
 __all__ = ["ComparePage", "ExplorePage", "Layout", "Page", "ResultsPage", "routes"]
+
+
+def __getattr__(name: str):
+    if name in __all__:
+        return getattr(importlib.import_module("experiments.webapp.pages"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

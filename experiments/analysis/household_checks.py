@@ -1,0 +1,248 @@
+"""Checks of the household economy against data (docs/VALIDATION.md, section 6).
+
+* year-1 consumption poverty per aimag against NSO 2018 (headcount and gap);
+* household losses in the 1999–2002 dzuds against the IBLIP counts;
+* herd recovery 2003–2009 against the census (from the hindcasts);
+* the index-insurance event study around the 2010 dzud (:mod:`experiments.analysis.event_study`);
+* every policy against the same households in the paired baseline
+  (:mod:`experiments.analysis.policy_effects`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from model.model import HerdtrapModel
+from model.scenario import load_scenario
+from model.streams import run_seed_sequence
+
+#: NSO 2018 poverty headcount (poverty_headcount_aimag.csv).
+NSO_POVERTY_2018 = {"Zavkhan": 0.257, "Khuvsgul": 0.253}
+#: IBLIP (2007) presentation: of ~190,000 herder households, ~81,000 lost at least half
+#: their livestock in the 1999–2002 dzuds and 12,100 all of it.
+IBLIP_HALF = 81_000 / 190_000
+IBLIP_ALL = 12_100 / 190_000
+#: The ranges issue 12 asks the 1999–2002 replay to reproduce.
+HALF_RANGE = (0.35, 0.50)
+ALL_RANGE = (0.04, 0.09)
+POLICY_SCENARIOS = ("child_money", "shock_responsive_topup", "needs_based_transfer",
+                    "hybrid_transfer", "insurance", "restocking", "training", "combined",
+                    "social_insurance", "zavkhan_2019_20_pilot")
+
+
+#: The pensions of 2018 that the calibration runs with (as tests/model/test_model.py): the
+#: contributory pension at the 2018 coverage of social insurance and the social welfare
+#: pension.
+PENSIONS_2018 = {"social_insurance": {"base_coverage": 0.262}, "social_pension": {}}
+
+
+def first_year_poverty(seeds: int = 3) -> pd.DataFrame:
+    """Year-1 headcount and gap per aimag with the pensions of 2018 (the calibration), and
+    the headcount under the whole status quo of 2019 (Child Money as paid then too)."""
+    rows = []
+    for aimag, nso in NSO_POVERTY_2018.items():
+        for s in range(seeds):
+            sc = load_scenario("baseline", policies=PENSIONS_2018).with_overrides(years=1)
+            sc = dataclasses.replace(sc, aimags=(aimag,))
+            m = HerdtrapModel(sc, seed=s, create_agents=False, panel_rows=None).run()
+            r = m.metrics().iloc[0]
+            sq = load_scenario("status_quo").with_overrides(years=1)
+            sq = dataclasses.replace(sq, aimags=(aimag,), start_year=2019)
+            q = HerdtrapModel(sq, seed=s, create_agents=False, panel_rows=None).run()
+            rows.append({"aimag": aimag, "seed": s, "headcount": r["poverty_headcount"],
+                         "gap": r["poverty_gap"], "nso": nso,
+                         "headcount_status_quo_2019": q.metrics().iloc[0]["poverty_headcount"]})
+    return pd.DataFrame(rows).groupby("aimag")[["headcount", "gap", "nso",
+                                                "headcount_status_quo_2019"]].mean()
+
+
+def dzud_1999_2002_losses(seeds: int = 4, households: int | None = None,
+                          params: dict[str, Any] | None = None,
+                          root_seed: int = 0) -> dict[str, float]:
+    """Share of households whose herd (SFU) in spring 2002 (after the winter 2001/02) is at
+    most half, or none, of their herd in autumn 1999 (after the autumn offtake), replaying
+    the observed winters 2000, 2001 and 2002. Households that left herding count with the
+    herd they hold (none). ``params`` overrides parameters (``herdtrap fit``); seed s is
+    replicate s of ``root_seed``.
+
+    Households are followed by id through the demography of the two and a half years: the
+    animals a household gave to a child's household founded in the window are not losses,
+    so its herd in 2002 includes the herds of the households founded from it since autumn
+    1999 (IBLIP counted livestock lost, not herds split); households dissolved before
+    spring 2002 are left out (their estate went to an heir)."""
+    half, none = [], []
+    for s in range(seeds):
+        over = dict(params or {})
+        if households:
+            over["population.households"] = households
+        sc = load_scenario("baseline").with_overrides(years=3, params=over or None)
+        sc = dataclasses.replace(sc, start_year=1999, regime="replay",
+                                 replay_years=(2000, 2001, 2002))
+        m = HerdtrapModel(sc, seed=run_seed_sequence(s + root_seed, 0), create_agents=False,
+                          panel_rows=None)
+        for _ in range(3):  # spring, summer, autumn 1999
+            m.step()
+        hh = m.households
+        h0 = pd.Series(hh.herd_sfu[hh.alive], index=hh.hid[hh.alive])
+        for _ in range(9):  # to the end of the winter 2001/02
+            m.step()
+        hh = m.households
+        live = hh.alive
+        h1 = pd.Series(hh.herd_sfu[live], index=hh.hid[live])
+        # herds of the households founded from the 1999 households since autumn 1999
+        child = live & (hh.formed_year >= 2) & np.isin(hh.parent_hid, h0.index)
+        given = pd.Series(hh.herd_sfu[child]).groupby(hh.parent_hid[child]).sum()
+        h1 = h1.add(given.reindex(h1.index, fill_value=0.0), fill_value=0.0)
+        ids = h0.index[(h0.to_numpy() > 0) & np.isin(h0.index, h1.index)]
+        a, b = h0.loc[ids].to_numpy(), h1.loc[ids].to_numpy()
+        half.append(float(np.mean(b <= 0.5 * a)))
+        none.append(float(np.mean(b == 0)))
+    return {"half": float(np.mean(half)), "half_sd": float(np.std(half)),
+            "all": float(np.mean(none)), "all_sd": float(np.std(none)), "seeds": seeds}
+
+
+def recovery_growth(results: dict[str, Any], aimags=("Zavkhan", "Khuvsgul"),
+                    years=(2003, 2009)) -> pd.DataFrame:
+    """Mean yearly stock growth (head, %) over ``years`` in the hindcast and the census."""
+    rows = []
+    for a in aimags:
+        y = results[a].years.loc[years[0]:years[1]]
+        sim = np.exp(y["sim_growth"]) - 1.0
+        cen = np.exp(y["census_growth"]) - 1.0
+        rows.append({"aimag": a, "census": float(cen.mean()), "simulated": float(sim.mean())})
+    return pd.DataFrame(rows).set_index("aimag")
+
+
+def section(hind: dict[str, Any], *, seed: int, progress: bool = True,
+            event_replicates: int = 20, policy_replicates: int = 4) -> tuple[list[str], dict]:
+    from experiments.analysis.event_study import insurance_event_study
+    from experiments.analysis.policy_effects import paired_effects
+
+    out: dict[str, Any] = {}
+    L = ["## 6. The household economy against data", "",
+         "The herd-management and consumption rules (docs/ODD.md 7.5–7.7a) are checked "
+         "here against what they were not fitted to, except where a row says *fitted*.", ""]
+    # -- poverty
+    pov = first_year_poverty()
+    out["poverty"] = pov
+    L += ["**Year-1 consumption poverty** (3 seeds; *fitted*: `herd.running_cost_per_sfu` "
+          "and `population.nonherder_max_class_share`, with the pensions of 2018: "
+          "contributory pensions at social insurance's 2018 coverage and the social welfare "
+          "pension):", "",
+          "| aimag | simulated headcount | NSO 2018 | simulated poverty gap (FGT1) | "
+          "headcount under the whole status quo of 2019 |",
+          "|---|---|---|---|---|"]
+    for a, r in pov.iterrows():
+        ok = "✓" if abs(r.headcount - r.nso) <= 0.03 else "✗"
+        L.append(f"| {a} | {100 * r.headcount:.1f}% {ok} | {100 * r.nso:.1f}% | "
+                 f"{100 * r.gap:.1f}% | {100 * r.headcount_status_quo_2019:.1f}% |")
+    L += ["", "The NSO tables give no aimag poverty gap to compare with; nobody sits at "
+          "the line (consumption follows expected income, `tests/model/test_model.py`). The fit "
+          "leaves out Child Money (MNT 20,000 a month for 80% of children in 2018), which "
+          "the households surveyed received; the last column runs the whole status quo as in "
+          "force in 2019 (Child Money, index and social insurance, pensions at the 2019 "
+          "amounts): "
+          + "; ".join(f"{a} {100 * (r.headcount_status_quo_2019 - r.headcount):+.1f} points"
+                      for a, r in pov.iterrows()) + ".", ""]
+    # -- recovery
+    rec = recovery_growth(hind["results"])
+    out["recovery"] = rec
+    L += ["**Herd recovery 2003–2009** (mean yearly growth of the stock, head; the hindcasts "
+          "of section 2; the check is ±3 points):", "",
+          "| aimag | census | simulated | within ±3 points |", "|---|---|---|---|"]
+    for a, r in rec.iterrows():
+        ok = abs(r.simulated - r.census) <= 0.03
+        L.append(f"| {a} | {100 * r.census:+.1f}% | {100 * r.simulated:+.1f}% | "
+                 f"{'✓' if ok else '✗'} |")
+    L += ["", "Rebuilding herders sell less (`herd.rebuild_elasticity`), but a household's "
+          "desired herd is its own recent peak, and most households regain it within two "
+          "years of a dzud; the census kept growing well past its pre-dzud peak in "
+          "2003–2008 and 2011–2019, which the model's time-invariant offtake does not "
+          "reproduce.", ""]
+    # -- 1999-2002 losses
+    dz = dzud_1999_2002_losses()
+    out["dzud"] = dz
+    ok_half = HALF_RANGE[0] <= dz["half"] <= HALF_RANGE[1]
+    ok_all = ALL_RANGE[0] <= dz["all"] <= ALL_RANGE[1]
+    L += ["**Household losses in the 1999–2002 dzuds** (replay of the loss years 2000–2002 "
+          "from autumn 1999, Zavkhan and Khuvsgul, 4 seeds; IBLIP 2007 counted about "
+          f"{100 * IBLIP_HALF:.0f}% of Mongolia's herder households losing at least half "
+          f"their livestock and {100 * IBLIP_ALL:.1f}% all of it):", "",
+          "| share of households | simulated | target range |", "|---|---|---|",
+          f"| lost at least half their herd (SFU) | {100 * dz['half']:.1f}% "
+          f"{'✓' if ok_half else '✗'} | {100 * HALF_RANGE[0]:.0f}–{100 * HALF_RANGE[1]:.0f}% |",
+          f"| lost all of it | {100 * dz['all']:.1f}% {'✓' if ok_all else '✗'} | "
+          f"{100 * ALL_RANGE[0]:.0f}–{100 * ALL_RANGE[1]:.0f}% |", "",
+          "The IBLIP counts are national; the two aimags lost less in aggregate than the "
+          "hardest-hit ones. Household heterogeneity comes from soum noise, the herd's "
+          "species mix, preparedness and the winter's luck; a persistent household factor "
+          "(`herd.household_loss_persistent_sd`) did not raise the share losing half.", ""]
+    # -- insurance event study
+    es = insurance_event_study(replicates=event_replicates, root_seed=seed)
+    out["event_study"] = es
+    t = es.table
+    L += [f"**Index insurance around the 2010 dzud** (event study: the observed winters "
+          f"from 2009 replayed with and without the insurance of "
+          f"`scenarios/insurance.toml`, sold from 2008 here, the scenario's other "
+          f"policies in both runs; {es.replicates} paired replicates of "
+          f"{es.households:,} households; the {es.insured:.0f} households per replicate "
+          "insured for the 2009/10 winter against the same households (ids) without "
+          "insurance, each year those still living in the region "
+          f"({t['insured_followed'].iloc[-1]:.0f} by year {int(t['years_after_dzud'].iloc[-1])}); "
+          "Bertram-Hümmer & Kraehnert "
+          "2018 found larger herds 1–3 years after the payouts and no difference by "
+          "year 4):", "",
+          "| years after the dzud | herd difference (SFU) | 95% CI | relative |",
+          "|---|---|---|---|"]
+    for _, r in t.iterrows():
+        L.append(f"| {int(r.years_after_dzud)} ({int(r.calendar_year)}) | "
+                 f"{r.herd_difference_sfu:+.1f} | [{r.ci_low:+.1f}, {r.ci_high:+.1f}] | "
+                 f"{100 * r.relative_difference:+.1f}% |")
+    d = es.distress
+    L += ["", f"Distress sales in the dzud winter and the spring after it, per insured "
+          f"household: {d['insured']:.1f} kMNT insured vs {d['baseline']:.1f} kMNT without "
+          f"insurance (difference {d['difference']:+.1f}, 95% CI [{d['ci_low']:+.1f}, "
+          f"{d['ci_high']:+.1f}]).", "",
+          "Years 1–3: larger herds, CI above 0 — the payout repays debt and buys animals, "
+          "and the announced claim counts as collateral. The gap does not close by years "
+          "4–5 as in the field: once both groups are back at their desired herds they grow "
+          "alike, so the payout's animals stay. "
+          + ("Insured households sell fewer animals in distress (CI below 0), as Janzen & "
+             "Carter (2019) found for payouts in Kenya; distress sales are small in both "
+             "arms, since households hold a cash buffer and credit against their herds."
+             if d["ci_high"] < 0 else
+             "Distress sales are rare in both arms, since households hold a cash buffer and "
+             "credit against their herds, so the collateral channel has little to prevent."),
+          ""]
+    # -- policies
+    rows = []
+    for name in POLICY_SCENARIOS:
+        for e in paired_effects(name, replicates=policy_replicates, years=12,
+                                households=800, root_seed=seed):
+            rows.append(e)
+    out["policies"] = rows
+    L += ["**Every policy against the households it pays** (`tests/analysis/test_policy_effects.py`; "
+          f"{policy_replicates} paired replicates of 800 households × 12 years; "
+          "beneficiaries = households the policy paid, gave animals or trained; mean over "
+          "beneficiaries of policy − baseline for the same households (ids; demography "
+          "is the same in paired runs), over the years each lived in the region; 95% CI "
+          "over replicates):", "",
+          "| scenario | beneficiaries | consumption (kMNT/person/year) | herd (SFU, mean over "
+          "the run) | years in poverty (share) |", "|---|---|---|---|---|"]
+    for name in POLICY_SCENARIOS:
+        es_ = {e.outcome: e for e in rows if e.scenario == name}
+        c, h, p = es_["consumption"], es_["herd"], es_["poor_years"]
+        L.append(f"| {name} | {c.beneficiaries:.0f} | {c.mean:+.0f} [{c.low:+.0f}, "
+                 f"{c.high:+.0f}] | {h.mean:+.1f} [{h.low:+.1f}, {h.high:+.1f}] | "
+                 f"{p.mean:+.3f} [{p.low:+.3f}, {p.high:+.3f}] |")
+    L += ["", "Cash reaches herds: beneficiaries of Child Money and needs-based transfers "
+          "hold more animals than the same households without them (fewer forced sales, "
+          "purchases above the buffer). Social insurance helps the households it pays: "
+          "members entitled by their contribution record draw a pension from their "
+          "pension age, against contributions that members lapse on when their household "
+          "cannot pay.", ""]
+    return L, out

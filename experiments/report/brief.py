@@ -1,0 +1,1123 @@
+"""`herdtrap brief DIR`: a citable policy brief from a finished batch folder.
+
+It reads the batch folder (manifest.json, runs.parquet, timeseries.parquet;
+never re-runs the model) and writes ``DIR/brief/``:
+
+* ``findings.csv`` — one row per (scenario, outcome, year): baseline and
+  scenario means, the paired difference with its 95% CI, the number of
+  replicates, the unit and the sentence used in the brief;
+* ``brief.md`` and ``brief.html`` (self-contained: figures embedded, no
+  external scripts or styles, works offline);
+* ``figures/*.png`` and ``figures/*.svg`` (plotly + kaleido through the
+  system Chromium; skipped, and the brief says so, when there is no browser).
+
+Statistics. Replicate r of every scenario shares the weather and household
+luck of replicate r of the baseline (common random numbers), so scenarios are
+compared by *paired* differences d_r = scenario_r − baseline_r over the
+replicates that finished in both. The 95% CI is the t-interval
+mean(d) ± t_{0.975, n−1} · sd(d) / √n. It covers the model's stochastic
+variation (weather, household luck) with parameters fixed at their values,
+not parameter or structural uncertainty.
+
+Outcome values per run (what ``findings.csv`` holds, in these units):
+
+* shares (poverty headcount, asset poverty, herding share): percent of
+  households, at the end of the year; differences in percentage points;
+* exits: exits from herding up to that year per 100 households;
+* fiscal cost: MNT (2021 prices, undiscounted) per household per year,
+  averaged over the years up to that year: Σ fiscal_cost / Σ N_y × 1000
+  (the model's money is thousand MNT).
+
+N_y is the number of households living in the region in year y (the household table
+grows and shrinks with demography; the same in paired runs); "per 100 households"
+divides by the mean of N_y over the years up to that year. Results written before the
+timeseries had a ``households`` column use the initial number for every year.
+
+At the horizon the values come from runs.parquet; at year 10 (when the
+horizon is longer) from timeseries.parquet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import html
+import math
+import os
+import shlex
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from experiments.outcomes import BY_NAME
+from experiments.report.provenance import (
+    REPO_ROOT,
+    check_output_folder,
+    git_commit,
+    now_iso,
+    read_batch,
+)
+
+CONFIDENCE = 0.95
+#: Years reported besides the horizon (when the horizon is longer).
+MILESTONE_YEARS = (10,)
+KMNT_TO_MNT = 1000.0
+PRICE_YEAR = 2021
+CITATION_DOI = "10.5281/zenodo.22470385"
+FINDINGS_COLUMNS = [
+    "finding_id", "scenario", "baseline", "outcome", "horizon_year", "baseline_mean",
+    "scenario_mean", "difference", "ci_low", "ci_high", "n_replicates", "unit", "sentence",
+]
+COST_UNIT = f"MNT per household per year ({PRICE_YEAR} prices)"
+
+
+class BriefError(Exception):
+    """A batch folder the brief cannot use (raised as the CLI's UsageError)."""
+
+
+# --------------------------------------------------------------------------- statistics
+
+
+def t_interval(values: Sequence[float] | np.ndarray) -> tuple[float, float, float, int]:
+    """Mean and 95% t interval of the mean: (mean, low, high, n); NaN bounds if n < 2.
+
+    The statistics are `herdtrap compare`'s (experiments/analysis/compare_compute.py), so that a
+    brief and a comparison of the same batch print the same intervals.
+    """
+    from experiments.analysis import compare_compute
+
+    x = np.asarray(values, dtype=float)
+    x = x[np.isfinite(x)]
+    mean, low, high = compare_compute.t_interval(x, CONFIDENCE)
+    return mean, low, high, int(x.size)
+
+
+def paired_difference(scenario: pd.Series, baseline: pd.Series) -> dict[str, float]:
+    """Paired difference scenario − baseline over the replicates (index) both have.
+
+    Uses :func:`experiments.analysis.compare_compute.paired` (t interval of the per-replicate
+    differences). Returns baseline_mean, scenario_mean (over the paired
+    replicates), difference, ci_low, ci_high and n.
+    """
+    from experiments.analysis import compare_compute
+
+    both = pd.concat({"s": scenario, "b": baseline}, axis=1, join="inner").dropna()
+    p = compare_compute.paired(both.sort_index(), "s", "b")
+    return {
+        "baseline_mean": p.baseline_mean,
+        "scenario_mean": p.scenario_mean,
+        "difference": p.diff_mean,
+        "ci_low": p.diff_low,
+        "ci_high": p.diff_high,
+        "n": p.n,
+    }
+
+
+# --------------------------------------------------------------------------- outcomes
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A key outcome of the brief and how to compute it per run."""
+
+    key: str
+    label: str  # noun phrase used in sentences
+    short: str  # table / axis label
+    unit: str  # unit of the values in findings.csv
+    kind: str  # "share" | "exits" | "cost"
+    runs_column: str  # runs.parquet column (horizon)
+    ts_column: str  # timeseries.parquet column (other years)
+    better: str  # "min" or "max": the outcome catalogue's (experiments/outcomes.py)
+
+
+OUTCOMES: tuple[Outcome, ...] = (
+    Outcome("poverty_headcount", "share of households below the poverty line",
+            "Below the poverty line", "% of households", "share",
+            "poverty_headcount_final", "poverty_headcount", BY_NAME["poverty_headcount_final"].better),
+    Outcome("asset_poverty", "share of households in asset poverty",
+            "In asset poverty", "% of households", "share",
+            "asset_poverty_final", "asset_poverty", BY_NAME["asset_poverty_final"].better),
+    Outcome("herding_share", "share of households still herding",
+            "Still herding", "% of households", "share",
+            "herding_share_final", "herding_share", BY_NAME["herding_share_final"].better),
+    Outcome("exits", "cumulative exits from herding",
+            "Exits from herding", "exits per 100 households (cumulative)", "exits",
+            "exits_total", "exits", BY_NAME["exits_total"].better),
+    Outcome("fiscal_cost", "fiscal cost", "Fiscal cost", COST_UNIT, "cost",
+            "fiscal_cost_per_household_year", "fiscal_cost", BY_NAME["fiscal_cost_per_household_year"].better),
+)
+OUTCOME_BY_KEY = {o.key: o for o in OUTCOMES}
+
+
+# --------------------------------------------------------------------------- the batch
+
+
+@dataclass
+class Batch:
+    """A finished batch folder, read for the brief."""
+
+    path: Path
+    manifest: dict[str, Any]
+    runs: pd.DataFrame  # ok runs, one row per (scenario, replicate)
+    failed: pd.DataFrame  # failed runs
+    timeseries: pd.DataFrame  # rows of ok runs only
+    scenarios: list[str]  # manifest order (those reported)
+    baseline: str
+    only: list[str] = field(default_factory=list)  # --scenarios subset, if any
+
+    def resolved(self, scenario: str) -> dict[str, Any]:
+        return self.manifest["scenarios"][scenario].get("resolved", {})
+
+    def households(self, scenario: str) -> int:
+        params = self.resolved(scenario).get("params", {})
+        if "population.households" in params:
+            return int(params["population.households"])
+        ts = self.timeseries[self.timeseries["scenario"] == scenario]
+        return int(ts["households"].iloc[0])
+
+    def horizon(self, scenario: str) -> int:
+        r = self.runs[self.runs["scenario"] == scenario]
+        if "years" in r and len(r):
+            return int(r["years"].iloc[0])
+        return int(self.resolved(scenario).get("years", self.manifest.get("years")))
+
+    def start_year(self, scenario: str) -> int:
+        return int(self.resolved(scenario).get("start_year", 2020))
+
+
+def load_batch(path: str | Path, baseline: str | None = None,
+               only: Sequence[str] | None = None) -> Batch:
+    """Read and check a batch folder; :class:`BriefError` names what is wrong.
+
+    ``only``: report just these scenarios (and the baseline).
+    """
+    path = Path(path)
+    files = read_batch(path, BriefError, panel=False)  # (the brief reads no panel)
+    manifest, runs_all, ts = files.manifest, files.runs, files.timeseries
+    ok = runs_all[runs_all["status"] == "ok"].copy()
+    failed = runs_all[runs_all["status"] != "ok"].copy()
+    ok["replicate"] = ok["replicate"].astype(int)
+    ok = ok.sort_values(["scenario", "replicate"]).reset_index(drop=True)
+    keys = set(zip(ok["scenario"], ok["replicate"].astype(int), strict=True))
+    ts = ts[[(s, int(r)) in keys for s, r in zip(ts["scenario"], ts["replicate"], strict=True)]]
+    ts = ts.sort_values(["scenario", "replicate", "year"]).reset_index(drop=True)
+    scenarios = [s for s in files.order if s in set(ok["scenario"])]
+    if not scenarios:
+        raise BriefError(f"{path}: no finished runs (every run failed or none ran)")
+    names = ", ".join(manifest["scenarios"])
+    if baseline is None:
+        from experiments.analysis.compare_compute import DEFAULT_BASELINES
+
+        baseline = next((b for b in DEFAULT_BASELINES if b in manifest["scenarios"]),
+                        next(iter(scenarios)))
+    if baseline not in manifest["scenarios"]:
+        raise BriefError(f"--baseline {baseline!r} is not a scenario of this batch; "
+                         f"scenarios: {names}")
+    if baseline not in scenarios:
+        raise BriefError(f"baseline {baseline!r} has no finished runs in {path}")
+    if only:
+        if unknown := [s for s in only if s not in manifest["scenarios"]]:
+            raise BriefError(f"--scenarios {', '.join(unknown)}: not in this batch; "
+                             f"scenarios: {names}")
+        scenarios = [s for s in scenarios if s in set(only) or s == baseline]
+    return Batch(path, manifest, ok, failed, ts, scenarios, baseline, list(only or []))
+
+
+def outcome_values(batch: Batch, outcome: Outcome, scenario: str, year: int) -> pd.Series:
+    """Per-replicate values of ``outcome`` for ``scenario`` at simulated ``year``.
+
+    Indexed by replicate, in the units of :class:`Outcome` (see module docstring).
+    """
+    ts = batch.timeseries[(batch.timeseries["scenario"] == scenario)
+                          & (batch.timeseries["year"] <= year)]
+    if "households" in ts:  # household-years up to ``year``, per replicate
+        hh_years = ts.groupby("replicate")["households"].sum().astype(float)
+    else:
+        hh_years = float(batch.households(scenario) * year)
+    n_hh = hh_years / year  # mean households living in the region per year
+    if year == batch.horizon(scenario):
+        r = batch.runs[batch.runs["scenario"] == scenario].set_index("replicate")
+        col = r[outcome.runs_column].astype(float)
+        if outcome.kind == "share":
+            return col * 100.0
+        if outcome.kind == "exits":
+            return col / n_hh * 100.0
+        return col * KMNT_TO_MNT
+    g = ts.groupby("replicate")[outcome.ts_column]
+    if outcome.kind == "share":
+        last = ts[ts["year"] == year].set_index("replicate")[outcome.ts_column]
+        return last.astype(float) * 100.0
+    if outcome.kind == "exits":
+        return g.sum().astype(float) / n_hh * 100.0
+    return g.sum().astype(float) / hh_years * KMNT_TO_MNT
+
+
+def report_years(horizon: int) -> list[int]:
+    """Years the findings speak of: milestones shorter than the horizon, then the horizon."""
+    return sorted({y for y in MILESTONE_YEARS if y < horizon} | {horizon})
+
+
+# --------------------------------------------------------------------------- wording
+
+
+def fmt_mnt(x: float) -> str:
+    """MNT with thousands separators, no decimals: 1234567.8 -> '1,234,568'."""
+    if not math.isfinite(x):
+        return "n/a"
+    text = f"{x:,.0f}"
+    return "0" if text == "-0" else text
+
+
+def fmt_num(x: float, kind: str) -> str:
+    """One decimal (MNT: none, with thousands separators); never '-0.0'."""
+    if not math.isfinite(x):
+        return "n/a"
+    text = fmt_mnt(x) if kind == "cost" else f"{x:.1f}"
+    return text[1:] if text.startswith("-") and not text.strip("-0.,") else text
+
+
+def fmt_ci(low: float, high: float, kind: str, *, magnitude: bool = False) -> str:
+    """'95% CI 2.6–3.6' (magnitudes of a change) or '95% CI −0.4 to 0.3' (signed)."""
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return "no CI: a single replicate"
+    lo, hi = (min(abs(low), abs(high)), max(abs(low), abs(high))) if magnitude else (low, high)
+
+    def f(v: float) -> str:
+        return fmt_num(v, kind).replace("-", "−")
+
+    sep = "–" if lo >= 0 and hi >= 0 else " to "
+    return f"{int(CONFIDENCE * 100)}% CI {f(lo)}{sep}{f(hi)}"
+
+
+def _level(x: float, o: Outcome) -> str:
+    if o.kind == "share":
+        return f"{x:.1f}%"
+    if o.kind == "exits":
+        return f"{x:.1f} per 100"
+    return f"MNT {fmt_mnt(x)}"
+
+
+def _amount(x: float, o: Outcome) -> str:
+    if o.kind == "share":
+        return f"{abs(x):.1f} percentage points"
+    if o.kind == "exits":
+        return f"{abs(x):.1f} per 100 households"
+    return f"MNT {fmt_mnt(abs(x))} per household per year"
+
+
+def when(year: int, start_year: int) -> str:
+    """'After 10 years (end of 2029)': year 1 is the calendar year ``start_year``."""
+    return f"After {year} years (end of {start_year + year - 1})"
+
+
+def sentence(scenario: str, baseline: str, o: Outcome, year: int, start_year: int,
+             d: dict[str, float], cost: dict[str, float] | None) -> str:
+    """A plain sentence stating one finding with its CI."""
+    diff, low, high = d["difference"], d["ci_low"], d["ci_high"]
+    lead = f"{when(year, start_year)}, scenario “{scenario}”"
+    levels = f"{_level(d['scenario_mean'], o)} vs {_level(d['baseline_mean'], o)}"
+    if o.kind == "exits":
+        levels = f"{d['scenario_mean']:.1f} vs {d['baseline_mean']:.1f} per 100"
+    ref = {"baseline": "the baseline", "status_quo": "the status quo"}.get(
+        baseline, f"the baseline “{baseline}”")
+    spans_zero = math.isfinite(low) and low <= 0 <= high and not (low == high == 0)
+    if o.kind == "cost":
+        period = f"over the first {year} years, {PRICE_YEAR} prices, undiscounted"
+        if diff == 0 and low == high == 0:
+            return (f"{lead} costs the government the same as {ref} "
+                    f"({_level(d['scenario_mean'], o)} per household per year, {period}).")
+        if spans_zero:
+            return (f"{lead} changes the fiscal cost by MNT {fmt_mnt(diff)} per household per "
+                    f"year relative to {ref} ({fmt_ci(low, high, 'cost')}; "
+                    f"{period}), a difference not distinguishable from zero.")
+        verb = "more" if diff > 0 else "less"
+        return (f"{lead} costs the government {_amount(diff, o)} {verb} than {ref} "
+                f"({fmt_ci(low, high, 'cost', magnitude=True)}; {levels} per "
+                f"household per year; {period}).")
+    what = f"the {o.label}" if o.kind == "share" else o.label
+    if spans_zero or (diff == 0 and low == high == 0):
+        change = (f"does not change {what} distinguishably from {ref} "
+                  f"(difference {fmt_num(diff, o.kind).replace('-', '−')}"
+                  f"{' points' if o.kind == 'share' else ' per 100 households'}; "
+                  f"{fmt_ci(low, high, o.kind)}; {levels})")
+    else:
+        verb = "lowers" if diff < 0 else "raises"
+        change = (f"{verb} {what} by {_amount(diff, o)} "
+                  f"({fmt_ci(low, high, o.kind, magnitude=True)}) relative to {ref} ({levels})")
+    text = f"{lead} {change}"
+    if cost is not None and o.kind == "share" and o.key != "herding_share":
+        c = cost["difference"]
+        if cost["ci_low"] == cost["ci_high"] == 0 and c == 0:
+            text += ", at no extra fiscal cost"
+        else:
+            text += (f", at {'an extra fiscal cost' if c >= 0 else 'a fiscal saving'} of MNT "
+                     f"{fmt_mnt(abs(c))} per "
+                     f"household per year ({fmt_ci(cost['ci_low'], cost['ci_high'], 'cost')}, "
+                     f"{PRICE_YEAR} prices)")
+    return text + "."
+
+
+# --------------------------------------------------------------------------- findings
+
+
+def compute_findings(batch: Batch) -> pd.DataFrame:
+    """One row per (non-baseline scenario, year, key outcome): see FINDINGS_COLUMNS."""
+    rows: list[dict[str, Any]] = []
+    base = batch.baseline
+    cost_o = OUTCOME_BY_KEY["fiscal_cost"]
+    for scenario in batch.scenarios:
+        if scenario == base:
+            continue
+        horizon = batch.horizon(scenario)
+        if horizon != batch.horizon(base):
+            continue  # different horizons cannot be paired year by year
+        for year in report_years(horizon):
+            cost = _rounded(paired_difference(outcome_values(batch, cost_o, scenario, year),
+                                              outcome_values(batch, cost_o, base, year)))
+            for o in OUTCOMES:
+                # the sentence states the numbers findings.csv stores (6 decimals), so
+                # both round a 5.25 the same way
+                d = _rounded(paired_difference(outcome_values(batch, o, scenario, year),
+                                               outcome_values(batch, o, base, year)))
+                if d["n"] == 0:
+                    continue
+                rows.append({
+                    "finding_id": f"{scenario}:{o.key}:y{year}",
+                    "scenario": scenario,
+                    "baseline": base,
+                    "outcome": o.key,
+                    "horizon_year": year,
+                    "baseline_mean": d["baseline_mean"],
+                    "scenario_mean": d["scenario_mean"],
+                    "difference": d["difference"],
+                    "ci_low": d["ci_low"],
+                    "ci_high": d["ci_high"],
+                    "n_replicates": d["n"],
+                    "unit": o.unit,
+                    "sentence": sentence(scenario, base, o, year, batch.start_year(scenario),
+                                         d, cost),
+                })
+    df = pd.DataFrame(rows, columns=FINDINGS_COLUMNS)
+    num = ["baseline_mean", "scenario_mean", "difference", "ci_low", "ci_high"]
+    df[num] = df[num].astype(float).round(6)
+    return df
+
+
+def _rounded(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: round(v, 6) if isinstance(v, float) else v for k, v in d.items()}
+
+
+def level_table(batch: Batch, scenario: str, year: int) -> pd.DataFrame:
+    """Mean and 95% CI of each key outcome for one scenario at ``year`` (not paired)."""
+    rows = []
+    for o in OUTCOMES:
+        mean, low, high, n = t_interval(outcome_values(batch, o, scenario, year).to_numpy())
+        rows.append({"outcome": o.key, "label": o.short, "unit": o.unit, "mean": mean,
+                     "ci_low": low, "ci_high": high, "n": n, "kind": o.kind})
+    return pd.DataFrame(rows)
+
+
+def band_table(batch: Batch, column: str) -> pd.DataFrame:
+    """Per scenario and calendar year: mean and 95% CI (in %) of a share column."""
+    rows = []
+    ts = batch.timeseries
+    for (scenario, year), g in ts.groupby(["scenario", "year"], sort=True):
+        mean, low, high, n = t_interval(g[column].to_numpy(dtype=float) * 100.0)
+        rows.append({"scenario": scenario, "year": int(year),
+                     "calendar_year": int(g["calendar_year"].iloc[0]) if "calendar_year" in g
+                     else batch.start_year(scenario) + int(year) - 1,
+                     "mean": mean, "low": low if n > 1 else mean,
+                     "high": high if n > 1 else mean, "n": n})
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def make_figures(batch: Batch, findings: pd.DataFrame) -> dict[str, Any]:
+    """The brief's plotly figures, keyed by file stem (styled; not yet exported)."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    from experiments.report.figures import rgba, series_style, style_figure
+
+    order = [batch.baseline] + [s for s in batch.scenarios if s != batch.baseline]
+    style = {s: series_style(i) for i, s in enumerate(order)}
+    n_sc = len(order)
+    extra_h = 22 * max(0, (n_sc + 2) // 3 - 2)  # legend rows below the plot
+    band_alpha = 0.15 if n_sc <= 4 else 0.07  # many overlapping bands turn muddy
+    figs: dict[str, Any] = {}
+
+    # (1) poverty headcount and asset poverty over time, 95% bands
+    line = batch.resolved(batch.baseline).get("params", {})
+    pl = float(line.get("consumption.poverty_line", math.nan)) * float(
+        line.get("consumption.cpi_2018_to_2021", math.nan)) * KMNT_TO_MNT
+    apl = line.get("metrics.asset_poverty_line")
+    titles = (
+        f"Below the poverty line (MNT {fmt_mnt(pl)}/person/month)" if math.isfinite(pl)
+        else "Below the poverty line",
+        f"In asset poverty (< {apl:g} SFU/person)" if apl else "In asset poverty",
+    )
+    fig = make_subplots(rows=1, cols=2, subplot_titles=titles, horizontal_spacing=0.1)
+    for col, column in enumerate(("poverty_headcount", "asset_poverty"), start=1):
+        bands = band_table(batch, column)
+        for s in order:
+            b = bands[bands["scenario"] == s]
+            if b.empty:
+                continue
+            st = style[s]
+            x = b["calendar_year"].tolist()
+            fig.add_trace(go.Scatter(
+                x=x + x[::-1], y=b["high"].tolist() + b["low"].tolist()[::-1], fill="toself",
+                fillcolor=rgba(st["color"], band_alpha), line={"width": 0}, hoverinfo="skip",
+                showlegend=False, legendgroup=s), row=1, col=col)
+            fig.add_trace(go.Scatter(
+                x=x, y=b["mean"], mode="lines", name=s, legendgroup=s, showlegend=col == 1,
+                line={"color": st["color"], "dash": st["dash"],
+                      "width": 3.5 if s == batch.baseline else 2.5}),
+                row=1, col=col)
+        fig.update_xaxes(title_text="Year", row=1, col=col)
+        fig.update_yaxes(title_text="% of households", rangemode="tozero", row=1, col=col)
+    style_figure(fig, height=450 + extra_h)
+    fig.update_annotations(font_size=14)
+    figs["poverty_over_time"] = fig
+
+    # (2) difference vs baseline at the horizon, with CI bars
+    horizon = batch.horizon(batch.baseline)
+    f_h = findings[findings["horizon_year"] == horizon]
+    panels = [("poverty_headcount", "Below poverty line"), ("asset_poverty", "In asset poverty"),
+              ("herding_share", "Still herding")]
+    others = [s for s in order if s != batch.baseline]
+    fig = make_subplots(rows=1, cols=3, subplot_titles=[p[1] for p in panels],
+                        shared_yaxes=True, horizontal_spacing=0.04)
+    for col, (key, _) in enumerate(panels, start=1):
+        sub = f_h[f_h["outcome"] == key].set_index("scenario")
+        ys = [s for s in others if s in sub.index]
+        for s in ys:
+            r = sub.loc[s]
+            st = style[s]
+            lo = r["difference"] - r["ci_low"] if math.isfinite(r["ci_low"]) else 0.0
+            hi = r["ci_high"] - r["difference"] if math.isfinite(r["ci_high"]) else 0.0
+            fig.add_trace(go.Scatter(
+                x=[r["difference"]], y=[s], mode="markers", name=s, legendgroup=s,
+                showlegend=False,
+                marker={"color": st["color"], "size": 11, "symbol": st["symbol"]},
+                error_x={"type": "data", "symmetric": False, "array": [hi], "arrayminus": [lo],
+                         "color": st["color"], "thickness": 2, "width": 6}),
+                row=1, col=col)
+        fig.add_vline(x=0, line={"color": "#555555", "width": 1, "dash": "dot"}, row=1, col=col)
+        fig.update_xaxes(title_text="percentage points", row=1, col=col)
+    fig.update_yaxes(autorange="reversed")
+    style_figure(fig, height=max(450, 140 + 40 * len(others)), legend_below=False)
+    fig.update_layout(
+        margin={"l": 20 + 8 * max((len(s) for s in others), default=10), "r": 20, "t": 90,
+                "b": 60},
+        title={"text": f"Difference from “{batch.baseline}” after {horizon} years "
+                       f"(mean, {int(CONFIDENCE * 100)}% CI)", "x": 0, "xref": "paper",
+               "xanchor": "left",
+               "font": {"size": 16}})
+    fig.update_annotations(font_size=14)
+    figs["difference_at_horizon"] = fig
+
+    # (3) extra fiscal cost vs reduction in poverty headcount, at the horizon
+    pov = f_h[f_h["outcome"] == "poverty_headcount"].set_index("scenario")
+    cost = f_h[f_h["outcome"] == "fiscal_cost"].set_index("scenario")
+    fig = go.Figure()
+    labels = len(others) <= 4  # more labels would overlap: the legend names them
+    fig.add_trace(go.Scatter(x=[0], y=[0], mode="markers+text" if labels else "markers",
+                             name=batch.baseline,
+                             text=[batch.baseline], textposition="top right",
+                             textfont={"size": 12, "color": "#222222"},
+                             marker={"color": "#000000", "size": 11}))
+    xs = [0.0] + [float(v) for v in cost["difference"]] + [
+        float(v) for v in cost["ci_high"] if math.isfinite(v)]
+    x_mid = (min(xs) + max(xs)) / 2
+    for s in others:
+        if s not in pov.index or s not in cost.index:
+            continue
+        p, c, st = pov.loc[s], cost.loc[s], style[s]
+
+        def err(r: pd.Series, sign: float, colour: str = st["color"]) -> dict[str, Any]:
+            if not math.isfinite(r["ci_low"]):
+                return {"visible": False}
+            lo, hi = sorted((sign * (r["ci_low"] - r["difference"]),
+                             sign * (r["ci_high"] - r["difference"])))
+            return {"type": "data", "symmetric": False, "array": [hi], "arrayminus": [-lo],
+                    "color": colour, "thickness": 1.5, "width": 4}
+
+        fig.add_trace(go.Scatter(
+            x=[c["difference"]], y=[-p["difference"]],
+            mode="markers+text" if labels else "markers", name=s,
+            text=[s], textposition="top left" if c["difference"] > x_mid else "top right",
+            textfont={"size": 12, "color": "#222222"},
+            marker={"color": st["color"], "size": 12, "symbol": st["symbol"]},
+            error_x=err(c, 1.0), error_y=err(p, -1.0)))
+    style_figure(fig, title=f"Cost and poverty reduction after {horizon} years "
+                            f"(mean, {int(CONFIDENCE * 100)}% CI)",
+                 height=450 + extra_h)
+    fig.update_xaxes(title_text=f"Extra fiscal cost (MNT per household per year, {PRICE_YEAR})",
+                     tickformat=",.0f", zeroline=True)
+    fig.update_yaxes(title_text="Poverty headcount reduction (points)", zeroline=True)
+    fig.update_layout(showlegend=not labels)
+    figs["cost_vs_poverty"] = fig
+    return figs
+
+
+FIGURE_CAPTIONS = {
+    "poverty_over_time": "Share of households below the poverty line and in asset poverty, "
+                         "by year and scenario: mean over replicates with 95% CI bands.",
+    "difference_at_horizon": "Paired difference from the baseline at the horizon (scenario − "
+                             "baseline, percentage points) with 95% CIs.",
+    "cost_vs_poverty": "Extra fiscal cost per household per year against the reduction of the "
+                       "poverty headcount at the horizon, with 95% CIs (baseline at 0, 0).",
+}
+
+
+# --------------------------------------------------------------------------- provenance
+
+
+def _display_path(source: str | None) -> str | None:
+    if not source:
+        return None
+    p = Path(source)
+    if not p.is_absolute():  # relative to where the batch ran: try here, then the repository
+        p = next((c for c in (Path.cwd() / p, REPO_ROOT / p) if c.exists()), Path.cwd() / p)
+    try:
+        return str(p.resolve().relative_to(REPO_ROOT))
+    except ValueError:
+        return str(p.resolve())
+
+
+def scenario_files(batch: Batch) -> list[str]:
+    """The batch's scenario files, repository-relative when they are in the repository."""
+    out = []
+    m = batch.manifest
+    for name in m.get("scenario_order") or list(m["scenarios"]):  # the batch's own order
+        entry = m["scenarios"][name]
+        src = _display_path(entry.get("source") or entry.get("resolved", {}).get("source"))
+        out.append(src or name)
+    return out
+
+
+def _batch_years(batch: Batch) -> int:
+    years = batch.manifest.get("years")
+    return int(years) if isinstance(years, int) else batch.horizon(batch.baseline)
+
+
+def scenario_file_warnings(batch: Batch) -> list[str]:
+    """Scenario files that are missing or no longer resolve to the hash the batch used."""
+    from model.scenario import ScenarioError, load_scenario
+
+    out = []
+    m = batch.manifest
+    names = m.get("scenario_order") or list(m["scenarios"])
+    for name, path in zip(names, scenario_files(batch), strict=True):
+        want = m["scenarios"][name].get("hash")
+        p = Path(path) if Path(path).is_absolute() else REPO_ROOT / path
+        try:
+            got = load_scenario(p, years=_batch_years(batch)).hash
+        except (ScenarioError, OSError, ValueError) as exc:
+            out.append(f"scenario file {path} cannot be read here ({exc})")
+            continue
+        if got != want:
+            out.append(f"scenario file {path} has changed since the batch ran (hash {got}, "
+                       f"batch used {want}): check out the commit above to reproduce")
+    return out
+
+
+def reproduce_command(batch: Batch, out_dir: str | None = None) -> str:
+    """One command line that reruns the batch into ``out_dir`` and writes its brief."""
+    m = batch.manifest
+    out = out_dir or f"results/reproduce-{batch.path.resolve().name}"
+    parts = ["herdtrap", "batch", *scenario_files(batch),
+             "--replicates", str(m.get("replicates")),
+             "--years", str(_batch_years(batch)),
+             "--seed", str(m.get("root_seed")), "--out", out]
+    frac = m.get("household_panel_fraction")
+    if frac:
+        parts += ["--household-panel", str(frac)]
+    brief = ["herdtrap", "brief", out, "--baseline", batch.baseline]
+    if batch.only:
+        brief += ["--scenarios", *batch.only]
+    return f"{shlex.join(parts)} && {shlex.join(brief)}"
+
+
+def _herdtrap_version(batch: Batch) -> str:
+    v = batch.manifest.get("versions", {}).get("herdtrap")
+    if v and v != "not installed":
+        return v
+    try:
+        return metadata.version("herdtrap")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def calibration_sources(aimags: Sequence[str]) -> dict[str, dict[str, str]]:
+    """Region calibration sources per aimag (model/data/regions/*.json 'sources')."""
+    try:
+        from model.region import load_region
+
+        return dict(load_region(tuple(aimags)).sources)
+    except Exception as exc:  # a missing region file must not stop the brief
+        return {", ".join(aimags): {"error": f"could not load region sources: {exc}"}}
+
+
+def estimated_parameter_count() -> tuple[int, int]:
+    """(parameters whose source is marked [est], all parameters)."""
+    from model.parameters import parameter_table
+
+    table = parameter_table()
+    return sum("[est]" in p.source for p in table.values()), len(table)
+
+
+def _lever_defaults(policy: str) -> dict[str, Any]:
+    try:
+        from model.policies import REGISTRY, validate_policies
+
+        validate_policies({})  # loads the built-in policies
+        return {k: p.default for k, p in REGISTRY[policy].levers.items()}
+    except Exception:  # an unknown policy: show every lever
+        return {}
+
+
+def scenario_differences(batch: Batch, scenario: str) -> str:
+    """What a scenario sets differently from the baseline (policies and parameters)."""
+    a, b = batch.resolved(scenario), batch.resolved(batch.baseline)
+    bits = []
+    for name, levers in sorted(a.get("policies", {}).items()):
+        base_levers = b.get("policies", {}).get(name)
+        if base_levers != levers:
+            ref = base_levers if base_levers is not None else _lever_defaults(name)
+            lv = ", ".join(f"{k} = {v}" for k, v in sorted(levers.items())
+                           if ref.get(k, object()) != v)
+            bits.append(f"policy {name} ({lv})" if lv else f"policy {name}")
+    for k, v in sorted(a.get("params", {}).items()):
+        if b.get("params", {}).get(k) != v:
+            bits.append(f"{k} = {v}")
+    for key in ("years", "regime", "replay_years", "aimags", "start_year"):
+        if a.get(key) != b.get(key):
+            bits.append(f"{key} = {a.get(key)}")
+    return "; ".join(bits) if bits else ("(reference)" if scenario == batch.baseline
+                                         else "same settings as the baseline")
+
+
+@dataclass
+class BriefContent:
+    """Everything the HTML and Markdown renderers need."""
+
+    title: str
+    date: str
+    batch: Batch
+    findings: pd.DataFrame
+    figures: dict[str, dict[str, str]]  # stem -> {"png": rel path, "svg": rel path}
+    figure_note: str | None
+    reproduce: str
+    commit: str
+    dirty: bool | None
+    version: str
+    warnings: list[str] = field(default_factory=list)  # reproducibility caveats
+
+
+KEY_OUTCOMES = ("poverty_headcount", "asset_poverty")
+
+
+def key_findings(c: BriefContent) -> pd.DataFrame:
+    """The findings listed up front: poverty and asset poverty (each with its cost clause)."""
+    f = c.findings[c.findings["outcome"].isin(KEY_OUTCOMES)]
+    order = {s: i for i, s in enumerate(c.batch.scenarios)}
+    rank = {k: i for i, k in enumerate(KEY_OUTCOMES)}
+    f = f.assign(_o=f["scenario"].map(order), _k=f["outcome"].map(rank))
+    return f.sort_values(["_o", "_k", "horizon_year"], kind="stable")
+
+
+def _methods(c: BriefContent) -> list[tuple[str, str]]:
+    b = c.batch
+    res = b.resolved(b.baseline)
+    params = res.get("params", {})
+    pl = params.get("consumption.poverty_line")
+    cpi = params.get("consumption.cpi_2018_to_2021")
+    n_est, n_all = estimated_parameter_count()
+    regime = res.get("regime", "stochastic")
+    if regime == "replay":
+        regime += f" of observed NSO losses {res.get('replay_years')}"
+    else:
+        regime += " winters from a generator fitted to NSO aimag mortality 1992–2024"
+    n_ok = b.runs.groupby("scenario").size()
+    reps = ", ".join(f"{s}: {int(n_ok.get(s, 0))}" for s in b.scenarios)
+    rows = [
+        ("Model", f"herdtrap {c.version} (agent-based model of herder households; Mesa "
+                  f"{b.manifest.get('versions', {}).get('mesa', '?')}), git commit "
+                  f"{c.commit}{' + uncommitted changes' if c.dirty else ''}"),
+        ("Model description", "docs/ODD.md (ODD protocol); parameters, units and sources: "
+                              "docs/PARAMETERS.md"),
+        ("Region", f"{', '.join(res.get('aimags', []))}: "
+                   f"{int(params.get('population.households', 0)):,} simulated households"),
+        ("Horizon", f"{b.horizon(b.baseline)} years from {b.start_year(b.baseline)} "
+                    "(4 seasons a year)"),
+        ("Climate", regime),
+        ("Replicates", f"{b.manifest.get('replicates')} per scenario, paired by replicate "
+                       f"(common random numbers; root seed {b.manifest.get('root_seed')}); "
+                       f"finished runs: {reps}"),
+        ("Statistics", "paired differences scenario − baseline per replicate; 95% CI = "
+                       "t-interval mean ± t(0.975, n−1)·sd/√n over replicates (stochastic "
+                       "variation only, parameters fixed)"),
+        ("Poverty line", f"MNT {fmt_mnt(pl * cpi * KMNT_TO_MNT)} per person per month "
+                         f"({PRICE_YEAR} prices; NSO & World Bank 2018 line MNT "
+                         f"{fmt_mnt(pl * KMNT_TO_MNT)} × CPI {cpi})" if pl and cpi else "n/a"),
+        ("Asset poverty", f"herd below {params.get('metrics.asset_poverty_line')} sheep "
+                          "forage units (SFU) per person"),
+        ("Money", f"MNT at {PRICE_YEAR} prices, undiscounted; fiscal cost = transfers, "
+                  "subsidies, government loss layer and administration"),
+        ("Parameters", f"{n_all} parameters, {n_est} of them reasoned estimates marked [est]"),
+    ]
+    by_text: dict[tuple[str, str], list[str]] = {}
+    for aimag, srcs in calibration_sources(res.get("aimags", ["Zavkhan"])).items():
+        for block, text in srcs.items():
+            by_text.setdefault((block, str(text)), []).append(aimag)
+    for (block, text), aimags in by_text.items():
+        rows.append((f"Calibration: {block} ({', '.join(aimags)})", text))
+    return rows
+
+
+def _limitations(c: BriefContent) -> str:
+    n_est, n_all = estimated_parameter_count()
+    return (
+        "herdtrap is a stylised model. Its regions are calibrated to aimag and soum aggregates "
+        "of Mongolia's National Statistics Office (2019 livestock and herd-size classes, 2021 "
+        "prices, 1992–2024 livestock mortality), not to a household panel; "
+        f"{n_est} of its {n_all} parameters are reasoned estimates marked [est] in "
+        "docs/PARAMETERS.md. The confidence intervals cover the model's stochastic variation "
+        "(weather and household luck over the replicates) with every parameter at its value; "
+        "they do not cover parameter or structural uncertainty, for which see the sensitivity "
+        "analysis (`herdtrap sensitivity`). Results are comparisons between scenarios under the "
+        "same simulated weather, not forecasts of a particular year. Costs are fiscal "
+        "outlays in 2021 prices without discounting, behavioural responses are stylised, and "
+        "households do not move between soums."
+    )
+
+
+def _citation_rows(c: BriefContent) -> list[tuple[str, str]]:
+    m = c.batch.manifest
+    hashes = "; ".join(f"{s} {e.get('hash', '?')}" for s, e in m["scenarios"].items())
+    seeds = m.get("seeds", {})
+    seed_txt = (f"root seed {m.get('root_seed')}; replicate r uses "
+                f"SeedSequence({m.get('root_seed')}, spawn_key=(r,)), r = 0…"
+                f"{int(m.get('replicates', len(seeds) or 1)) - 1}")
+    return [
+        ("Model", f"herdtrap {c.version}"),
+        ("Git commit", f"{c.commit}{' (work tree had uncommitted changes)' if c.dirty else ''}"),
+        ("Scenario hashes", hashes),
+        ("Seeds", seed_txt),
+        ("Batch run", f"{m.get('started', '?')} – {m.get('finished', '?')} "
+                      f"(backend {m.get('backend', '?')})"),
+        ("Batch command", str(m.get("command", "?"))),
+        ("Brief written", c.date),
+        ("Cite as", f"herdtrap developers ({c.date[:4]}). herdtrap: an agent-based model of "
+                    f"poverty traps among Mongolian herder households, version {c.version}, "
+                    f"commit {c.commit[:12]}. See CITATION.cff. Data: NSO Mongolia compilation "
+                    f"nominkhurelchuluun/mongolia-dzud-drought, doi:{CITATION_DOI}."),
+    ]
+
+
+def _scenario_table_rows(c: BriefContent, scenario: str) -> tuple[list[str], list[list[str]]]:
+    b = c.batch
+    if scenario == b.baseline:
+        header = ["Year", "Outcome", "Mean (95% CI)", "Unit", "Replicates"]
+        rows = []
+        for year in report_years(b.horizon(scenario)):
+            t = level_table(b, scenario, year)
+            for _, r in t.iterrows():
+                ci = ("" if not math.isfinite(r["ci_low"]) else
+                      f" ({fmt_num(r['ci_low'], r['kind'])} to {fmt_num(r['ci_high'], r['kind'])})")
+                rows.append([str(year), r["label"], f"{fmt_num(r['mean'], r['kind'])}{ci}",
+                             r["unit"], str(int(r["n"]))])
+        return header, rows
+    header = ["Year", "Outcome", "Baseline", "Scenario", "Difference (95% CI)", "Unit", "n"]
+    rows = []
+    f = c.findings[c.findings["scenario"] == scenario]
+    for _, r in f.iterrows():
+        o = OUTCOME_BY_KEY[r["outcome"]]
+        ci = (f" ({fmt_num(r['ci_low'], o.kind)} to {fmt_num(r['ci_high'], o.kind)})"
+              if math.isfinite(r["ci_low"]) else "")
+        sign = "+" if r["difference"] > 0 else ""
+        rows.append([str(r["horizon_year"]), o.short, fmt_num(r["baseline_mean"], o.kind),
+                     fmt_num(r["scenario_mean"], o.kind),
+                     f"{sign}{fmt_num(r['difference'], o.kind)}{ci}", o.unit,
+                     str(int(r["n_replicates"]))])
+    return header, rows
+
+
+# --------------------------------------------------------------------------- Markdown
+
+
+def _md_table(header: list[str], rows: list[list[str]]) -> str:
+    def esc(s: str) -> str:
+        return str(s).replace("|", "\\|")
+
+    out = ["| " + " | ".join(esc(h) for h in header) + " |",
+           "|" + "|".join("---" for _ in header) + "|"]
+    out += ["| " + " | ".join(esc(x) for x in row) + " |" for row in rows]
+    return "\n".join(out)
+
+
+def render_markdown(c: BriefContent) -> str:
+    b = c.batch
+    lines = [f"# {c.title}", "",
+             f"*herdtrap {c.version} · commit {c.commit[:12]} · {c.date} · baseline "
+             f"“{b.baseline}” · {b.manifest.get('replicates')} replicates*", "",
+             "## Key findings", ""]
+    horizon = b.horizon(b.baseline)
+    lines += [f"- {s}" for s in key_findings(c)["sentence"]]
+    if c.findings.empty:
+        lines.append("- (no scenario besides the baseline has finished runs)")
+    lines += ["", f"All findings, including herding and exits, are in findings.csv "
+              f"({len(c.findings)} rows); horizon {horizon} years.", "", "## Figures", ""]
+    if c.figure_note:
+        lines += [f"> {c.figure_note}", ""]
+    for stem, caption in FIGURE_CAPTIONS.items():
+        files = c.figures.get(stem)
+        if files:
+            lines += [f"![{caption}]({files['png']})", "",
+                      f"*{caption}* ([PNG]({files['png']}), [SVG]({files['svg']}))", ""]
+    lines += ["## Results by scenario", ""]
+    for s in b.scenarios:
+        header, rows = _scenario_table_rows(c, s)
+        desc = b.resolved(s).get("description", "")
+        lines += [f"### {s}", "", f"{desc} Hash {b.manifest['scenarios'][s].get('hash', '?')}. "
+                  f"Differs from baseline: {scenario_differences(b, s)}.", "",
+                  _md_table(header, rows), ""]
+    if len(b.failed):
+        lines += [f"Failed runs (left out): {len(b.failed)} — "
+                  + ", ".join(f"{r.scenario} r{int(r.replicate)}" for r in b.failed.itertuples()),
+                  ""]
+    lines += ["## Methods", "", _md_table(["", ""], [[k, v] for k, v in _methods(c)]), "",
+              "## Limitations", "", _limitations(c), "",
+              "## Citation and reproduction", "",
+              _md_table(["", ""], [[k, v] for k, v in _citation_rows(c)]), "",
+              "Reproduce the batch and this brief (findings.csv is identical) from the root of "
+              "a fresh clone:",
+              "", "```bash", f"git checkout {c.commit}", c.reproduce, "```", ""]
+    if c.dirty:
+        lines += ["> The batch ran from a work tree with uncommitted changes: the commit alone "
+                  "may not reproduce it.", ""]
+    lines += [f"> Note: {w}." for w in c.warnings]
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- HTML
+
+CSS = """
+body{font-family:"DejaVu Sans","Liberation Sans",Arial,sans-serif;max-width:60rem;margin:2rem auto;
+padding:0 1rem;color:#222;line-height:1.45}
+h1{font-size:1.7rem;margin-bottom:.2rem}h2{border-bottom:2px solid #0072B2;padding-bottom:.2rem;
+margin-top:2rem}.meta{color:#555}table{border-collapse:collapse;margin:.5rem 0 1rem;
+font-size:.9rem}th,td{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;
+vertical-align:top}th{background:#f2f2f2}figure{margin:1rem 0}figure img{max-width:100%;
+height:auto;border:1px solid #eee}figcaption{font-size:.9rem;color:#444}
+.box{background:#f6f9fc;border:1px solid #cfe0f0;padding:.5rem 1rem;border-radius:4px}
+.note{background:#fff6e0;border-left:4px solid #E69F00;padding:.5rem 1rem}
+pre{background:#f4f4f4;padding:.7rem;overflow-x:auto;white-space:pre-wrap}
+li{margin:.3rem 0}
+"""
+
+
+def _html_table(header: list[str], rows: list[list[str]], cls: str = "") -> str:
+    e = html.escape
+    head = "".join(f"<th>{e(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{e(str(x))}</td>" for x in row) + "</tr>"
+                   for row in rows)
+    return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _kv_table(rows: list[tuple[str, str]]) -> str:
+    e = html.escape
+    body = "".join(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in rows)
+    return f"<table><tbody>{body}</tbody></table>"
+
+
+def render_html(c: BriefContent, out_dir: Path, figs: dict[str, Any]) -> str:
+    """Self-contained HTML: SVG figures as data: URIs, or inline plotly.js without images."""
+    e = html.escape
+    b = c.batch
+    parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+             '<meta name="viewport" content="width=device-width, initial-scale=1">',
+             f"<title>{e(c.title)}</title><style>{CSS}</style></head><body>",
+             f"<h1>{e(c.title)}</h1>",
+             f'<p class="meta">herdtrap {e(c.version)} · commit {e(c.commit[:12])} · '
+             f"{e(c.date)} · baseline “{e(b.baseline)}” · "
+             f"{e(str(b.manifest.get('replicates')))} replicates</p>",
+             "<h2>Key findings</h2><ul>"]
+    parts += [f"<li>{e(s)}</li>" for s in key_findings(c)["sentence"]]
+    if c.findings.empty:
+        parts.append("<li>No scenario besides the baseline has finished runs.</li>")
+    parts.append(f"</ul><p>All {len(c.findings)} findings (also herding and exits) are in "
+                 "<code>findings.csv</code>.</p><h2>Figures</h2>")
+    if c.figure_note:
+        parts.append(f'<p class="note">{e(c.figure_note)}</p>')
+    first_js = True
+    for stem, caption in FIGURE_CAPTIONS.items():
+        files = c.figures.get(stem)
+        if files:
+            svg = (out_dir / files["svg"]).read_bytes()
+            uri = "data:image/svg+xml;base64," + base64.b64encode(svg).decode()
+            body = f'<img src="{uri}" alt="{e(caption)}">'
+        elif stem in figs:  # no static export: interactive figure, plotly.js inline
+            body = figs[stem].to_html(full_html=False, include_plotlyjs=bool(first_js),
+                                      config={"displaylogo": False})
+            first_js = False
+        else:
+            continue
+        parts.append(f"<figure>{body}<figcaption>{e(caption)}</figcaption></figure>")
+    parts.append("<h2>Results by scenario</h2>")
+    for s in b.scenarios:
+        header, rows = _scenario_table_rows(c, s)
+        desc = b.resolved(s).get("description", "")
+        parts.append(f"<h3>{e(s)}</h3><p>{e(desc)} Hash "
+                     f"<code>{e(str(b.manifest['scenarios'][s].get('hash', '?')))}</code>. "
+                     f"Differs from baseline: {e(scenario_differences(b, s))}.</p>")
+        parts.append(_html_table(header, rows))
+    if len(b.failed):
+        parts.append(f"<p>Failed runs (left out): {len(b.failed)}.</p>")
+    parts += ['<h2>Methods</h2><div class="box">', _kv_table(_methods(c)), "</div>",
+              "<h2>Limitations</h2>", f"<p>{e(_limitations(c))}</p>",
+              "<h2>Citation and reproduction</h2>", _kv_table(_citation_rows(c)),
+              "<p>Reproduce the batch and this brief (findings.csv is identical) from the root "
+              "of a fresh clone:</p>", f"<pre>git checkout {e(c.commit)}\n{e(c.reproduce)}</pre>"]
+    if c.dirty:
+        parts.append('<p class="note">The batch ran from a work tree with uncommitted changes: '
+                     "the commit alone may not reproduce it.</p>")
+    parts += [f'<p class="note">Note: {e(w)}.</p>' for w in c.warnings]
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def _write_text(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
+
+
+def _normal_permissions(folder: Path) -> None:
+    """Temporary files are private (0600/0700); give the brief the user's usual modes."""
+    umask = os.umask(0)
+    os.umask(umask)
+    for p in [folder, *folder.rglob("*")]:
+        p.chmod((0o777 if p.is_dir() else 0o666) & ~umask)
+
+
+def write_brief(batch_dir: str | Path, *, baseline: str | None = None,
+                title: str | None = None, images: bool = True,
+                scenarios: Sequence[str] | None = None,
+                log: Callable[[str], None] = print) -> Path:
+    """Write ``batch_dir/brief/`` and return its path.
+
+    Everything is written to a temporary folder next to it first and moved into
+    place at the end, so a crash never leaves a half-written brief.
+    """
+    from tqdm import tqdm
+
+    batch = load_batch(batch_dir, baseline, scenarios)
+    findings = compute_findings(batch)
+    figs = make_figures(batch, findings)
+    target = check_output_folder(batch.path / "brief", BriefError)
+    tmp = Path(tempfile.mkdtemp(prefix=".brief.", suffix=".tmp", dir=batch.path))
+    try:
+        (tmp / "figures").mkdir()
+        figures: dict[str, dict[str, str]] = {}
+        note = None
+        if images:
+            from experiments.report.figures import FigureExportError, export_figure, figure_exporter
+
+            try:
+                with figure_exporter():
+                    for stem, fig in tqdm(figs.items(), desc="figures", unit="fig",
+                                          disable=not sys.stderr.isatty()):
+                        export_figure(fig, tmp / "figures" / stem)
+                        figures[stem] = {"png": f"figures/{stem}.png",
+                                         "svg": f"figures/{stem}.svg"}
+            except FigureExportError as exc:
+                figures = {}
+                note = (f"PNG/SVG figures were skipped: {exc}. The HTML shows the figures "
+                        "interactively instead; brief.md has none.")
+        else:
+            note = "PNG/SVG figures were skipped (--no-images)."
+        if note:
+            log(f"herdtrap brief: {note}")
+        git = batch.manifest.get("git") or git_commit()
+        content = BriefContent(
+            title=title or f"herdtrap policy brief: {', '.join(batch.scenarios)}",
+            date=now_iso(),
+            batch=batch,
+            findings=findings,
+            figures=figures,
+            figure_note=note,
+            reproduce=reproduce_command(batch),
+            commit=str(git.get("commit", "unknown")),
+            dirty=git.get("dirty"),
+            version=_herdtrap_version(batch),
+            warnings=scenario_file_warnings(batch),
+        )
+        findings.to_csv(tmp / "findings.csv", index=False, lineterminator="\n")
+        _write_text(tmp / "brief.md", render_markdown(content))
+        _write_text(tmp / "brief.html", render_html(content, tmp, figs))
+        _normal_permissions(tmp)
+        old = None
+        if target.exists():
+            old = batch.path / f".brief.old.{os.getpid()}"
+            os.replace(target, old)
+        os.replace(tmp, target)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return target
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("dir", type=Path, help="batch folder written by `herdtrap batch`")
+    parser.add_argument("--baseline", default=None,
+                        help="scenario the others are compared with (default: 'status_quo' if "
+                             "present, else 'baseline', else the batch's first scenario)")
+    parser.add_argument("--title", default=None, help="title of the brief")
+    parser.add_argument("--scenarios", nargs="+", default=None, metavar="NAME",
+                        help="report only these scenarios of the batch (and the baseline)")
+    parser.add_argument("--no-images", action="store_true",
+                        help="skip the PNG/SVG export (no Chromium needed; faster)")
+
+
+def main(args: argparse.Namespace) -> int:
+    from experiments.errors import UsageError
+
+    try:
+        target = write_brief(args.dir, baseline=args.baseline, title=args.title,
+                             images=not args.no_images, scenarios=args.scenarios)
+    except BriefError as exc:
+        raise UsageError(str(exc)) from None
+    findings = pd.read_csv(target / "findings.csv")
+    n_fig = len(list((target / "figures").glob("*.png")))
+    print(f"herdtrap brief: {len(findings)} findings, {n_fig} figures (PNG+SVG) -> {target}/ "
+          "(brief.html, brief.md, findings.csv, figures/)")
+    horizon = findings["horizon_year"].max() if len(findings) else None
+    for s in findings.loc[(findings["horizon_year"] == horizon)
+                          & (findings["outcome"] == "poverty_headcount"), "sentence"]:
+        print(f"  - {s}")
+    return 0
+
+
+__all__ = [
+    "FINDINGS_COLUMNS", "OUTCOMES", "Batch", "BriefError", "compute_findings", "load_batch",
+    "outcome_values", "paired_difference", "reproduce_command", "t_interval", "write_brief",
+]

@@ -1,0 +1,411 @@
+"""The report of `herdtrap compare`: the printed summary, the plotly figures and the
+self-contained HTML page, from the tables of :mod:`experiments.analysis.compare_compute`.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from experiments.analysis.compare_compute import (
+    BOOTSTRAP,
+    LABELS,
+    SHARES,
+    Batch,
+    t_interval,
+    wide,
+    with_counts,
+)
+from experiments.report.provenance import now_iso
+from experiments.run.runner import OUTCOMES
+
+#: Outcomes in the printed table (summary outcomes of runs.parquet).
+PRINTED = ("poverty_headcount_final", "asset_poverty_final", "poverty_years_per_household",
+           "herding_share_final", "fiscal_cost_total")
+#: Outcomes drawn over time in the report.
+PLOTTED = ("poverty_headcount", "asset_poverty", "herding_share", "fiscal_cost")
+
+
+# --------------------------------------------------------------------------- printing
+
+
+def fmt_value(name: str, x: float) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "n/a"
+    if math.isinf(x):
+        return "inf"
+    if name in SHARES:
+        return f"{x:.1%}"
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
+    return f"{x:.3g}" if abs(x) < 10 else f"{x:.1f}"
+
+
+def fmt_diff(name: str, x: float) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "n/a"
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    if name in SHARES:
+        return f"{100 * x:+.2f} pp"
+    if abs(x) >= 1000:
+        return f"{x:+,.0f}"
+    return f"{x:+.3g}"
+
+
+def _money(x: float) -> str:
+    if x is None or math.isnan(x):
+        return "n/a"
+    if math.isinf(x):
+        return "inf"
+    return f"{x:,.0f}"
+
+
+def text_report(batch: Batch, baseline: str, comparison: pd.DataFrame, levels: pd.DataFrame,
+                costs: pd.DataFrame) -> str:
+    n_rep = batch.manifest.get("replicates")
+    lines = [f"herdtrap compare: {batch.dir} — {len(batch.scenarios)} scenarios x {n_rep} "
+             f"replicates, baseline {baseline!r}"
+             + (f" ({batch.failed} failed runs left out)" if batch.failed else "")]
+    if batch.not_compared:
+        lines.append(f"not compared: {', '.join(batch.not_compared)} (every run failed; see the "
+                     "error column of runs.parquet)")
+    w = max(12, *(len(s) for s in batch.scenarios)) + 2
+    for name in PRINTED:
+        lv = levels[(levels["outcome"] == name) & (levels["horizon"] == "run")]
+        if lv.empty:
+            continue
+        direction = OUTCOMES.get(name, "")
+        lines.append("")
+        lines.append(f"{LABELS.get(name, name)} ({'lower' if direction == 'min' else 'higher'} "
+                     "is better)")
+        lines.append(f"  {'scenario':{w}s}{'level':>10s}   {'diff vs baseline [95% CI]':34s}"
+                     f"{'CI width paired | independent seeds':>36s}")
+        for sc in batch.scenarios:
+            row = lv[lv["scenario"] == sc]
+            level = fmt_value(name, float(row["mean"].iloc[0])) if len(row) else "n/a"
+            c = comparison[(comparison["outcome"] == name) & (comparison["horizon"] == "run")
+                           & (comparison["scenario"] == sc)]
+            if sc == baseline:
+                lines.append(f"  {sc:{w}s}{level:>10s}   {'(baseline)':34s}")
+                continue
+            if c.empty:
+                continue
+            r = c.iloc[0]
+            ci = (f"{fmt_diff(name, r.diff_mean)} [{fmt_diff(name, r.diff_ci_low)}, "
+                  f"{fmt_diff(name, r.diff_ci_high)}]")
+            widths = (f"{fmt_diff(name, r.ci_width_paired).lstrip('+')} | "
+                      f"{fmt_diff(name, r.ci_width_independent).lstrip('+')}"
+                      + (f" ({r.width_ratio:.1f}x)" if np.isfinite(r.width_ratio) else ""))
+            lines.append(f"  {sc:{w}s}{level:>10s}   {ci:34s}{widths:>36s}")
+    if not costs.empty:
+        lines.append("")
+        lines.append("cost-effectiveness vs. baseline (kMNT = thousand tugrik; ratio of means "
+                     "[95% bootstrap CI])")
+        lines.append(f"  {'scenario':{w}s}{'extra cost':>16s}{'poverty-yrs averted':>21s}"
+                     f"{'per poverty-yr averted':>30s}{'per hh out of asset poverty':>36s}")
+        for r in costs.itertuples():
+            per_py = (f"{_money(r.cost_per_poverty_year_averted_kmnt)} "
+                      f"[{_money(r.cost_per_poverty_year_ci_low)}, "
+                      f"{_money(r.cost_per_poverty_year_ci_high)}]")
+            per_hh = (f"{_money(r.cost_per_household_out_of_asset_poverty_kmnt)} "
+                      f"[{_money(r.cost_per_household_ci_low)}, "
+                      f"{_money(r.cost_per_household_ci_high)}]")
+            lines.append(f"  {r.scenario:{w}s}{_money(r.extra_fiscal_cost_kmnt):>16s}"
+                         f"{r.poverty_years_averted:>21,.0f}{per_py:>30s}{per_hh:>36s}")
+            if r.note:
+                lines.append(f"  {'':{w}s}note: {r.note}")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- figures
+
+
+PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
+           "#7f7f7f", "#bcbd22", "#17becf")
+
+
+def _rgba(hex_colour: str, alpha: float) -> str:
+    h = hex_colour.lstrip("#")
+    r, g, b = (int(h[i:i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def _colours(scenarios: Sequence[str]) -> dict[str, str]:
+    return {s: PALETTE[i % len(PALETTE)] for i, s in enumerate(scenarios)}
+
+
+def _band_traces(go, x, mean, low, high, colour, name, show_legend, legendgroup):
+    return [
+        go.Scatter(x=list(x) + list(x)[::-1], y=list(high) + list(low)[::-1], fill="toself",
+                   mode="lines",
+                   fillcolor=_rgba(colour, 0.18), line={"width": 0}, hoverinfo="skip",
+                   showlegend=False, legendgroup=legendgroup, name=name),
+        go.Scatter(x=list(x), y=list(mean), mode="lines", line={"color": colour, "width": 2},
+                   name=name, legendgroup=legendgroup, showlegend=show_legend),
+    ]
+
+
+def _yearly_stats(ts: pd.DataFrame, metric: str) -> pd.DataFrame:
+    def ci(g):
+        m, lo, hi = t_interval(g.to_numpy(float))
+        return pd.Series({"mean": m, "low": lo, "high": hi})
+
+    return ts.groupby(["scenario", "year"])[metric].apply(ci).unstack()
+
+
+def figure_over_time(batch: Batch, baseline: str):
+    """Each plotted outcome over time: mean with 95% CI band; and paired difference."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    ts = batch.timeseries
+    metrics = [m for m in PLOTTED if m in ts]
+    colours = _colours(batch.scenarios)
+    fig = make_subplots(rows=len(metrics), cols=2, shared_xaxes=True,
+                        subplot_titles=[t for m in metrics
+                                        for t in (LABELS.get(m, m),
+                                                  f"difference vs. {baseline} (paired, 95% CI)")],
+                        vertical_spacing=0.06)
+    wide = {m: ts.pivot_table(index=["replicate", "year"], columns="scenario", values=m)
+            for m in metrics}
+    for i, m in enumerate(metrics, start=1):
+        st = _yearly_stats(ts, m)
+        scale = 100.0 if m in SHARES else 1.0
+        for sc in batch.scenarios:
+            if sc not in st.index.get_level_values(0):
+                continue
+            s = st.loc[sc]
+            for tr in _band_traces(go, s.index, s["mean"] * scale, s["low"] * scale,
+                                   s["high"] * scale, colours[sc], sc, i == 1, sc):
+                fig.add_trace(tr, row=i, col=1)
+            if sc == baseline or baseline not in wide[m] or sc not in wide[m]:
+                continue
+            d = (wide[m][sc] - wide[m][baseline]).dropna().rename("d").reset_index()
+            ds = d.groupby("year")["d"].apply(lambda g: pd.Series(t_interval(g.to_numpy()),
+                                                                  index=["mean", "low", "high"]))
+            ds = ds.unstack()
+            for tr in _band_traces(go, ds.index, ds["mean"] * scale, ds["low"] * scale,
+                                   ds["high"] * scale, colours[sc], sc, False, sc):
+                fig.add_trace(tr, row=i, col=2)
+        fig.update_yaxes(title_text="%" if m in SHARES else "", row=i, col=1)
+        fig.update_yaxes(title_text="pp" if m in SHARES else "", row=i, col=2)
+    fig.update_xaxes(title_text="year", row=len(metrics))
+    fig.update_layout(height=280 * len(metrics) + 80, template="plotly_white",
+                      title="Outcomes over time (mean over replicates, 95% CI band)",
+                      legend={"orientation": "h", "y": -0.05})
+    return fig
+
+
+def figure_herd_distribution(batch: Batch):
+    """Herd size (SFU) at the horizon: from the household panel, else from yearly quantiles."""
+    import plotly.graph_objects as go
+
+    colours = _colours(batch.scenarios)
+    fig = go.Figure()
+    if batch.panel is not None and "herd_sfu" in batch.panel:
+        last = int(batch.panel["year"].max())
+        at = batch.panel[(batch.panel["year"] == last)]
+        if "herding" in at:
+            at = at[at["herding"].astype(bool)]
+        at = at[at["herd_sfu"] > 0]
+        for sc in batch.scenarios:
+            x = at.loc[at["scenario"] == sc, "herd_sfu"]
+            fig.add_trace(go.Violin(y=x, name=sc, line_color=colours[sc], box_visible=True,
+                                    meanline_visible=True, points=False, spanmode="hard"))
+        title = (f"Herd size of herding households in year {last} (household panel, all "
+                 "replicates; log scale)")
+        fig.update_yaxes(type="log")
+    else:
+        ts = batch.timeseries
+        last = int(ts["year"].max())
+        at = ts[ts["year"] == last].groupby("scenario")[
+            ["herd_sfu_p10", "herd_sfu_p25", "herd_sfu_median", "herd_sfu_p75", "herd_sfu_p90"]
+        ].mean()
+        for sc in batch.scenarios:
+            if sc not in at.index:
+                continue
+            q = at.loc[sc]
+            fig.add_trace(go.Box(name=sc, q1=[q.herd_sfu_p25], median=[q.herd_sfu_median],
+                                 q3=[q.herd_sfu_p75], lowerfence=[q.herd_sfu_p10],
+                                 upperfence=[q.herd_sfu_p90], marker_color=colours[sc]))
+        title = (f"Herd size in year {last}: 10th, 25th, 50th, 75th, 90th percentiles "
+                 "(mean over replicates; run the batch with --household-panel for the full "
+                 "distribution)")
+    fig.update_layout(title=title, yaxis_title="herd (sheep units)", template="plotly_white",
+                      height=480, showlegend=False)
+    return fig
+
+
+def figure_cost(batch: Batch, baseline: str, costs: pd.DataFrame):
+    """Extra fiscal cost vs. poverty-years averted (means with 95% CIs, replicates faint)."""
+    import plotly.graph_objects as go
+
+    colours = _colours(batch.scenarios)
+    fig = go.Figure()
+    runs = with_counts(batch)
+    cost, pov = wide(runs, "fiscal_cost_total"), wide(runs, "poverty_years")
+    for r in costs.itertuples():
+        sc = r.scenario
+        x = (pov[baseline] - pov[sc]).dropna()
+        y = (cost[sc] - cost[baseline]).reindex(x.index)
+        fig.add_trace(go.Scatter(x=x, y=y / 1000, mode="markers", name=f"{sc} (replicates)",
+                                 marker={"color": _rgba(colours[sc], 0.25), "size": 5},
+                                 legendgroup=sc, showlegend=False, hoverinfo="skip"))
+        fig.add_trace(go.Scatter(
+            x=[r.poverty_years_averted], y=[r.extra_fiscal_cost_kmnt / 1000], mode="markers+text",
+            text=[sc], textposition="top center", name=sc, legendgroup=sc,
+            marker={"color": colours[sc], "size": 12},
+            error_x={"type": "data", "symmetric": False,
+                     "array": [r.poverty_years_averted_ci_high - r.poverty_years_averted],
+                     "arrayminus": [r.poverty_years_averted - r.poverty_years_averted_ci_low]},
+            error_y={"type": "data", "symmetric": False,
+                     "array": [(r.extra_fiscal_cost_ci_high - r.extra_fiscal_cost_kmnt) / 1000],
+                     "arrayminus": [(r.extra_fiscal_cost_kmnt - r.extra_fiscal_cost_ci_low) / 1000]},
+        ))
+    fig.add_trace(go.Scatter(x=[0], y=[0], mode="markers+text", text=[baseline],
+                             textposition="bottom center", name=baseline,
+                             marker={"color": "black", "size": 10, "symbol": "x"}))
+    fig.update_layout(
+        title=f"Cost vs. poverty reduction, each scenario minus {baseline} over the whole horizon",
+        xaxis_title="poverty-years averted (household-years)",
+        yaxis_title="extra fiscal cost (million MNT)", template="plotly_white", height=520,
+    )
+    return fig
+
+
+def _ci_text(name: str, mean: float, low: float, high: float, diff: bool) -> str:
+    f = fmt_diff if diff else fmt_value
+    return f"{f(name, mean)} [{f(name, low)}, {f(name, high)}]"
+
+
+def display_comparison(comparison: pd.DataFrame) -> pd.DataFrame:
+    """The whole-run rows of comparison.csv, formatted for reading."""
+    rows = []
+    for r in comparison[comparison["horizon"] == "run"].itertuples():
+        rows.append({
+            "outcome": LABELS.get(r.outcome, r.outcome), "scenario": r.scenario,
+            "level": fmt_value(r.outcome, r.scenario_mean),
+            "baseline": fmt_value(r.outcome, r.baseline_mean),
+            "difference [95% CI]": _ci_text(r.outcome, r.diff_mean, r.diff_ci_low,
+                                            r.diff_ci_high, True),
+            "CI width paired": fmt_diff(r.outcome, r.ci_width_paired).lstrip("+"),
+            "CI width independent seeds": fmt_diff(r.outcome, r.ci_width_independent).lstrip("+"),
+            "ratio": f"{r.width_ratio:.1f}x" if np.isfinite(r.width_ratio) else "n/a",
+            "verdict": {True: "better", False: "worse"}.get(r.better, "no significant change"),
+        })
+    return pd.DataFrame(rows)
+
+
+def display_costs(costs: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for r in costs.itertuples():
+        rows.append({
+            "scenario": r.scenario, "pairs": r.n_pairs,
+            "extra fiscal cost, kMNT [95% CI]": (
+                f"{_money(r.extra_fiscal_cost_kmnt)} [{_money(r.extra_fiscal_cost_ci_low)}, "
+                f"{_money(r.extra_fiscal_cost_ci_high)}]"),
+            "poverty-years averted [95% CI]": (
+                f"{_money(r.poverty_years_averted)} [{_money(r.poverty_years_averted_ci_low)}, "
+                f"{_money(r.poverty_years_averted_ci_high)}]"),
+            "households kept out of asset poverty [95% CI]": (
+                f"{r.asset_poor_households_averted:,.1f} [{r.asset_poor_averted_ci_low:,.1f}, "
+                f"{r.asset_poor_averted_ci_high:,.1f}]"),
+            "kMNT per poverty-year averted [95% CI]": (
+                f"{_money(r.cost_per_poverty_year_averted_kmnt)} "
+                f"[{_money(r.cost_per_poverty_year_ci_low)}, "
+                f"{_money(r.cost_per_poverty_year_ci_high)}]"),
+            "kMNT per household kept out of asset poverty [95% CI]": (
+                f"{_money(r.cost_per_household_out_of_asset_poverty_kmnt)} "
+                f"[{_money(r.cost_per_household_ci_low)}, {_money(r.cost_per_household_ci_high)}]"),
+            "note": r.note,
+        })
+    return pd.DataFrame(rows)
+
+
+def _table_html(df: pd.DataFrame) -> str:
+    return df.to_html(index=False, border=0, classes="t", na_rep="n/a", float_format=lambda x:
+                      f"{x:,.4g}")
+
+
+def html_report(batch: Batch, baseline: str, comparison: pd.DataFrame, levels: pd.DataFrame,
+                costs: pd.DataFrame) -> str:
+    m = batch.manifest
+    figs = [figure_over_time(batch, baseline), figure_herd_distribution(batch)]
+    if not costs.empty:
+        figs.append(figure_cost(batch, baseline, costs))
+    fig_html = [f.to_html(full_html=False, include_plotlyjs=(i == 0), default_width="100%")
+                for i, f in enumerate(figs)]
+    main = display_comparison(comparison) if not comparison.empty else comparison
+    crn = ""
+    if not comparison.empty:
+        key = comparison[comparison["outcome"].isin(PRINTED) & (comparison["horizon"] == "run")
+                         & ~comparison["outcome"].str.startswith("fiscal")]
+        key = key[np.isfinite(key["width_ratio"])]
+        if len(key):
+            crn = (f"<p>Across the main poverty and herding outcomes, the paired interval is a median "
+                   f"<b>{key['width_ratio'].median():.1f} times</b> narrower than the interval "
+                   f"from independent seeds (range {key['width_ratio'].min():.1f}–"
+                   f"{key['width_ratio'].max():.1f}).</p>")
+    scen_rows = "".join(
+        f"<tr><td>{html.escape(s)}</td><td><code>{html.escape(str(m['scenarios'][s]['hash']))}"
+        f"</code></td><td>{html.escape(str(m['scenarios'][s].get('source')))}</td></tr>"
+        for s in batch.scenarios
+    )
+    git = m.get("git", {})
+    not_compared = (f" Not compared: {html.escape(', '.join(batch.not_compared))} (every run "
+                    "failed; see the error column of runs.parquet)." if batch.not_compared else "")
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>herdtrap comparison — {html.escape(str(batch.dir))}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1200px; color: #222; }}
+table.t {{ border-collapse: collapse; font-size: 0.85em; margin: 1em 0; }}
+table.t td, table.t th {{ padding: 3px 8px; border-bottom: 1px solid #ddd; text-align: right; }}
+table.t td:first-child {{ text-align: left; }}
+table.t th {{ background: #f4f4f4; }}
+code {{ font-size: 0.9em; }} .note {{ color: #555; font-size: 0.9em; }}
+</style></head><body>
+<h1>Scenario comparison</h1>
+<p>Batch <code>{html.escape(str(batch.dir))}</code>: {len(batch.scenarios)} scenarios ×
+{m.get('replicates')} replicates, {m.get('years')} years, root seed {m.get('root_seed')};
+baseline <b>{html.escape(baseline)}</b>. {batch.failed} failed runs left out.{not_compared}
+Written {now_iso()}.</p>
+
+<h2>How to read the intervals</h2>
+<p class="note">Replicate <i>r</i> of every scenario uses the same seed (common random numbers):
+the same winters, prices and household luck. Each difference vs. the baseline is the mean over
+replicates of the paired difference (scenario − baseline in the same replicate), with a 95%
+Student-t interval. The column <code>ci_width_independent</code> is the width of the 95%
+Welch two-sample interval computed from the same runs as if the two scenarios had independent
+seeds (unpaired); <code>width_ratio</code> = independent / paired width. Costs are fiscal
+(treasury) costs in thousand MNT (kMNT); cost per poverty-year averted and per household kept
+out of asset poverty are ratios of means with a 95% paired-bootstrap interval ({BOOTSTRAP}
+resamples; "inf" = the reduction may be zero; n/a = no reduction).</p>
+{crn}
+
+<h2>Cost-effectiveness</h2>
+{_table_html(display_costs(costs)) if not costs.empty else '<p>Only one scenario: nothing to compare.</p>'}
+
+<h2>Differences vs. {html.escape(baseline)} (whole-run outcomes)</h2>
+{_table_html(main) if not main.empty else ''}
+
+<h2>Figures</h2>
+{''.join(f'<div>{f}</div>' for f in fig_html)}
+
+<h2>Levels at horizons</h2>
+{_table_html(levels[levels['horizon'] != 'run'])}
+
+<h2>Provenance</h2>
+<table class="t"><tr><th>scenario</th><th>hash</th><th>source</th></tr>{scen_rows}</table>
+<p class="note">Command: <code>{html.escape(str(m.get('command')))}</code>; git
+{html.escape(str(git.get('commit')))}{' (uncommitted changes)' if git.get('dirty') else ''};
+versions {html.escape(json.dumps(m.get('versions', {})))}; batch started {m.get('started')},
+finished {m.get('finished')}. All tables are in <code>compare/*.csv</code>.</p>
+</body></html>
+"""
