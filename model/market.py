@@ -1,7 +1,7 @@
 """Livestock markets: seasonal soum prices and the post-dzud price crash.
 
 Base prices are NSO 2021 soum monthly prices (thousand MNT per head),
-aggregated per aimag and season by experiments/calibrate.py. When many
+aggregated per aimag and season by experiments/analysis/calibrate.py. When many
 households in a soum sell animals at once to cover a shortfall (distress
 sales, typically after a dzud), the soum price falls:
 

@@ -11,7 +11,7 @@
   (docs/ODD.md section 5). Every class then gets its share of the aimag's
   simulated households (largest remainder), uniform within bounded classes, and
   a Pareto tail above 200 head whose shape was fitted so that the aimag's total
-  2019 stock is matched (see experiments/calibrate.py, docs/CALIBRATION.md).
+  2019 stock is matched (see experiments/analysis/calibrate.py, docs/CALIBRATION.md).
 * Species mix: multinomial with the aimag's 2019 stock shares.
 * Members: adults 1 + Poisson, children and elderly Poisson; children 0-5 from
   the soum's 2019 share of under-fives.

@@ -2,7 +2,7 @@
 
 The per-aimag numbers live in ``model/data/regions/<aimag>.json``; they are
 derived from the NSO tables (see ``default_data_dir()``) by
-``python -m experiments.calibrate``, which records the source of every block.
+``herdtrap calibrate``, which records the source of every block.
 ``load_region`` concatenates aimags into one :class:`Region` whose arrays are
 ordered aimag by aimag, soums within an aimag in NSO code order.
 """
@@ -199,7 +199,7 @@ def load_region(aimags: list[str] | tuple[str, ...], regions_dir: Path | None = 
             avail = ", ".join(available_aimags(d)) or "(none)"
             raise ValueError(
                 f"no calibration file for aimag {a!r} ({path}); available aimags: {avail}. "
-                "Run `python -m experiments.calibrate --aimag NAME` to create one."
+                "Run `herdtrap calibrate --aimag NAME` to create one."
             )
         blobs.append(_read_json(path))
     names = tuple(b["aimag"] for b in blobs)

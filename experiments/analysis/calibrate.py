@@ -40,12 +40,11 @@ from model.species import NSO_MORTALITY_COLUMNS, NSO_POPULATION_NAMES, SFU, SPEC
 
 DEFAULT_AIMAGS = ["Zavkhan", "Khuvsgul"]
 FORMAT_VERSION = 1
-#: How the region files name this script. They still say experiments/calibrate.py (its
-#: path before issue 14's layout), because model/data/regions/*.json are compared byte
-#: for byte with a fresh calibration (tests) and are regenerated with the model data,
-#: not with the experiments/ layout; update these two and the JSON files together.
-JSON_SCRIPT_PATH = "experiments/calibrate.py"
-JSON_GENERATED_BY = "python -m experiments.calibrate"
+#: How the region files name this script and command. model/data/regions/*.json are
+#: compared byte for byte with a fresh calibration (tests): update these two and the
+#: JSON files together.
+JSON_SCRIPT_PATH = "experiments/analysis/calibrate.py"
+JSON_GENERATED_BY = "herdtrap calibrate"
 
 F_MORT = "mortality_rates_aimag.csv"
 F_POP = "livestock_population_aimag_species.csv"
