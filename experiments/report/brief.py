@@ -16,8 +16,11 @@ luck of replicate r of the baseline (common random numbers), so scenarios are
 compared by *paired* differences d_r = scenario_r − baseline_r over the
 replicates that finished in both. The 95% CI is the t-interval
 mean(d) ± t_{0.975, n−1} · sd(d) / √n. It covers the model's stochastic
-variation (weather, household luck) with parameters fixed at their values,
-not parameter or structural uncertainty.
+variation (weather, household luck) with parameters fixed at their values; in a
+batch run with ``--posterior`` each replicate draws its parameters from a fitted
+posterior (the same draw for every scenario), and the CI covers their uncertainty
+too (provenance.uncertainty_note words it for the brief and compare). It never
+covers structural uncertainty.
 
 Outcome values per run (what ``findings.csv`` holds, in these units):
 
@@ -64,6 +67,7 @@ from experiments.report.provenance import (
     git_commit,
     now_iso,
     read_batch,
+    uncertainty_note,
 )
 
 CONFIDENCE = 0.95
@@ -644,6 +648,8 @@ def reproduce_command(batch: Batch, out_dir: str | None = None) -> str:
     frac = m.get("household_panel_fraction")
     if frac:
         parts += ["--household-panel", str(frac)]
+    if m.get("posterior"):
+        parts += ["--posterior", str(m["posterior"]["file"])]
     brief = ["herdtrap", "brief", out, "--baseline", batch.baseline]
     if batch.only:
         brief += ["--scenarios", *batch.only]
@@ -767,8 +773,8 @@ def _methods(c: BriefContent) -> list[tuple[str, str]]:
                        f"(common random numbers; root seed {b.manifest.get('root_seed')}); "
                        f"finished runs: {reps}"),
         ("Statistics", "paired differences scenario − baseline per replicate; 95% CI = "
-                       "t-interval mean ± t(0.975, n−1)·sd/√n over replicates (stochastic "
-                       "variation only, parameters fixed)"),
+                       "t-interval mean ± t(0.975, n−1)·sd/√n over replicates; "
+                       + uncertainty_note(b.manifest)),
         ("Poverty line", f"MNT {fmt_mnt(pl * cpi * KMNT_TO_MNT)} per person per month "
                          f"({PRICE_YEAR} prices; NSO & World Bank 2018 line MNT "
                          f"{fmt_mnt(pl * KMNT_TO_MNT)} × CPI {cpi})" if pl and cpi else "n/a"),
@@ -794,10 +800,13 @@ def _limitations(c: BriefContent) -> str:
         "of Mongolia's National Statistics Office (2019 livestock and herd-size classes, 2021 "
         "prices, 1992–2024 livestock mortality), not to a household panel; "
         f"{n_est} of its {n_all} parameters are reasoned estimates marked [est] in "
-        "docs/PARAMETERS.md. The confidence intervals cover the model's stochastic variation "
-        "(weather and household luck over the replicates) with every parameter at its value; "
-        "they do not cover parameter or structural uncertainty, for which see the sensitivity "
-        "analysis (`herdtrap sensitivity`). Results are comparisons between scenarios under the "
+        "docs/PARAMETERS.md. The confidence intervals: "
+        + uncertainty_note(c.batch.manifest)
+        + (" (for the others see the sensitivity analysis, `herdtrap sensitivity`)"
+           if c.batch.manifest.get("posterior") else
+           "; for those see the sensitivity analysis (`herdtrap sensitivity`) and "
+           "`herdtrap batch --posterior`")
+        + ". Results are comparisons between scenarios under the "
         "same simulated weather, not forecasts of a particular year. Costs are fiscal "
         "outlays in 2021 prices without discounting, behavioural responses are stylised, and "
         "households do not move between soums."

@@ -21,7 +21,7 @@ from experiments.analysis.compare_compute import (
     wide,
     with_counts,
 )
-from experiments.report.provenance import now_iso
+from experiments.report.provenance import now_iso, uncertainty_note
 from experiments.run.runner import OUTCOMES
 
 #: Outcomes in the printed table (summary outcomes of runs.parquet).
@@ -71,7 +71,8 @@ def text_report(batch: Batch, baseline: str, comparison: pd.DataFrame, levels: p
     n_rep = batch.manifest.get("replicates")
     lines = [f"herdtrap compare: {batch.dir} — {len(batch.scenarios)} scenarios x {n_rep} "
              f"replicates, baseline {baseline!r}"
-             + (f" ({batch.failed} failed runs left out)" if batch.failed else "")]
+             + (f" ({batch.failed} failed runs left out)" if batch.failed else ""),
+             f"95% CIs: {uncertainty_note(batch.manifest)}"]
     if batch.not_compared:
         lines.append(f"not compared: {', '.join(batch.not_compared)} (every run failed; see the "
                      "error column of runs.parquet)")
@@ -381,7 +382,7 @@ Written {now_iso()}.</p>
 <p class="note">Replicate <i>r</i> of every scenario uses the same seed (common random numbers):
 the same winters, prices and household luck. Each difference vs. the baseline is the mean over
 replicates of the paired difference (scenario − baseline in the same replicate), with a 95%
-Student-t interval. The column <code>ci_width_independent</code> is the width of the 95%
+Student-t interval: {html.escape(uncertainty_note(m))}. The column <code>ci_width_independent</code> is the width of the 95%
 Welch two-sample interval computed from the same runs as if the two scenarios had independent
 seeds (unpaired); <code>width_ratio</code> = independent / paired width. Costs are fiscal
 (treasury) costs in thousand MNT (kMNT); cost per poverty-year averted and per household kept

@@ -255,3 +255,19 @@ def atomic_write_parquet(path: Path, df: pd.DataFrame) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def uncertainty_note(manifest: dict[str, Any]) -> str:
+    """What a batch's intervals over replicates cover: the weather and household luck
+    only, or (``herdtrap batch --posterior``) the fitted parameters' uncertainty too."""
+    post = manifest.get("posterior")
+    if not post:
+        return ("the intervals cover stochastic variation only (weather and household luck "
+                "over the replicates), with every parameter at its value in "
+                "model/parameters.toml; not parameter or structural uncertainty")
+    names = ", ".join(post.get("parameters", []))
+    return (f"each replicate draws its parameters ({names}) from the fitted posterior "
+            f"{post.get('file')} ({post.get('particles')} particles, sha256 "
+            f"{post.get('sha256')}), the same draw for every scenario, so the intervals cover "
+            "the uncertainty of these parameters as well as the weather and household luck; "
+            "not the uncertainty of other parameters or of the model's structure")

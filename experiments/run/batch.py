@@ -38,6 +38,7 @@ from experiments.run.execution import (
     run_tasks,
 )
 from experiments.run.limits import check_limits
+from experiments.run.posterior import Posterior, PosteriorError, check_scenarios, load_posterior
 from experiments.run.runner import simulate
 from model.scenario import Scenario, load_scenario
 from model.streams import run_seed_sequence
@@ -88,6 +89,10 @@ def add_run_options(parser: argparse.ArgumentParser, *, replicates_required: boo
     parser.add_argument("--flush-every", type=argtypes.int_range(1), default=None, metavar="N",
                         help="write finished runs to disk every N runs (default: automatic)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--posterior", type=Path, default=None, metavar="FILE",
+                        help="draw one parameter set per replicate from a fitted posterior "
+                             "(the posterior.csv of `herdtrap fit`); every scenario gets the "
+                             "same draw, so intervals include parameter uncertainty")
 
 
 # --------------------------------------------------------------------------- the batch
@@ -107,21 +112,24 @@ def load_scenarios(refs: Sequence[str], years: int | None) -> list[Scenario]:
 
 
 def batch_spec(scenarios: Sequence[Scenario], replicates: int, root_seed: int,
-               panel_fraction: float) -> dict[str, Any]:
+               panel_fraction: float, posterior: Posterior | None = None) -> dict[str, Any]:
     """What identifies a batch: a folder holds exactly one."""
     years = sorted({sc.years for sc in scenarios})
-    return {
+    spec = {
         "scenarios": {sc.name: sc.hash for sc in scenarios},
         "replicates": int(replicates),
         "root_seed": int(root_seed),
         "years": years[0] if len(years) == 1 else {sc.name: sc.years for sc in scenarios},
         "household_panel_fraction": float(panel_fraction),
     }
+    if posterior is not None:
+        spec["posterior"] = posterior.sha256
+    return spec
 
 
 def _spec_difference(old: dict[str, Any], new: dict[str, Any]) -> str | None:
     diffs = []
-    for key in ("replicates", "root_seed", "years", "household_panel_fraction"):
+    for key in ("replicates", "root_seed", "years", "household_panel_fraction", "posterior"):
         if old.get(key) != new.get(key):
             diffs.append(f"{key} {old.get(key)} vs {new.get(key)}")
     o, n = old.get("scenarios", {}), new.get("scenarios", {})
@@ -133,13 +141,16 @@ def _spec_difference(old: dict[str, Any], new: dict[str, Any]) -> str | None:
 
 
 def make_tasks(scenarios: Sequence[Scenario], replicates: int, root_seed: int,
-               panel_fraction: float) -> list[Task]:
-    """Scenario-major task list: replicate r of every scenario has the same seed."""
+               panel_fraction: float, posterior: Posterior | None = None) -> list[Task]:
+    """Scenario-major task list: replicate r of every scenario has the same seed (and,
+    with a posterior, the same parameter draw)."""
     width = max(4, len(str(replicates - 1)))
+    draws = ([posterior.draw(root_seed, r) for r in range(replicates)]
+             if posterior is not None else None)
     return [
         Task(
             task_id=f"{sc.name}/r{r:0{width}d}",
-            scenario=sc,
+            scenario=sc if draws is None else sc.with_overrides(params=draws[r]),
             seed=(root_seed, r),
             panel_fraction=panel_fraction,
             labels={"scenario": sc.name, "replicate": r},
@@ -160,7 +171,7 @@ def default_out(scenarios: Sequence[Scenario], replicates: int) -> Path:
 def write_manifest(out: Path, *, spec: dict[str, Any], scenarios: Sequence[Scenario],
                    backend: str, jobs: int, old: dict[str, Any] | None,
                    session: dict[str, Any], counts: dict[str, int],
-                   finished: str | None) -> dict[str, Any]:
+                   finished: str | None, posterior: Posterior | None = None) -> dict[str, Any]:
     sessions = list((old or {}).get("timings", {}).get("sessions", []))
     sessions.append(session)
     manifest = {
@@ -201,6 +212,8 @@ def write_manifest(out: Path, *, spec: dict[str, Any], scenarios: Sequence[Scena
     data = {sc.name: nso_data(sc) for sc in scenarios if nso_data(sc)}
     if data:
         manifest["nso_data"] = data
+    if posterior is not None:
+        manifest["posterior"] = posterior.describe(spec["root_seed"], spec["replicates"])
     atomic_write_json(out / MANIFEST, manifest)
     return manifest
 
@@ -219,6 +232,7 @@ def run_batch(
     flush_every: int | None = None,
     worker_timeout: float = WORKER_TIMEOUT,
     run=None,
+    posterior: Posterior | None = None,
 ) -> tuple[Report, dict[str, Any]]:
     """Run (or resume) a batch into ``out``; returns the report and the manifest."""
     if replicates < 1:
@@ -237,8 +251,13 @@ def run_batch(
         jobs = 1
     check_limits(replicates=replicates, runs=replicates * len(scenarios), jobs=jobs,
                  error=BatchError)
-    spec = batch_spec(scenarios, replicates, root_seed, panel_fraction)
-    tasks = make_tasks(scenarios, replicates, root_seed, panel_fraction)
+    if posterior is not None:
+        try:
+            check_scenarios(posterior, scenarios)
+        except PosteriorError as exc:
+            raise BatchError(str(exc)) from None
+    spec = batch_spec(scenarios, replicates, root_seed, panel_fraction, posterior)
+    tasks = make_tasks(scenarios, replicates, root_seed, panel_fraction, posterior)
     desc = f"{len(scenarios)} scenarios x {replicates}"
     try:
         check_backend(backend, scheduler, worker_timeout)
@@ -257,7 +276,8 @@ def run_batch(
                 if used is not None:
                     session["parallelism"] = used.parallelism()
                 write_manifest(out, spec=spec, scenarios=scenarios, backend=backend, jobs=jobs,
-                               old=old, session=session, counts=prev_counts, finished=None)
+                               old=old, session=session, counts=prev_counts, finished=None,
+                               posterior=posterior)
 
             report = run_tasks(tasks, out, backend=backend, jobs=jobs, scheduler=scheduler,
                                worker_timeout=worker_timeout, progress=progress, desc=desc,
@@ -269,7 +289,7 @@ def run_batch(
             counts = {"done": report.ok, "failed": report.failed, "total": report.total}
             manifest = write_manifest(out, spec=spec, scenarios=scenarios, backend=backend,
                                       jobs=jobs, old=old, session=session, counts=counts,
-                                      finished=session["finished"])
+                                      finished=session["finished"], posterior=posterior)
     except ExecutionError as exc:
         raise BatchError(str(exc)) from None
     return report, manifest
@@ -311,14 +331,16 @@ def run_from_args(names: Sequence[str], args: argparse.Namespace,
     UsageError (exit 2)."""
     try:
         scenarios = load_scenarios(names, args.years)
+        path = getattr(args, "posterior", None)
+        posterior = load_posterior(path) if path is not None else None
         out = out or args.out or default_out(scenarios, args.replicates)
         report, _ = run_batch(
             scenarios, args.replicates, out, root_seed=args.seed, backend=args.backend,
             jobs=args.jobs, scheduler=args.scheduler, panel_fraction=args.household_panel,
             progress=not args.no_progress, flush_every=args.flush_every,
-            worker_timeout=args.worker_timeout,
+            worker_timeout=args.worker_timeout, posterior=posterior,
         )
-    except BatchError as exc:
+    except (BatchError, PosteriorError) as exc:
         raise UsageError(str(exc)) from None
     return report, out
 
