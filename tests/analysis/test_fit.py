@@ -124,3 +124,41 @@ def test_a_fit_resumes_from_its_database_and_refuses_another_spec(tmp_path, caps
         "households = 150", "households = 120"), "other.toml"))
     with pytest.raises(fit.FitError, match="another spec"):
         fit.run_fit(other, out, progress=False)
+
+
+@pytest.mark.slow
+def test_a_fit_runs_on_a_dask_cluster_and_agrees_with_the_local_fit(tmp_path):
+    """Scheduler and two workers as separate processes (`--scheduler`): the fit finishes,
+    its simulations ran on the workers, and its posterior agrees with the local fit of the
+    same data (the 90% intervals overlap and the medians lie within each other's interval;
+    whether intervals hold the truth is the synthetic test's job)."""
+    distributed = pytest.importorskip("distributed")
+    from dask_cluster import dask_scheduler, start_worker
+
+    truth = 0.162
+    spec = fit.load_spec(_spec(tmp_path, SMALL.format(generations=3, seed=5)))
+    data = fit.simulate(spec, {"herd.offtake_rate": truth}, seed=2024)
+    local = fit.run_fit(spec, tmp_path / "local", progress=False, data=data)
+    with dask_scheduler(tmp_path) as address:
+        workers = [start_worker(address, tmp_path, i) for i in range(2)]
+        try:
+            with distributed.Client(address, timeout="30s") as client:
+                client.wait_for_workers(2, timeout=60)
+            remote = fit.run_fit(spec, tmp_path / "dask", scheduler=address, progress=False,
+                                 data=data)
+            with distributed.Client(address, timeout="30s") as client:
+                # each worker process calibrated its region for the simulations it ran
+                ran = client.run(lambda: sum(k[0] == "region" for k in fit._REGIONS
+                                             if isinstance(k, tuple)))
+        finally:
+            for w in workers:
+                w.kill()
+                w.wait()
+    assert sorted(ran.values()) == [1, 1], ran  # both workers simulated
+    assert remote.summary["generations"] == 3
+    a = local.summary["parameters"]["herd.offtake_rate"]
+    b = remote.summary["parameters"]["herd.offtake_rate"]
+    assert max(a["q05"], b["q05"]) < min(a["q95"], b["q95"]), (a, b)
+    assert a["q05"] <= b["median"] <= a["q95"] and b["q05"] <= a["median"] <= b["q95"], (a, b)
+    manifest = json.loads((tmp_path / "dask" / "manifest.json").read_text())
+    assert manifest["scheduler"] == address and manifest["status"] == "finished"

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from dask_cluster import dask_env, dask_scheduler, start_worker
 from small_scenarios import write_scenarios
 
 from experiments import cli
@@ -260,54 +261,6 @@ def test_limits_do_not_refuse_a_big_but_sane_batch(files, tmp_path):
 # --------------------------------------------------------------------------- Dask
 
 
-def _dask_cli(*args: str) -> list[str]:
-    script = Path(sys.executable).with_name("dask")
-    if script.exists():
-        return [str(script), *args]
-    return [sys.executable, "-m", "dask", *args]
-
-
-def _env() -> dict[str, str]:
-    path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
-    return {**os.environ, "PYTHONPATH": path}
-
-
-@contextlib.contextmanager
-def dask_scheduler(tmp_path: Path):
-    """A `dask scheduler` process on 127.0.0.1; yields its address."""
-    pytest.importorskip("distributed")
-    sf = tmp_path / "scheduler.json"
-    log = open(tmp_path / "scheduler.log", "wb")  # noqa: SIM115
-    proc = subprocess.Popen(_dask_cli("scheduler", "--host", "127.0.0.1", "--port", "0",
-                                      "--no-dashboard", "--scheduler-file", str(sf)),
-                            env=_env(), stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        address = None
-        while address is None and time.monotonic() < deadline and proc.poll() is None:
-            with contextlib.suppress(OSError, ValueError, KeyError):
-                address = json.loads(sf.read_text())["address"]
-            time.sleep(0.1)
-        assert address, (tmp_path / "scheduler.log").read_text()
-        yield address
-    finally:
-        proc.terminate()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(15)
-        proc.kill()
-        proc.wait()
-        log.close()
-
-
-def start_worker(address: str, tmp_path: Path, i: int) -> subprocess.Popen:
-    """A `dask worker` process (no nanny: killing it is final), one thread."""
-    log = open(tmp_path / f"worker{i}.log", "wb")  # noqa: SIM115
-    return subprocess.Popen(_dask_cli("worker", address, "--nthreads", "1", "--no-nanny",
-                                      "--no-dashboard", "--host", "127.0.0.1",
-                                      "--name", f"w{i}"),
-                            env=_env(), stdout=log, stderr=subprocess.STDOUT)
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("n_workers", [1, 2])
 def test_a_dask_cluster_runs_the_batch_on_its_workers_and_a_lost_cluster_is_an_error(
@@ -343,7 +296,7 @@ def test_a_dask_cluster_runs_the_batch_on_its_workers_and_a_lost_cluster_is_an_e
             cmd = [sys.executable, "-m", "experiments.cli", *batch_args(
                 files, out, "--backend", "dask", "--scheduler", address, "--worker-timeout",
                 "3", "--years", "30", "--flush-every", "1", replicates=100)]
-            proc = subprocess.Popen(cmd, cwd=REPO, env=_env(), stdout=subprocess.DEVNULL,
+            proc = subprocess.Popen(cmd, cwd=REPO, env=dask_env(), stdout=subprocess.DEVNULL,
                                     stderr=subprocess.PIPE, text=True)
             deadline = time.monotonic() + 120
             while time.monotonic() < deadline and proc.poll() is None:
