@@ -27,6 +27,12 @@ Targets (``[[targets]]`` in the spec):
   herd in the 1999–2002 dzuds (IBLIP 2007 national counts, 43% and 6.4%; σ = ``sd_half``
   and ``sd_all``), replayed as in docs/VALIDATION.md.
 
+The fit stops after ``generations`` generations, or earlier when the tolerance reaches
+``min_epsilon``, when a generation's acceptance rate falls below ``min_acceptance_rate``
+(pyabc then also caps a generation at population_size / min_acceptance_rate
+simulations), after ``max_simulations`` simulations or after ``max_minutes`` (both
+checked between generations; 0 = no limit).
+
 The run is stored in ``OUT/fit.db`` (pyabc's SQLite history): a killed fit resumes from
 its last complete generation when the same command is run again. Outputs in OUT:
 posterior.csv (the last generation's particles and weights), summary.json, report.md,
@@ -97,6 +103,8 @@ class FitSpec:
     generations: int = 8
     min_epsilon: float = 0.0
     min_acceptance_rate: float = 0.01
+    max_simulations: int = 0  # 0: no limit
+    max_minutes: float = 0.0  # 0: no limit
     predictive_draws: int = 40
     seed: int = 0
     fixed: dict[str, Any] = field(default_factory=dict)
@@ -106,13 +114,15 @@ class FitSpec:
         """A hash of what the fit depends on (not of the file's comments)."""
         # the stopping rule is left out: a finished fit may be extended by more generations
         d = {k: v for k, v in self.__dict__.items() if k not in (
-            "source", "predictive_draws", "generations", "min_epsilon", "min_acceptance_rate")}
+            "source", "predictive_draws", "generations", "min_epsilon", "min_acceptance_rate",
+            "max_simulations", "max_minutes")}
         d["targets"] = [t.__dict__ for t in self.targets]
         return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 _SPEC_KEYS = {"name", "parameters", "ranges", "targets", "population_size", "generations",
-              "min_epsilon", "min_acceptance_rate", "predictive_draws", "seed", "fixed"}
+              "min_epsilon", "min_acceptance_rate", "max_simulations", "max_minutes",
+              "predictive_draws", "seed", "fixed"}
 _TARGET_KEYS = {"stock": {"kind", "aimag", "start", "end", "fit_until", "growth_years",
                           "sd_log", "sd_growth", "households"},
                 "poverty": {"kind", "aimag", "sd", "households"},
@@ -240,6 +250,8 @@ def load_spec(path: str | Path) -> FitSpec:
         min_epsilon=float(_num(raw, "min_epsilon", where, 0.0, low=0.0)),
         min_acceptance_rate=float(_num(raw, "min_acceptance_rate", where, 0.01, low=0.0,
                                        high=1.0)),
+        max_simulations=_num(raw, "max_simulations", where, 0, integer=True, low=0),
+        max_minutes=float(_num(raw, "max_minutes", where, 0.0, low=0.0)),
         predictive_draws=_num(raw, "predictive_draws", where, 40, integer=True, low=0,
                               high=10_000),
         seed=_num(raw, "seed", where, 0, integer=True, low=0, high=argtypes.SEED_MAX),
@@ -600,8 +612,18 @@ def run_fit(spec: FitSpec, out: Path, *, jobs: int = 1, scheduler: str | None = 
         logger.addHandler(handler)
     try:
         if remaining > 0:
+            import datetime
+
+            limits: dict[str, Any] = {}
+            if spec.max_simulations:
+                limits["max_total_nr_simulations"] = spec.max_simulations
+            if spec.max_minutes:
+                # over every session of a resumed fit (pyabc checks it after a generation)
+                spent = float(abc.history.get_all_populations()["wall_time"].sum())
+                left = max(spec.max_minutes * 60.0 - spent, 1.0)
+                limits["max_walltime"] = datetime.timedelta(seconds=left)
             abc.run(max_nr_populations=remaining, minimum_epsilon=spec.min_epsilon,
-                    min_acceptance_rate=spec.min_acceptance_rate)
+                    min_acceptance_rate=spec.min_acceptance_rate, **limits)
     finally:
         if handler:
             logger.removeHandler(handler)
