@@ -830,3 +830,65 @@ def main(args: argparse.Namespace) -> int:
     print(report(spec, result, table))
     print(f"wrote {out}/: posterior.csv, summary.json, report.md, predictive.csv, figures")
     return 0
+
+
+# ---------------------------------------------------------------- docs/VALIDATION.md section
+#: Where the committed fit lives (posterior.csv, summary.json, predictive.csv): the
+#: validation report reads it without re-fitting, and `herdtrap batch --posterior` can use
+#: its posterior.csv.
+COMMITTED_FIT = Path(__file__).resolve().parents[2] / "docs" / "validation" / "fit"
+
+
+def fit_section(folder: Path = COMMITTED_FIT) -> list[str]:
+    """The validation report's section on the committed ABC-SMC fit (no simulation)."""
+    from model.parameters import parameter_table
+
+    folder = Path(folder)
+    head = ["## 8. Calibration with uncertainty: ABC-SMC (issue 16)", ""]
+    if not (folder / "summary.json").is_file():
+        return head + [f"No committed fit in `{folder.name}/`: run `herdtrap fit "
+                       "experiments/specs/fit_default.toml --jobs 2` and copy posterior.csv, "
+                       "summary.json and predictive.csv there.", ""]
+    s = json.loads((folder / "summary.json").read_text())
+    table = parameter_table()
+    rel = "docs/validation/fit"
+    L = head + [
+        f"`herdtrap fit {s['spec']}` (experiments/analysis/fit.py), committed in `{rel}/`: "
+        f"{s['generations']} generations of {s['population_size']} particles, "
+        f"{s['simulations']:,} simulations in {s['elapsed_s'] / 60:.0f} min"
+        + (f" ({s['simulations_per_s_per_core']} simulations per second per core)"
+           if s.get("simulations_per_s_per_core") else "")
+        + f"; effective sample size of the last generation {s['effective_sample_size']:.0f}; "
+        f"tolerance ε {s['epsilons'][0]:.3g} → {s['epsilons'][-1]:.3g}. "
+        "Priors are uniform over the parameter table's ranges; the distance weighs each "
+        "statistic by its stated uncertainty (spec). The model's defaults are the hand fit; "
+        "`herdtrap batch --posterior "
+        f"{rel}/posterior.csv` draws from this posterior instead.", "",
+        "| parameter | prior range | default (hand fit) | posterior median | 90% interval |",
+        "|---|---|---|---|---|"]
+    for n, v in s["parameters"].items():
+        d = table[n].default if n in table else float("nan")
+        inside = v["q05"] <= d <= v["q95"]
+        L.append(f"| {n} | {v['prior'][0]:g}–{v['prior'][1]:g} | {d:g}"
+                 f"{'' if inside else ' (outside)'} | {v['median']:.3g} | "
+                 f"{v['q05']:.3g}–{v['q95']:.3g} |")
+    pred = folder / "predictive.csv"
+    if pred.is_file():
+        t = pd.read_csv(pred)
+        p = s.get("predictive", {})
+        L += ["", f"Posterior-predictive check ({p.get('draws', '?')} parameter sets drawn by "
+              "weight, one replicate each; 90% predictive intervals): "
+              f"**{p.get('held_out_inside')} of {p.get('held_out')} held-out statistics** "
+              f"and {p.get('fitted_inside')} of {p.get('fitted')} fitted statistics lie "
+              "inside. Held out: the stock in 2016–2024 (log error against the census).", "",
+              "| statistic | data | predicted median | 90% interval | inside |",
+              "|---|---|---|---|---|"]
+        show = t[(~t.fitted) | t.statistic.str.contains("growth|headcount|losses")]
+        for _, r in show.iterrows():
+            L.append(f"| {r.statistic}{'' if r.fitted else ' (held out)'} | {r.observed:.3f} | "
+                     f"{r.predicted_median:.3f} | {r.q05:.3f} to {r.q95:.3f} | "
+                     f"{'yes' if r.inside else 'no'} |")
+    L += ["", "Log errors are log(simulated / census) of the stock in sheep units (0 = on the "
+          "census); growth is the mean yearly log growth; losses are the shares of households "
+          "losing half / all of their herd in 1999–2002 (IBLIP 43% / 6.4%).", ""]
+    return L

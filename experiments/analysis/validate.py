@@ -848,6 +848,9 @@ def build_report(*, data_dir: Path, replicates: int, seed: int, out: Path,
 
         demo_md, _ = demography_section(replicates=replicates, seed=seed, progress=progress)
         stages.update()
+        from experiments.analysis.fit import fit_section
+
+        fit_md = fit_section()
     finally:
         if not isinstance(exporter, contextlib.nullcontext):
             exporter.__exit__(None, None, None)
@@ -870,7 +873,8 @@ def build_report(*, data_dir: Path, replicates: int, seed: int, out: Path,
         "",
     ]
     md = "\n".join(head + findings(hind, trap_out, rima) + gen + [""] + hind_md + trap_md
-                   + rima_md + checks + econ_md + demo_md + discrepancies(hind)) + "\n"
+                   + rima_md + checks + econ_md + demo_md + fit_md
+                   + discrepancies(hind)) + "\n"
     return md, figs.written
 
 

@@ -162,3 +162,21 @@ def test_a_fit_runs_on_a_dask_cluster_and_agrees_with_the_local_fit(tmp_path):
     assert a["q05"] <= b["median"] <= a["q95"] and b["q05"] <= a["median"] <= b["q95"], (a, b)
     manifest = json.loads((tmp_path / "dask" / "manifest.json").read_text())
     assert manifest["scheduler"] == address and manifest["status"] == "finished"
+
+
+def test_the_validation_section_reads_a_committed_fit_without_fitting(tmp_path):
+    """fit_section renders a fit folder (summary.json, predictive.csv) into the report, and
+    says how to make one when there is none."""
+    assert "No committed fit" in "\n".join(fit.fit_section(tmp_path / "none"))
+    spec = fit.load_spec(_spec(tmp_path, SMALL.format(generations=1, seed=7).replace(
+        "fit_until = 2000", "fit_until = 1998").replace("predictive_draws = 0",
+                                                        "predictive_draws = 6")))
+    res = fit.run_fit(spec, tmp_path / "out", progress=False)
+    table = fit.predictive_check(spec, res)
+    assert set(table.statistic) == set(fit.observed(spec, fit._data_dir()))
+    assert (~table.fitted).sum() == 2  # 1999 and 2000 held out
+    text = "\n".join(fit.fit_section(tmp_path / "out"))
+    assert "| herd.offtake_rate | 0.15–0.18 | 0.16" in text
+    held = res.summary["predictive"]
+    assert f"{held['held_out_inside']} of 2 held-out statistics" in text
+    assert "stock:Zavkhan:log_sfu:2000 (held out)" in text
