@@ -180,3 +180,11 @@ def test_the_validation_section_reads_a_committed_fit_without_fitting(tmp_path):
     held = res.summary["predictive"]
     assert f"{held['held_out_inside']} of 2 held-out statistics" in text
     assert "stock:Zavkhan:log_sfu:2000 (held out)" in text
+
+
+def test_every_fit_spec_shipped_loads():
+    """experiments/specs/fit_*.toml are fit specs (the others are sensitivity specs)."""
+    specs = sorted((ROOT / "experiments/specs").glob("fit_*.toml"))
+    assert specs
+    for p in specs:
+        assert fit.load_spec(p).parameters
