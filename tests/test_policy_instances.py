@@ -210,3 +210,15 @@ def test_the_lever_tables_of_the_documentation_are_those_of_the_lever_file():
             assert row == lever_row(key, levers[key]), f"{name}.{key}"
         seen.add(name)
     assert seen == set(REGISTRY)
+
+
+def test_a_budget_scales_a_lever_of_a_second_instance():
+    """`herdtrap budget` addresses an instance's lever as policies.<name>.<lever>."""
+    from experiments.analysis.budget import scale_to_budget
+
+    sc = load_scenario("zavkhan_2019_20_pilot", years=2, params={"population.households": 200})
+    scaled = scale_to_budget(sc, "shock_responsive_topup_2", 500.0, lever="amount", seeds=(0,))
+    phase2 = scaled.policies["shock_responsive_topup_2"]
+    assert phase2[TYPE_KEY] == "shock_responsive_topup"
+    assert phase2["amount"] != sc.policies["shock_responsive_topup_2"]["amount"]
+    assert scaled.policies["shock_responsive_topup"] == sc.policies["shock_responsive_topup"]
