@@ -18,8 +18,11 @@ A scenario file looks like::
     [parameters]                    # overrides of model/parameters.toml
     herd.offtake_rate = 0.17
 
-    [policies.child_money]          # policy levers (see model/policies.py)
+    [policies.child_money]          # policy levers (model/policies/levers.toml)
     amount = 20.0
+
+    [policies.child_money_2]        # a further instance of a policy, under its own name
+    policy = "child_money"
 
 Everything is checked when the file is loaded, before anything runs or is
 written: the file (UTF-8 TOML, a file and not a folder), the type of every

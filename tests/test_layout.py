@@ -61,7 +61,7 @@ def test_the_model_imports_nothing_outside_it():
 def test_every_policy_module_is_in_the_explicit_list():
     from model.policies import BUILTIN_MODULES, REGISTRY, _load_builtin
 
-    helpers = {"__init__", "dated", "metrics", "pensions", "programme"}
+    helpers = {"__init__", "dated", "levers", "metrics", "pensions", "programme"}
     modules = {p.stem for p in (ROOT / "model" / "policies").glob("*.py")} - helpers
     assert set(BUILTIN_MODULES) == modules
     _load_builtin()

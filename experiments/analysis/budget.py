@@ -76,9 +76,9 @@ def scale_to_budget(
         )
     if budget_kmnt_per_year <= 0:
         raise BudgetError(f"budget must be > 0 kMNT per year, got {budget_kmnt_per_year}")
-    from model.policies import REGISTRY
+    from model.policies import policy_class
 
-    spec = REGISTRY[policy_name].levers.get(lever)
+    spec = policy_class(policy_name, scenario.policies[policy_name]).levers.get(lever)
     if spec is None or spec.type not in ("float", "int"):
         raise BudgetError(f"policies.{policy_name}.{lever} is not a numeric lever")
     low = spec.low if spec.low is not None else 0.0

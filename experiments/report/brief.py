@@ -684,12 +684,11 @@ def estimated_parameter_count() -> tuple[int, int]:
     return sum("[est]" in p.source for p in table.values()), len(table)
 
 
-def _lever_defaults(policy: str) -> dict[str, Any]:
+def _lever_defaults(policy: str, levers: dict[str, Any]) -> dict[str, Any]:
     try:
-        from model.policies import REGISTRY, validate_policies
+        from model.policies import policy_class
 
-        validate_policies({})  # loads the built-in policies
-        return {k: p.default for k, p in REGISTRY[policy].levers.items()}
+        return {k: p.default for k, p in policy_class(policy, levers).levers.items()}
     except Exception:  # an unknown policy: show every lever
         return {}
 
@@ -701,7 +700,7 @@ def scenario_differences(batch: Batch, scenario: str) -> str:
     for name, levers in sorted(a.get("policies", {}).items()):
         base_levers = b.get("policies", {}).get(name)
         if base_levers != levers:
-            ref = base_levers if base_levers is not None else _lever_defaults(name)
+            ref = base_levers if base_levers is not None else _lever_defaults(name, levers)
             lv = ", ".join(f"{k} = {v}" for k, v in sorted(levers.items())
                            if ref.get(k, object()) != v)
             bits.append(f"policy {name} ({lv})" if lv else f"policy {name}")

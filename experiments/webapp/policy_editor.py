@@ -80,7 +80,11 @@ def PolicyEditor(policies: solara.Reactive[dict], title: str = "Policies",
                           values=["", *scenario_names()], on_value=load_preset)
         if not registry:
             solara.Info("No policies are registered in model/policies/ yet.")
-        for name, cls in registry.items():
+        # the registered policies, then further instances the value holds (a scenario's
+        # [policies.<name>] with policy = "<policy>", e.g. the pilot's second top-up)
+        instances = {name: registry[v["policy"]] for name, v in policies.value.items()
+                     if name not in registry and v.get("policy") in registry}
+        for name, cls in {**registry, **instances}.items():
             levers: dict[str, Param] = dict(getattr(cls, "levers", {}))
             active = name in policies.value
 

@@ -1,9 +1,10 @@
 """Policies: social protection levers that act on households in their season.
 
 A policy is a class registered in :data:`REGISTRY` under the name used in
-scenario files (``[policies.<name>]``). It declares its levers (with types,
-defaults and allowed ranges, validated like parameters) and implements hooks
-that the model calls at fixed points of the seasonal cycle (see
+scenario files (``[policies.<name>]``). Its levers (with types, defaults and
+allowed ranges, validated like parameters) are declared in
+``model/policies/levers.toml`` (:mod:`model.policies.levers`), and it implements
+hooks that the model calls at fixed points of the seasonal cycle (see
 ``HerdtrapModel.step`` for the order):
 
 * ``season(model, season)`` — every season, after income and before
@@ -21,6 +22,14 @@ instalments). A lever named in the class's ``yearly_levers`` may also have a
 each spring the model sets the lever to its value in that year and calls
 ``levers_changed``.
 
+Named instances: ``[policies.<name>]`` is an instance of the policy ``<name>``; a
+further instance of a policy whose class allows it (``repeatable``) takes another
+name and names its policy, ``[policies.shock_responsive_topup_2]`` with
+``policy = "shock_responsive_topup"``. An instance's metric columns, ledger account
+and messages carry its own name (``Policy.name`` on the instance); instances act in
+the order of their policies in :data:`REGISTRY`, an instance named as its policy
+before the others of that policy, which follow by name.
+
 Policies move money only through ``model.pay`` / ``model.charge`` (which
 update household cash and the ledgers) and animals only through
 ``model.give_animals``; they draw random numbers only from
@@ -29,20 +38,17 @@ update household cash and the ledgers) and animals only through
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from model.ledger import NON_FISCAL_ACCOUNTS
 from model.parameters import Param, ParameterError
-from model.policies.dated import (
-    GENERIC_LEVERS,
-    SCHEDULE_SUFFIX,
-    parse_dated,
-    validate_dated,
-    value_in_year,
-)
+from model.policies.dated import SCHEDULE_SUFFIX, parse_dated, validate_dated, value_in_year
+from model.policies.levers import generic_levers, named
 
 if TYPE_CHECKING:
     from model.model import HerdtrapModel
@@ -63,18 +69,38 @@ class ScenarioData:
         return load_region(list(self.aimags))
 
 
-class Policy:
-    """Base class: subclasses set ``name`` and ``levers`` and override hooks."""
+#: The key of a ``[policies.<name>]`` table that names the policy of an instance
+#: named otherwise (``policy = "shock_responsive_topup"``).
+TYPE_KEY = "policy"
+#: What an instance's name may be (it becomes part of metric columns and a ledger account).
+INSTANCE_NAME = re.compile(r"[a-z][a-z0-9_]*")
+#: Names that were policies of their own before instances were named: a table under
+#: such a name without a ``policy`` key is an instance of the policy given here.
+FORMER_POLICIES = {"shock_responsive_topup_2": "shock_responsive_topup"}
 
-    name: ClassVar[str] = ""
-    #: lever name -> Param (default, range, unit, source, description, type)
+
+class Policy:
+    """Base class: subclasses set ``name`` and ``levers`` and override hooks.
+
+    ``name`` on the class is the policy's name in :data:`REGISTRY`; on an instance it
+    is the instance's name in the scenario (the same unless the scenario names a
+    further instance, see :data:`TYPE_KEY`)."""
+
+    name: str = ""
+    #: lever name -> Param (default, range, unit, source, description, type), from
+    #: model/policies/levers.toml (``levers.policy_levers``)
     levers: ClassVar[dict[str, Param]] = {}
     #: levers the policy reads afresh every year, so that they may have a
     #: ``<lever>_by_year`` schedule (others are fixed when the run starts)
     yearly_levers: ClassVar[frozenset[str]] = frozenset()
+    #: whether a scenario may hold further instances under other names (the policy keeps
+    #: its accounts, columns and draws under the instance's name and shares no state)
+    repeatable: ClassVar[bool] = False
 
-    def __init__(self, settings: Mapping[str, Any], model: HerdtrapModel) -> None:
-        self.settings = dict(settings)
+    def __init__(self, settings: Mapping[str, Any], model: HerdtrapModel,
+                 name: str | None = None) -> None:
+        self.name = name or type(self).name
+        self.settings = {k: v for k, v in settings.items() if k != TYPE_KEY}
         self.model = model
         #: lever -> [(year, value)] and the plain value of each scheduled lever
         self.schedules = {lever[: -len(SCHEDULE_SUFFIX)]: parse_dated(self.levers[
@@ -174,31 +200,40 @@ class Policy:
                 a[rows] = model.draw(stream, n, key=dkey)[rows]
 
     @classmethod
-    def validate(cls, settings: Mapping[str, Any], where: str) -> dict[str, Any]:
+    def levers_of(cls, name: str | None = None) -> dict[str, Param]:
+        """The levers an instance named ``name`` accepts, named policies.<name>.<lever>:
+        the class's levers and the active years (start_year/end_year) it does not declare."""
+        name = name or cls.name
+        own = cls.levers if name == cls.name else named(cls.levers, name)
+        return {**generic_levers(name), **own}
+
+    @classmethod
+    def validate(cls, settings: Mapping[str, Any], where: str,
+                 name: str | None = None) -> dict[str, Any]:
+        """The levers of the instance ``name`` (default: the policy's name) checked, with
+        the defaults of those not given (ParameterError naming ``where`` and the key)."""
+        name = name or cls.name
+        levers = cls.levers_of(name)
         out: dict[str, Any] = {}
         for key, value in settings.items():
             if key.endswith(SCHEDULE_SUFFIX) and key[: -len(SCHEDULE_SUFFIX)] in cls.yearly_levers:
                 base = key[: -len(SCHEDULE_SUFFIX)]
-                out[key] = validate_dated(cls.levers[base], value,
-                                          f"{where}: policies.{cls.name}.{key}")
+                out[key] = validate_dated(levers[base], value, f"{where}: policies.{name}.{key}")
                 continue
-            lever = cls.levers.get(key) or GENERIC_LEVERS.get(key)
+            lever = levers.get(key)
             if lever is None:
-                allowed = sorted({*cls.levers, *GENERIC_LEVERS,
-                                  *(f"{k}{SCHEDULE_SUFFIX}" for k in cls.yearly_levers)})
+                allowed = sorted({*levers, *(f"{k}{SCHEDULE_SUFFIX}" for k in cls.yearly_levers)})
                 hint = ""
                 if key.endswith(SCHEDULE_SUFFIX) and key[: -len(SCHEDULE_SUFFIX)] in cls.levers:
                     hint = (f" ({key[: -len(SCHEDULE_SUFFIX)]} is fixed when the run starts in "
                             "this policy, so it cannot change by year)")
                 raise ParameterError(
-                    f"{where}: unknown key policies.{cls.name}.{key}{hint}; "
+                    f"{where}: unknown key policies.{name}.{key}{hint}; "
                     f"allowed: {', '.join(allowed)}"
                 )
-            if key in GENERIC_LEVERS and key not in cls.levers:
-                lever = GENERIC_LEVERS[key].named(cls.name)
             out[key] = lever.validate(value, where)
-        for key, lever in cls.levers.items():
-            out.setdefault(key, lever.default)
+        for key in cls.levers:
+            out.setdefault(key, levers[key].default)
         return out
 
     @classmethod
@@ -220,6 +255,39 @@ def register(cls: type[Policy]) -> type[Policy]:
     return cls
 
 
+def policy_class(name: str, settings: Mapping[str, Any] | None = None,
+                 where: str = "") -> type[Policy]:
+    """The policy of the instance ``[policies.<name>]`` with ``settings``: the one its
+    ``policy`` key names, else the one called ``name`` (ParameterError naming ``where``
+    and the key if there is none, or if the policy cannot have a further instance)."""
+    _load_builtin()
+    kind = (settings or {}).get(TYPE_KEY, FORMER_POLICIES.get(name))
+    policies = ", ".join(sorted(REGISTRY)) or "none"
+    if kind is None:
+        if name not in REGISTRY:
+            raise ParameterError(
+                f"{where}: unknown policy {name!r}; available: {policies} (a further "
+                f"instance of a policy names it: {TYPE_KEY} = \"<policy>\")")
+        return REGISTRY[name]
+    key = f"policies.{name}.{TYPE_KEY}"
+    if not isinstance(kind, str) or kind not in REGISTRY:
+        raise ParameterError(f"{where}: {key} = {kind!r} is not a policy; allowed: {policies}")
+    cls = REGISTRY[kind]
+    if name != kind:
+        if name in REGISTRY:
+            raise ParameterError(f"{where}: {key} = {kind!r}, but [policies.{name}] is the "
+                                 f"policy {name!r}; give the {kind} instance another name")
+        if not cls.repeatable:
+            allowed = ", ".join(n for n, c in REGISTRY.items() if c.repeatable)
+            raise ParameterError(f"{where}: {key} = {kind!r}: {kind} runs once per scenario "
+                                 f"and cannot have a further instance; allowed: {allowed}")
+        if not INSTANCE_NAME.fullmatch(name) or name in NON_FISCAL_ACCOUNTS:
+            raise ParameterError(
+                f"{where}: policies.{name}: an instance's name must be lower-case letters, "
+                f"digits and _, starting with a letter, and not {', '.join(NON_FISCAL_ACCOUNTS)}")
+    return cls
+
+
 def validate_policies(policies: Mapping[str, Any], where: str = "",
                       data: ScenarioData | None = None) -> dict[str, dict[str, Any]]:
     """Validate the ``[policies.*]`` tables of a scenario; fill in lever defaults.
@@ -232,16 +300,16 @@ def validate_policies(policies: Mapping[str, Any], where: str = "",
                              f"got {policies!r}")
     out: dict[str, dict[str, Any]] = {}
     for name, settings in policies.items():
-        if name not in REGISTRY:
-            raise ParameterError(
-                f"{where}: unknown policy {name!r}; available: {', '.join(sorted(REGISTRY)) or 'none'}"
-            )
         if not isinstance(settings, Mapping):
+            policy_class(name, None, where)  # an unknown policy is named first
             raise ParameterError(f"{where}: policies.{name} must be a table of levers, "
                                  f"got {settings!r}")
-        out[name] = REGISTRY[name].validate(settings, where)
+        cls = policy_class(name, settings, where)
+        levers = cls.validate({k: v for k, v in settings.items() if k != TYPE_KEY}, where, name)
         if data is not None:
-            REGISTRY[name].check(out[name], data, f"{where}: policies.{name}")
+            cls.check(levers, data, f"{where}: policies.{name}")
+        # the resolved table names the policy only where the name does not
+        out[name] = levers if name == cls.name else {TYPE_KEY: cls.name, **levers}
     return out
 
 
@@ -251,8 +319,8 @@ class PolicySet:
     def __init__(self, policies: Mapping[str, Mapping[str, Any]], model: HerdtrapModel) -> None:
         _load_builtin()
         self.active: list[Policy] = [
-            REGISTRY[name](settings, model)
-            for name, settings in sorted(policies.items(), key=lambda kv: _order(kv[0]))
+            policy_class(name, settings)(settings, model, name)
+            for name, settings in sorted(policies.items(), key=lambda kv: _order(*kv))
         ]
 
     def season(self, model: HerdtrapModel, season: int) -> None:
@@ -291,14 +359,18 @@ class PolicySet:
         return policy_metrics(model)
 
 
-def _order(name: str) -> tuple[int, str]:
+def _order(name: str, settings: Mapping[str, Any]) -> tuple[int, bool, str]:
+    """Where the instance ``name`` acts: its policy's place in REGISTRY, the instance
+    named as the policy first, then the policy's further instances by name."""
+    kind = settings.get(TYPE_KEY, FORMER_POLICIES.get(name, name))
     names = list(REGISTRY)
-    return (names.index(name) if name in names else len(names), name)
+    return (names.index(kind) if kind in names else len(names), name != kind, name)
 
 
 #: The built-in policy modules (each registers its policies on import). Their order is
 #: the order in which the policies of a scenario run (``_order``): alphabetical, as the
-#: package scan that preceded this list gave it. A new policy module is added here.
+#: package scan that preceded this list gave it, and within a module the order of its
+#: classes. A new policy module is added here.
 BUILTIN_MODULES = ("child_money", "insurance", "restocking", "social_insurance",
                    "social_pension", "topup", "training", "transfers")
 

@@ -31,20 +31,18 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from model.policies import register
+from model.policies.levers import policy_levers
 from model.policies.programme import (
     Programme,
     apply_targeting_errors,
     children_in_band,
-    choice,
     herd_sfu_per_person,
-    lever,
 )
 
 if TYPE_CHECKING:
     from model.model import HerdtrapModel
 
 NAME = "child_money"
-_CMP = "Child Money Programme (docs/POLICIES.md 'Policy history')"
 
 
 @register
@@ -52,46 +50,17 @@ class ChildMoney(Programme):
     """Child Money Programme: universal or PMT-targeted monthly benefit per child."""
 
     name = NAME
+    repeatable = True
     slot_fill: ClassVar[dict[str, Any]] = {"enrolled": True}
     counts_children = True
-    levers = {
-        "amount": lever(NAME, "amount", 20.0, 0.0, 300.0, unit="kMNT per child per month",
-                        source=f"{_CMP}: MNT 20,000 Oct 2012-Mar 2020; MNT 100,000 since "
-                               "Apr 2020 (COVID, kept in 2023)",
-                        description="Monthly benefit per child in the age band (amount_by_year: "
-                                    "by calendar year)"),
-        "age_band": choice(NAME, "age_band", "0-17", ("0-17", "0-5", "6-17"),
-                           source=f"{_CMP}: universal for children 0-17 since June 2019",
-                           description="Children who receive the benefit"),
-        "targeting": choice(NAME, "targeting", "universal", ("universal", "pmt"),
-                            source=f"{_CMP}: universal 2019-2022, proxy-means-tested from 2023",
-                            description="Universal, or proxy-means-tested on herd per person"),
-        "target_share": lever(NAME, "target_share", 0.91, 0.05, 1.0,
-                              unit="share of households with children",
-                              source=f"{_CMP}: retargeted to ~91% of children in 2023",
-                              description="PMT: share of households with children eligible "
-                                          "(poorest by herd SFU per person at the start)"),
-        "exclusion_error": lever(NAME, "exclusion_error", 0.1, 0.0, 0.9, unit="probability",
-                                 source="[est] PMT exclusion errors of 10-40% are common",
-                                 description="PMT: probability an eligible household is left out"),
-        "inclusion_error": lever(NAME, "inclusion_error", 0.1, 0.0, 0.9, unit="probability",
-                                 source="[est]",
-                                 description="PMT: probability an ineligible household is included"),
-        "start_year": lever(NAME, "start_year", 2005, 1900, 2200, unit="calendar year", type="int",
-                            source=f"{_CMP}: paid since 2005", description="First year of payments"),
-        "end_year": lever(NAME, "end_year", 2200, 1900, 2200, unit="calendar year", type="int",
-                          source="design lever", description="Last year of payments (inclusive)"),
-        "admin_cost": lever(NAME, "admin_cost", 0.5, 0.0, 20.0,
-                            unit="kMNT per beneficiary household per payment",
-                            source="[est] bank transfer and registry cost",
-                            description="Administrative cost per household paid, per seasonal payment"),
-    }
+    levers = policy_levers(NAME)
 
     yearly_levers = frozenset({"amount", "targeting", "target_share", "exclusion_error",
                                "inclusion_error"})
 
-    def __init__(self, settings: dict[str, Any], model: HerdtrapModel) -> None:
-        super().__init__(settings, model)
+    def __init__(self, settings: dict[str, Any], model: HerdtrapModel,
+                 name: str | None = None) -> None:
+        super().__init__(settings, model, name)
         #: the asset proxy and the children at the start: the PMT cutoff is a quantile of
         #: them, so that one household's herd never changes another's eligibility.
         self.proxy0 = herd_sfu_per_person(model)
@@ -122,7 +91,7 @@ class ChildMoney(Programme):
 
     def retarget(self, model: HerdtrapModel) -> None:
         s = self.settings
-        u = model.draw("policy", model.households.n, key=f"{NAME}.targeting")
+        u = model.draw("policy", model.households.n, key=f"{self.name}.targeting")
         if s["targeting"] == "universal":
             self.enrolled = np.ones(model.households.n, dtype=bool)
             return

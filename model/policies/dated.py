@@ -1,10 +1,10 @@
 """Dated policy schedules: the years a programme is in force and levers that change by year.
 
-Any policy accepts ``start_year`` and ``end_year`` (calendar years, inclusive): outside
-them it makes no new payments, sales or enrolments (it only settles what it committed
-while in force). A lever the policy reads afresh every year (its class's
-``yearly_levers``) may have a schedule ``<lever>_by_year``, a TOML table of calendar
-year -> value::
+Any policy accepts ``start_year`` and ``end_year`` (calendar years, inclusive; the
+``active_years`` lever group of model/policies/levers.toml): outside them it makes no
+new payments, sales or enrolments (it only settles what it committed while in force).
+A lever the policy reads afresh every year (its class's ``yearly_levers``) may have a
+schedule ``<lever>_by_year``, a TOML table of calendar year -> value::
 
     [policies.child_money]
     amount = 100.0                     # from the year after the last listed year on
@@ -26,7 +26,6 @@ numbers in [1900, 2200]. Resolved, a schedule is stored as its canonical string
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -34,26 +33,6 @@ from model.parameters import Param, ParameterError
 
 SCHEDULE_SUFFIX = "_by_year"
 YEAR_MIN, YEAR_MAX = 1900, 2200
-
-
-@dataclasses.dataclass(frozen=True)
-class GenericParam(Param):
-    """A lever every policy has; ``named`` gives it the policy's name for messages."""
-
-    def named(self, policy: str) -> Param:
-        return dataclasses.replace(self, name=f"policies.{policy}.{self.name}")
-
-
-def _year_lever(name: str, description: str) -> GenericParam:
-    return GenericParam(name=name, default=None, low=YEAR_MIN, high=YEAR_MAX,
-                        unit="calendar year", source="dated schedule (docs/POLICIES.md)",
-                        description=description, type="int", uncertain=False)
-
-
-GENERIC_LEVERS: dict[str, GenericParam] = {
-    "start_year": _year_lever("start_year", "First calendar year the programme is in force"),
-    "end_year": _year_lever("end_year", "Last calendar year the programme is in force"),
-}
 
 
 def _year(key: Any, where: str) -> int:

@@ -54,11 +54,9 @@ import numpy as np
 from model.climate import draw_stochastic_winter
 from model.parameters import ParameterError
 from model.policies import register
+from model.policies.levers import policy_levers
 from model.policies.programme import (
     Programme,
-    choice,
-    lever,
-    list_lever,
     species_mask,
     step_index,
 )
@@ -69,7 +67,6 @@ if TYPE_CHECKING:
     from model.policies import ScenarioData
 
 NAME = "insurance"
-_ICR = "World Bank ICR P088816 (Mongolia Index-Based Livestock Insurance)"
 #: Winters drawn to price the premium, and their fixed seed.
 PRICING_DRAWS = 2000
 PRICING_SEED = 20_060_401
@@ -129,57 +126,7 @@ class Insurance(Programme):
     not_slot: ClassVar[tuple[str, ...]] = ("covered", "expected_loss", "premium_rate",
                                            "household_rate")
     yearly_levers = frozenset({"uptake", "uptake_rate", "cover_share", "loading", "subsidy_share"})
-    levers = {
-        "trigger": lever(NAME, "trigger", 0.07, 0.0, 0.3, unit="mortality rate",
-                         source=f"[est] 6-10%; {_ICR}",
-                         description="Soum × species mortality index above which the base product pays"),
-        "exhaustion": lever(NAME, "exhaustion", 0.30, 0.05, 0.95, unit="mortality rate",
-                            source=_ICR, description="Index at which the base product is exhausted "
-                                                     "and the government layer starts"),
-        "government_layer": lever(NAME, "government_layer", True, unit="on/off", type="bool",
-                                  source=f"{_ICR}: Disaster Response Product",
-                                  description="Treasury pays SI × (index − exhaustion)+ to insured herders"),
-        "loading": lever(NAME, "loading", 1.3, 1.0, 3.0, unit="premium / expected payout",
-                         source="[est] gives premiums of ~1-5% of sum insured (MODEL.md)",
-                         description="Insurer's loading on the expected base-product payout"),
-        "subsidy_share": lever(NAME, "subsidy_share", 0.0, 0.0, 1.0, unit="share of premium",
-                               source="design lever",
-                               description="Share of the premium paid by the treasury"),
-        "sum_insured_share": lever(NAME, "sum_insured_share", 1.0, 0.1, 1.5,
-                                   unit="share of market price per head",
-                                   source="[est] IBLI sum insured set near market value",
-                                   description="Sum insured per head as a share of its price in the "
-                                               "sales season"),
-        "cover_share": lever(NAME, "cover_share", 0.6, 0.05, 1.0, unit="share of head",
-                             source="[est] herders insure part of their herd",
-                             description="Share of its head of covered species a buyer insures"),
-        "species": list_lever(NAME, "species", "sheep,goat,cattle,horse,camel",
-                              unit="species", source="IBLI covers the five species [ICR]",
-                              description="Species that can be insured"),
-        "sales_season": lever(NAME, "sales_season", 0, 0, 2, unit="season (0 spring … 2 autumn)",
-                              type="int", source="[est] IBLI sales window April-June",
-                              description="Season in which policies are sold for the coming winter"),
-        "payout_lag": lever(NAME, "payout_lag", 2, 0, 3, unit="seasons after the winter", type="int",
-                            source="[est] payouts around July, after the mid-year livestock count",
-                            description="0 = in winter right after the losses, 2 = summer"),
-        "uptake": choice(NAME, "uptake", "behavioural", ("behavioural", "fixed"),
-                         source="design lever", description="Uptake rule"),
-        "uptake_rate": lever(NAME, "uptake_rate", 0.12, 0.0, 1.0, unit="share of herders per year",
-                             source="[est] ~10-15% of herders in pilot aimags (MODEL.md)",
-                             description="Fixed rate, or the behavioural rule's probability for a liquid, "
-                                         "median-herd household without a recent payout"),
-        "liquidity_effect": lever(NAME, "liquidity_effect", 0.8, 0.0, 3.0,
-                                  unit="log-odds per season of need in cash", source="[est]",
-                                  description="Behavioural: cash on hand raises uptake"),
-        "trust_effect": lever(NAME, "trust_effect", 0.7, 0.0, 3.0, unit="log-odds", source="[est]",
-                              description="Behavioural: a payout in the last 2 years raises uptake"),
-        "herd_effect": lever(NAME, "herd_effect", 0.4, 0.0, 2.0, unit="log-odds per log herd",
-                             source="[est] larger herders buy more insurance",
-                             description="Behavioural: uptake rises with herd size"),
-        "admin_cost": lever(NAME, "admin_cost", 2.0, 0.0, 50.0,
-                            unit="kMNT per policy sold", source="[est] government programme costs",
-                            description="Treasury's administrative cost per policy sold"),
-    }
+    levers = policy_levers(NAME)
 
     @classmethod
     def check(cls, settings: Mapping[str, Any], data: ScenarioData, where: str) -> None:
@@ -189,8 +136,9 @@ class Insurance(Programme):
                                  f"exhaustion = {settings['exhaustion']}")
         species_mask(settings["species"], f"{where}.species")
 
-    def __init__(self, settings: dict[str, Any], model: HerdtrapModel) -> None:
-        super().__init__(settings, model)
+    def __init__(self, settings: dict[str, Any], model: HerdtrapModel,
+                 name: str | None = None) -> None:
+        super().__init__(settings, model, name)
         s = self.settings
         if s["trigger"] >= s["exhaustion"]:
             from model.parameters import ParameterError

@@ -1,5 +1,5 @@
-"""Shared machinery of the built-in policies: lever declaration, soum selection,
-targeting errors, scheduled payments and per-year accounting.
+"""Shared machinery of the built-in policies: soum selection, targeting errors,
+scheduled payments and per-year accounting (their levers: model/policies/levers.toml).
 
 Every built-in policy derives from :class:`Programme`, which
 
@@ -17,118 +17,17 @@ Ledger counts: ``beneficiaries`` (written by ``model.pay``) counts household
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from model.parameters import Param, ParameterError
+from model.parameters import ParameterError
 from model.policies import Policy
 from model.species import SFU, SPECIES
 
 if TYPE_CHECKING:
     from model.model import HerdtrapModel
     from model.region import Region
-
-
-def lever(
-    policy: str,
-    name: str,
-    default: Any,
-    low: float | None = None,
-    high: float | None = None,
-    *,
-    unit: str,
-    source: str,
-    description: str,
-    type: str = "float",  # noqa: A002 - mirrors Param.type
-) -> Param:
-    """A policy lever: a :class:`Param` named ``policies.<policy>.<name>``."""
-    return Param(
-        name=f"policies.{policy}.{name}",
-        default=default,
-        low=low,
-        high=high,
-        unit=unit,
-        source=source,
-        description=description,
-        type=type,
-        uncertain=False,
-    )
-
-
-@dataclass(frozen=True)
-class ChoiceParam(Param):
-    """A string lever restricted to a set of choices (``low``/``high`` unused)."""
-
-    choices: tuple[str, ...] = ()
-
-    def validate(self, value: Any, where: str = "") -> Any:
-        value = super().validate(value, where)
-        if value not in self.choices:
-            prefix = f"{where}: " if where else ""
-            raise ParameterError(
-                f"{prefix}{self.name} = {value!r}; allowed: {', '.join(self.choices)}"
-            )
-        return value
-
-
-def choice(policy: str, name: str, default: str, choices: tuple[str, ...], *, unit: str = "choice",
-           source: str, description: str) -> Param:
-    """A string lever with a fixed set of allowed values."""
-    return ChoiceParam(
-        name=f"policies.{policy}.{name}", default=default, low=None, high=None, unit=unit,
-        source=source, description=f"{description} ({', '.join(choices)})", type="str",
-        uncertain=False, choices=tuple(choices),
-    )
-
-
-@dataclass(frozen=True)
-class ListParam(Param):
-    """A list lever: a TOML list or a comma-separated string, stored as a canonical
-    comma-separated string (so that every lever stays a plain str/number/bool)."""
-
-    item: str = "str"  # "str" or "int"
-
-    def validate(self, value: Any, where: str = "") -> Any:
-        prefix = f"{where}: " if where else ""
-        if isinstance(value, str):
-            items = [v.strip() for v in value.split(",") if v.strip()]
-        elif isinstance(value, list | tuple):
-            items = [v.strip() if isinstance(v, str) else v for v in value]
-        else:
-            raise ParameterError(
-                f"{prefix}{self.name} must be a list or a comma-separated string, got {value!r}"
-            )
-        out = []
-        for v in items:
-            if self.item == "int":
-                try:
-                    if isinstance(v, bool) or float(v) != int(float(v)):
-                        raise ValueError
-                    v = int(float(v))
-                except (TypeError, ValueError, OverflowError):
-                    raise ParameterError(
-                        f"{prefix}{self.name}: {v!r} is not a whole number ({self.unit})"
-                    ) from None
-                if self.low is not None and self.high is not None and not self.low <= v <= self.high:
-                    raise ParameterError(
-                        f"{prefix}{self.name}: {v} is outside the allowed range "
-                        f"[{self.low:g}, {self.high:g}] ({self.unit})"
-                    )
-            elif not isinstance(v, str | int) or isinstance(v, bool):
-                raise ParameterError(f"{prefix}{self.name}: {v!r} must be a name or a code")
-            out.append(str(v))
-        return ",".join(out)
-
-
-def list_lever(policy: str, name: str, default: str = "", *, item: str = "str",
-               low: float | None = None, high: float | None = None, unit: str, source: str,
-               description: str) -> Param:
-    return ListParam(
-        name=f"policies.{policy}.{name}", default=default, low=low, high=high, unit=unit,
-        source=source, description=description, type="str", uncertain=False, item=item,
-    )
 
 
 def parse_list(value: str) -> list[str]:
@@ -258,8 +157,9 @@ class Programme(Policy):
     #: children counted as reached (None: the programme does not target children)
     counts_children: ClassVar[bool] = False
 
-    def __init__(self, settings: Mapping[str, Any], model: HerdtrapModel) -> None:
-        super().__init__(settings, model)
+    def __init__(self, settings: Mapping[str, Any], model: HerdtrapModel,
+                 name: str | None = None) -> None:
+        super().__init__(settings, model, name)
         self.where = f"{model.spec.source or model.spec.name}: policies.{self.name}"
         n = model.households.n
         self.reached = np.zeros(n, dtype=bool)

@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from model.policies import register
+from model.policies.levers import policy_levers
 from model.policies.programme import (
     Programme,
     herd_sfu_per_person,
-    lever,
     soum_loss_index,
     step_index,
 )
@@ -42,33 +42,13 @@ class Restocking(Programme):
     """Asset transfer (sheep and goats) after a dzud."""
 
     name = NAME
+    repeatable = True
     not_slot: ClassVar[tuple[str, ...]] = ("package",)
-    levers = {
-        "head_sfu": lever(NAME, "head_sfu", 40.0, 0.0, 500.0, unit="SFU per household",
-                          source="[est] post-dzud restocking projects gave ~30-50 small stock",
-                          description="Sheep units given to each eligible household"),
-        "sheep_share": lever(NAME, "sheep_share", 0.5, 0.0, 1.0, unit="share of SFU",
-                             source="[est]", description="Share of the SFU given as sheep "
-                                                         "(the rest as goats)"),
-        "loss_threshold": lever(NAME, "loss_threshold", 0.15, 0.0, 0.95, unit="share of SFU dead",
-                                source="[est] a declared dzud", description="Soum SFU mortality "
-                                "index that opens the programme"),
-        "min_household_loss": lever(NAME, "min_household_loss", 0.3, 0.0, 1.0,
-                                    unit="share of the household's SFU", source="[est]",
-                                    description="Household's own winter loss needed to qualify"),
-        "herd_line": lever(NAME, "herd_line", 40.0, 0.0, 1000.0, unit="SFU per person",
-                           source="[est]", description="Only households below this herd per "
-                                                       "person after the winter qualify"),
-        "lag": lever(NAME, "lag", 1, 0, 4, unit="seasons", type="int",
-                     source="[est] animals delivered in spring",
-                     description="Seasons between the winter and the delivery"),
-        "admin_cost": lever(NAME, "admin_cost", 50.0, 0.0, 1000.0, unit="kMNT per household",
-                            source="[est] procurement and transport",
-                            description="Administrative cost per household restocked"),
-    }
+    levers = policy_levers(NAME)
 
-    def __init__(self, settings: dict[str, Any], model: HerdtrapModel) -> None:
-        super().__init__(settings, model)
+    def __init__(self, settings: dict[str, Any], model: HerdtrapModel,
+                 name: str | None = None) -> None:
+        super().__init__(settings, model, name)
         s = self.settings
         self.package = np.zeros(len(SPECIES), dtype=np.int64)
         self.package[_SHEEP] = int(round(s["head_sfu"] * s["sheep_share"] / SFU[_SHEEP]))
@@ -95,12 +75,12 @@ class Restocking(Programme):
             return
         head = get[:, None] * self.package[None, :]
         cost = float((head * model.prices()).sum())
-        model.give_animals(NAME, head, cost)
+        model.give_animals(self.name, head, cost)
         y = model.year
         n = int(get.sum())
-        model.ledger.add(y, NAME, "beneficiaries", n)
+        model.ledger.add(y, self.name, "beneficiaries", n)
         if self.settings["admin_cost"]:
-            model.ledger.add(y, NAME, "admin", self.settings["admin_cost"] * n)
+            model.ledger.add(y, self.name, "admin", self.settings["admin_cost"] * n)
         self.reached |= get
         self.paid += np.where(get, (head * model.prices()).sum(axis=1), 0.0)
         self._given_sfu += float((head @ SFU).sum())

@@ -59,25 +59,20 @@ import numpy as np
 
 from model.household import count_per_row
 from model.policies import register
+from model.policies.levers import policy_levers
 from model.policies.pensions import (
     CONTRIBUTION_AGE,
     SOCIAL_INSURANCE,
     add_initial_expectations,
     contributors,
 )
-from model.policies.programme import Programme, lever
+from model.policies.programme import Programme
 
 if TYPE_CHECKING:
     from model.model import HerdtrapModel
 
 NAME = SOCIAL_INSURANCE
 FUND = "social_insurance_fund"
-_LAW_2017 = "MONTSAME 2017-02-03 (montsame.mn/en/read/128611); in force 1 Jan 2018"
-_MIN_2020 = "Government Resolution 24 of 22 Jan 2020 (legalinfo.mn/mn/detail/15018)"
-_AGE = ("Oxford Business Group 2014 (Mongolia report, social security); "
-        "MLSP 2025 (mlsp.gov.mn/eng/content/detail/1943)")
-_YEARS = ("mongolcom.mn/read/2594 (2020); atlashxm.com/countries/mongolia: 20y6m in 2019, "
-          "21y9m in 2024, 25 years by 2037")
 
 
 @register
@@ -88,119 +83,11 @@ class SocialInsurance(Programme):
     slot_draws: ClassVar[dict[str, tuple[str, str]]] = {"u": ("behaviour", f"{NAME}.enrol")}
     #: levers read afresh every season (dated schedules may change them by year)
     yearly_levers: ClassVar[frozenset[str]] = frozenset({"pension", "proportional_pension"})
-    levers = {
-        "contribution_rate": lever(NAME, "contribution_rate", 0.115, 0.0, 0.3,
-                                   unit="share of declared income",
-                                   source="Zavkhan social insurance office (zavhan.ndaatgal.mn): "
-                                          "11.5% for voluntarily insured herders",
-                                   description="Contribution rate on the declared income"),
-        "declared_income": lever(NAME, "declared_income", 420.0, 0.0, 5000.0,
-                                 unit="kMNT per member per month",
-                                 source="[est] herders declare about the minimum wage",
-                                 description="Monthly income declared per contributing member"),
-        "minimum_wage": lever(NAME, "minimum_wage", 420.0, 100.0, 2000.0, unit="kMNT per month",
-                              source="[est, verify] 2020-21 minimum wage MNT 420,000/month",
-                              description="Floor of the declared income"),
-        "subsidy_share": lever(NAME, "subsidy_share", 0.0, 0.0, 1.0, unit="share of contribution",
-                               source="design lever",
-                               description="Share of contributions paid by the treasury"),
-        "base_coverage": lever(NAME, "base_coverage", 0.26, 0.0, 1.0,
-                               unit="share of herding households",
-                               source="NSO via MONTSAME 2019-12-27 (montsame.mn/en/read/211029): "
-                                      "26.2% of herders had social insurance in 2018",
-                               description="Enrolment without subsidy or outreach"),
-        "subsidy_response": lever(NAME, "subsidy_response", 0.5, 0.0, 1.0,
-                                  unit="share of non-enrolled per unit subsidy", source="[est]",
-                                  description="How much a full subsidy raises enrolment"),
-        "outreach": lever(NAME, "outreach", 0.0, 0.0, 1.0, unit="added enrolment share",
-                          source="design lever [est]",
-                          description="Enrolment added by outreach (mobile registration)"),
-        "lapse_reserve": lever(NAME, "lapse_reserve", 1.0, 0.0, 8.0,
-                               unit="seasons of poverty-line need",
-                               source="[est] households pay only from cash above a season's "
-                                      "need; members they cannot pay for lapse",
-                               description="Cash a household keeps before paying contributions"),
-        "pension": lever(NAME, "pension", 350.0, 0.0, 3000.0, unit="kMNT per member per month",
-                         source=f"minimum full old-age pension MNT 350,000 from 1 Feb 2020, "
-                                f"{_MIN_2020}",
-                         description="Contributory pension with the full contribution record"),
-        "proportional_pension": lever(NAME, "proportional_pension", 300.0, 0.0, 3000.0,
-                                      unit="kMNT per member per month",
-                                      source=f"minimum proportional pension MNT 300,000 from "
-                                             f"1 Feb 2020, {_MIN_2020}",
-                                      description="Contributory pension with "
-                                                  "proportional_years or more, below the full "
-                                                  "record"),
-        "age_men": lever(NAME, "age_men", 60, 40, 80, type="int", unit="years", source=_AGE,
-                         description="General pension age, men"),
-        "age_women": lever(NAME, "age_women", 55, 40, 80, type="int", unit="years", source=_AGE,
-                           description="General pension age, women"),
-        "herder_age_men": lever(NAME, "herder_age_men", 55, 40, 80, type="int", unit="years",
-                                source=_LAW_2017,
-                                description="Pension age of men with herder_years of "
-                                            "contributions"),
-        "herder_age_women": lever(NAME, "herder_age_women", 50, 40, 80, type="int",
-                                  unit="years", source=_LAW_2017,
-                                  description="Pension age of women with herder_years of "
-                                              "contributions"),
-        "herder_years": lever(NAME, "herder_years", 20.0, 0.0, 45.0, unit="years",
-                              source=f"{_LAW_2017}: 20 years, of which 15 (women 12.5) herding",
-                              description="Contribution years for the herders' early pension age"),
-        "full_years": lever(NAME, "full_years", 20.0, 0.0, 45.0, unit="years",
-                            source=f"{_YEARS}",
-                            description="Contribution years for a full pension before the rise"),
-        "full_years_step": lever(NAME, "full_years_step", 0.25, 0.0, 1.0,
-                                 unit="years per calendar year", source=f"{_YEARS}",
-                                 description="Yearly rise of the full-pension requirement"),
-        "full_years_from": lever(NAME, "full_years_from", 2017, 1990, 2100, type="int",
-                                 unit="calendar year", source=f"{_YEARS}",
-                                 description="Last year before the requirement rises"),
-        "full_years_max": lever(NAME, "full_years_max", 25.0, 0.0, 45.0, unit="years",
-                                source=f"{_YEARS}",
-                                description="Full-pension requirement once the rise ends"),
-        "proportional_years": lever(NAME, "proportional_years", 10.0, 0.0, 45.0, unit="years",
-                                    source="atlashxm.com/countries/mongolia: proportional "
-                                           "pension with 10-20 years",
-                                    description="Contribution years for a proportional pension"),
-        "history_from": lever(NAME, "history_from", 1995, 1900, 2200, type="int",
-                              unit="calendar year",
-                              source="social insurance laws of 1994 (Oxford Business Group "
-                                     "2014); buy-back of 1995-2000 contributions (MONTSAME "
-                                     "2017-02-03)",
-                              description="First year of voluntary contributions in the "
-                                          "initial records"),
-        "history_share": lever(NAME, "history_share", 0.5, 0.0, 1.0,
-                               unit="share of years since history_from",
-                               source="[est] coverage was lower and irregular before 2018",
-                               description="Share of years members of enrolled households "
-                                           "contributed before the run"),
-        "collective_until": lever(NAME, "collective_until", 1990, 1900, 2200, type="int",
-                                  unit="calendar year",
-                                  source="[est] negdel service counts; the 1979 pension law "
-                                         "revision covered cooperative workers (Oxford "
-                                         "Business Group 2014)",
-                                  description="Last year of collective service counted in the "
-                                              "initial records (before 1900: none)"),
-        "sickness_maternity": lever(NAME, "sickness_maternity", False, unit="on/off", type="bool",
-                                    source="design lever",
-                                    description="Pay sickness and maternity benefits"),
-        "sickness_rate": lever(NAME, "sickness_rate", 0.05, 0.0, 0.5,
-                               unit="episodes per insured member per season", source="[est]",
-                               description="Probability of a sickness or maternity episode"),
-        "sickness_benefit": lever(NAME, "sickness_benefit", 300.0, 0.0, 5000.0,
-                                  unit="kMNT per episode", source="[est]",
-                                  description="Benefit per sickness or maternity episode"),
-        "treasury_covers_deficit": lever(NAME, "treasury_covers_deficit", True, unit="on/off",
-                                         type="bool",
-                                         source="[est] the state budget covers the fund's gap",
-                                         description="Treasury pays benefits above contributions"),
-        "admin_cost": lever(NAME, "admin_cost", 1.0, 0.0, 50.0,
-                            unit="kMNT per enrolled household per season", source="[est]",
-                            description="Administrative cost per enrolled household"),
-    }
+    levers = policy_levers(NAME)
 
-    def __init__(self, settings: dict[str, Any], model: HerdtrapModel) -> None:
-        super().__init__(settings, model)
+    def __init__(self, settings: dict[str, Any], model: HerdtrapModel,
+                 name: str | None = None) -> None:
+        super().__init__(settings, model, name)
         s = self.settings
         n = model.households.n
         self.u = model.draw("behaviour", n, key=f"{NAME}.enrol")

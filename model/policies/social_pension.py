@@ -22,8 +22,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from model.policies import register
+from model.policies.levers import policy_levers
 from model.policies.pensions import SOCIAL_INSURANCE, SOCIAL_PENSION, add_initial_expectations
-from model.policies.programme import Programme, lever
+from model.policies.programme import Programme
 
 if TYPE_CHECKING:
     from model.model import HerdtrapModel
@@ -38,24 +39,11 @@ class SocialPension(Programme):
     name = NAME
     #: levers read afresh every season (dated schedules may change them by year)
     yearly_levers: ClassVar[frozenset[str]] = frozenset({"amount"})
-    levers = {
-        "amount": lever(NAME, "amount", 188.0, 0.0, 1000.0, unit="kMNT per member per month",
-                        source="Government Resolution 25 of 22 Jan 2020 (legalinfo.mn/law/"
-                               "details/15017): MNT 188,000 from 1 Feb 2020; 288,000 from "
-                               "Jan 2023 (MLSP)",
-                        description="Social welfare pension per eligible member"),
-        "age_men": lever(NAME, "age_men", 60, 40, 80, type="int", unit="years",
-                         source="Social Welfare Law 2012 art. 12.1.1 (mongolianlaws.com)",
-                         description="Age from which men without a contributory pension "
-                                     "receive it"),
-        "age_women": lever(NAME, "age_women", 55, 40, 80, type="int", unit="years",
-                           source="Social Welfare Law 2012 art. 12.1.1 (mongolianlaws.com)",
-                           description="Age from which women without a contributory "
-                                       "pension receive it"),
-    }
+    levers = policy_levers(NAME)
 
-    def __init__(self, settings: dict[str, Any], model: HerdtrapModel) -> None:
-        super().__init__(settings, model)
+    def __init__(self, settings: dict[str, Any], model: HerdtrapModel,
+                 name: str | None = None) -> None:
+        super().__init__(settings, model, name)
         self.recipients = 0  # members paid in the last season
         if SOCIAL_INSURANCE not in model.spec.policies:  # else social insurance does it,
             add_initial_expectations(model)  # once the contribution records exist

@@ -18,8 +18,9 @@ seasons up to 3 months each:
 
 transfer_h = amount · months_in_season · children_h(band) · 1[soum(h) triggered]
 
-Two instances can run side by side: ``shock_responsive_topup`` and
-``shock_responsive_topup_2`` (same levers; the pilot's phases 1 and 2).
+Further instances run side by side under their own names (``repeatable``): the
+Zavkhan pilot's phase 2 is ``[policies.shock_responsive_topup_2]`` with
+``policy = "shock_responsive_topup"``, beside phase 1 in ``[policies.shock_responsive_topup]``.
 
 Reach: ``children_reached_total_<name>`` is the number of distinct children
 paid since the start; ``children_reached_scaled_<name>`` scales it to the
@@ -37,12 +38,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from model.policies import register
+from model.policies.levers import policy_levers
 from model.policies.programme import (
     Programme,
     children_in_band,
-    choice,
-    lever,
-    list_lever,
     parse_years,
     select_soums,
     soum_loss_index,
@@ -53,79 +52,27 @@ if TYPE_CHECKING:
     from model.model import HerdtrapModel
     from model.policies import ScenarioData
 
-_PILOT = ("UNICEF & Ministry of Labour and Social Protection, Zavkhan shock-responsive "
-          "CMP top-up pilot 2019/20 (MODEL.md 'Policies')")
-
-
-def _levers(name: str) -> dict[str, Any]:
-    return {
-        "amount": lever(name, "amount", 20.0, 0.0, 500.0, unit="kMNT per child per month",
-                        source=f"{_PILOT}: phase 1 MNT 40,000 one-off; phase 2 MNT 20,000/month",
-                        description="Top-up per child in the age band, per monthly instalment"),
-        "months": lever(name, "months", 3, 1, 24, unit="monthly instalments", type="int",
-                        source=f"{_PILOT}: phase 1 one-off, phase 2 three months (Feb-Apr 2020)",
-                        description="Number of monthly instalments per triggered winter"),
-        "first_season_months": lever(
-            name, "first_season_months", 3, 1, 3, unit="months", type="int",
-            source="design lever",
-            description="Months paid in the first paying season (e.g. 1 = February only); "
-                        "later seasons pay up to 3"),
-        "age_band": choice(name, "age_band", "0-5", ("0-5", "6-17", "0-17"),
-                           source=f"{_PILOT}: children aged 0-5",
-                           description="Children who receive the top-up"),
-        "trigger": choice(name, "trigger", "ex_ante", ("ex_ante", "ex_post", "fixed"),
-                          source="design lever (anticipatory vs. ex-post social protection)",
-                          description="Pre-winter signal (autumn), observed losses (winter) "
-                                      "or a fixed design"),
-        "signal_threshold": lever(
-            name, "signal_threshold", 1.0, -3.0, 3.0, unit="standard deviations",
-            source="[est] ~16% of winters have a pre-winter signal above 1 sd",
-            description="ex_ante: the aimag's pre-winter risk signal that triggers"),
-        "loss_threshold": lever(
-            name, "loss_threshold", 0.10, 0.0, 0.95, unit="share of SFU dead",
-            source="[est] NSO aimag mortality above ~10% marks a dzud winter",
-            description="ex_post: soum SFU-weighted mortality index that triggers"),
-        "lag": lever(name, "lag", 1, 0, 8, unit="seasons", type="int",
-                     source="[est] pilot: phase 1 paid within weeks of the snow",
-                     description="Seasons between the decision and the first instalment "
-                                 "(decision in autumn for ex_ante/fixed, winter for ex_post)"),
-        "soums": list_lever(name, "soums", "", unit="soum names/codes",
-                            source=f"{_PILOT}: phase 1 Ikh-Uul, Tosontsengel, Bayantes, Tes; "
-                                   "phase 2 Zavkhan's 23 rural soums",
-                            description="Soums that can trigger: codes, Aimag:Soum, an aimag "
-                                        "name, Aimag:rural (all but the centre); empty = all"),
-        "years": list_lever(name, "years", "", item="int", low=1900, high=2200,
-                            unit="calendar years (of the December)", source="design lever",
-                            description="Winters in which the top-up may trigger; empty = every "
-                                        "winter"),
-        "admin_cost": lever(name, "admin_cost", 0.5, 0.0, 20.0,
-                            unit="kMNT per beneficiary household per payment",
-                            source="[est] paid through the regular CMP system",
-                            description="Administrative cost per household paid, per seasonal payment"),
-        "pilot_children": lever(name, "pilot_children", 0, 0, 1_000_000, unit="children", type="int",
-                                source=f"{_PILOT}: 2,729 children (phase 1), 6,747 (phase 2)",
-                                description="Children the real programme reached, for the reach "
-                                            "report (0 = none)"),
-    }
-
+NAME = "shock_responsive_topup"
 
 @register
 class ShockResponsiveTopup(Programme):
     """Shock-responsive top-up per child, triggered ex ante, ex post or by design."""
 
-    name = "shock_responsive_topup"
+    name = NAME
     not_slot: ClassVar[tuple[str, ...]] = ("triggered_soums", "soum_mask")
     counts_children = True
     yearly_levers = frozenset({"amount"})
-    levers = _levers("shock_responsive_topup")
+    levers = policy_levers(NAME)
+    repeatable = True
 
     @classmethod
     def check(cls, settings: Mapping[str, Any], data: ScenarioData, where: str) -> None:
         super().check(settings, data, where)
         select_soums(data.region, settings["soums"], f"{where}.soums")
 
-    def __init__(self, settings: dict[str, Any], model: HerdtrapModel) -> None:
-        super().__init__(settings, model)
+    def __init__(self, settings: dict[str, Any], model: HerdtrapModel,
+                 name: str | None = None) -> None:
+        super().__init__(settings, model, name)
         s = self.settings
         self.soum_mask = select_soums(model.region, s["soums"], f"{self.where}.soums")
         self.years = parse_years(s["years"])
@@ -217,10 +164,3 @@ class ShockResponsiveTopup(Programme):
             row[f"reach_ratio_{n}"] = total * self.scale / pilot
         return row
 
-
-@register
-class ShockResponsiveTopup2(ShockResponsiveTopup):
-    """A second top-up with its own levers (e.g. the pilot's phase 2)."""
-
-    name = "shock_responsive_topup_2"
-    levers = _levers("shock_responsive_topup_2")

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from model.policies import register
-from model.policies.programme import Programme, lever
+from model.policies.levers import policy_levers
+from model.policies.programme import Programme
 
 if TYPE_CHECKING:
     from model.model import HerdtrapModel
@@ -33,30 +34,11 @@ class Training(Programme):
 
     name = NAME
     slot_draws: ClassVar[dict[str, tuple[str, str]]] = {"u": ("policy", f"{NAME}.select")}
-    levers = {
-        "target_share": lever(NAME, "target_share", 0.3, 0.0, 1.0, unit="share of households",
-                              source="design lever", description="Share of households trained "
-                                                                 "over the roll-out"),
-        "start_year": lever(NAME, "start_year", 2020, 1900, 2200, unit="calendar year", type="int",
-                            source="design lever", description="First roll-out year"),
-        "rollout_years": lever(NAME, "rollout_years", 3, 1, 30, unit="years", type="int",
-                               source="design lever", description="Years over which households "
-                                                                  "are trained"),
-        "cost": lever(NAME, "cost", 500.0, 0.0, 10000.0, unit="kMNT per household trained",
-                      source="[est] a multi-day course with extension follow-up",
-                      description="Treasury cost per household trained"),
-        "cashmere_gain": lever(NAME, "cashmere_gain", 0.10, 0.0, 1.0,
-                               unit="relative gain in cashmere income",
-                               source="[est] better combing, sorting and marketing",
-                               description="Rise in cashmere yield or price"),
-        "loss_reduction": lever(NAME, "loss_reduction", 0.10, 0.0, 0.9,
-                                unit="relative reduction of winter mortality",
-                                source="[est] better hay-making and shelter",
-                                description="Fall in the household's winter losses"),
-    }
+    levers = policy_levers(NAME)
 
-    def __init__(self, settings: dict[str, Any], model: HerdtrapModel) -> None:
-        super().__init__(settings, model)
+    def __init__(self, settings: dict[str, Any], model: HerdtrapModel,
+                 name: str | None = None) -> None:
+        super().__init__(settings, model, name)
         self.u = model.draw("policy", model.households.n, key=f"{NAME}.select")
         self.trained = np.zeros(model.households.n, dtype=bool)
         self._trained_this_year = 0

@@ -31,12 +31,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from model.policies import register
+from model.policies.levers import policy_levers
 from model.policies.programme import (
     Programme,
     apply_targeting_errors,
-    choice,
     herd_sfu_per_person,
-    lever,
     soum_loss_index,
     step_index,
 )
@@ -46,17 +45,6 @@ if TYPE_CHECKING:
 
 NB = "needs_based_transfer"
 HY = "hybrid_transfer"
-_IKEGAMI = ("Ikegami, Carter, Barrett & Janzen (2018) 'Poverty traps and the social "
-            "protection paradox', in The Economics of Poverty Traps (NBER)")
-
-
-def _years(name: str) -> dict[str, Any]:
-    return {
-        "start_year": lever(name, "start_year", 1900, 1900, 2200, unit="calendar year", type="int",
-                            source="design lever", description="First year of the programme"),
-        "end_year": lever(name, "end_year", 2200, 1900, 2200, unit="calendar year", type="int",
-                          source="design lever", description="Last year of the programme (inclusive)"),
-    }
 
 
 @register
@@ -64,37 +52,13 @@ class NeedsBasedTransfer(Programme):
     """Cash per person every season to households below a herd or consumption line."""
 
     name = NB
+    repeatable = True
     yearly_levers = frozenset({"amount"})
-    levers = {
-        "amount": lever(NB, "amount", 30.0, 0.0, 500.0, unit="kMNT per person per month",
-                        source="[est] ~15% of the 2021 poverty line (~198 kMNT/person/month)",
-                        description="Transfer per household member per month"),
-        "measure": choice(NB, "measure", "herd", ("herd", "consumption"),
-                          source="design lever", description="Needs measure used for targeting"),
-        "herd_line": lever(NB, "herd_line", 25.0, 0.0, 500.0, unit="SFU per person",
-                           source="[est] = metrics.asset_poverty_line",
-                           description="Eligible below this herd per person (measure herd)"),
-        "consumption_line": lever(NB, "consumption_line", 1.0, 0.1, 3.0,
-                                  unit="multiple of the poverty line",
-                                  source="NSO poverty line (consumption.poverty_line)",
-                                  description="Eligible below this consumption per person "
-                                              "(measure consumption, last year's)"),
-        "exclusion_error": lever(NB, "exclusion_error", 0.1, 0.0, 0.9, unit="probability",
-                                 source="[est]", description="Eligible household left out"),
-        "inclusion_error": lever(NB, "inclusion_error", 0.05, 0.0, 0.9, unit="probability",
-                                 source="[est]", description="Ineligible household included"),
-        "herders_only": lever(NB, "herders_only", False, unit="on/off", type="bool",
-                              source="design lever",
-                              description="Pay only households still herding"),
-        "admin_cost": lever(NB, "admin_cost", 1.0, 0.0, 50.0,
-                            unit="kMNT per beneficiary household per payment",
-                            source="[est] means test and payment",
-                            description="Administrative cost per household paid, per payment"),
-        **_years(NB),
-    }
+    levers = policy_levers(NB)
 
-    def __init__(self, settings: dict[str, Any], model: HerdtrapModel) -> None:
-        super().__init__(settings, model)
+    def __init__(self, settings: dict[str, Any], model: HerdtrapModel,
+                 name: str | None = None) -> None:
+        super().__init__(settings, model, name)
         self.enrolled = np.zeros(model.households.n, dtype=bool)
 
     def eligible(self, model: HerdtrapModel) -> np.ndarray:
@@ -128,33 +92,9 @@ class HybridTransfer(Programme):
     vulnerable non-poor after a shock."""
 
     name = HY
+    repeatable = True
     yearly_levers = frozenset({"amount_poor", "amount_vulnerable"})
-    levers = {
-        "amount_poor": lever(HY, "amount_poor", 20.0, 0.0, 500.0, unit="kMNT per person per month",
-                             source=f"[est]; design after {_IKEGAMI}",
-                             description="Needs-based part: monthly transfer per person to the poor"),
-        "amount_vulnerable": lever(HY, "amount_vulnerable", 300.0, 0.0, 5000.0,
-                                   unit="kMNT per person, once per shock",
-                                   source=f"[est] ~1.5 months of the poverty line; {_IKEGAMI}",
-                                   description="State-contingent transfer to the vulnerable non-poor"),
-        "critical_line": lever(HY, "critical_line", 25.0, 0.0, 500.0, unit="SFU per person",
-                               source=f"[est] = metrics.asset_poverty_line; {_IKEGAMI}",
-                               description="Herd per person below which a household is poor"),
-        "vulnerable_line": lever(HY, "vulnerable_line", 60.0, 0.0, 1000.0, unit="SFU per person",
-                                 source="[est]",
-                                 description="Non-poor households falling below this after a "
-                                             "shock are vulnerable"),
-        "loss_threshold": lever(HY, "loss_threshold", 0.10, 0.0, 0.95, unit="share of SFU dead",
-                                source="[est] NSO aimag mortality above ~10% marks a dzud",
-                                description="Soum SFU mortality index that makes the state "
-                                            "'shock'"),
-        "lag": lever(HY, "lag", 0, 0, 4, unit="seasons", type="int", source="design lever",
-                     description="Seasons between the shock (winter) and the payment"),
-        "admin_cost": lever(HY, "admin_cost", 1.0, 0.0, 50.0,
-                            unit="kMNT per beneficiary household per payment", source="[est]",
-                            description="Administrative cost per household paid, per payment"),
-        **_years(HY),
-    }
+    levers = policy_levers(HY)
 
     def _active(self, model: HerdtrapModel) -> bool:
         s = self.settings

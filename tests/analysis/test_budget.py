@@ -57,3 +57,17 @@ def test_command_line_writes_an_inheriting_scenario(tmp_path, capsys):
     assert s.policies["child_money"]["amount"] != 20.0
     assert "expected fiscal cost" in capsys.readouterr().out
     assert cli(["budget", "child_money", "insurance", "1000"]) == 2
+
+
+def test_a_budget_scales_a_lever_of_a_second_instance():
+    """`herdtrap budget` addresses an instance's lever as policies.<name>.<lever>."""
+    from experiments.analysis.budget import scale_to_budget
+    from model.policies import TYPE_KEY
+    from model.scenario import load_scenario
+
+    sc = load_scenario("zavkhan_2019_20_pilot", years=2, params={"population.households": 200})
+    scaled = scale_to_budget(sc, "shock_responsive_topup_2", 500.0, lever="amount", seeds=(0,))
+    phase2 = scaled.policies["shock_responsive_topup_2"]
+    assert phase2[TYPE_KEY] == "shock_responsive_topup"
+    assert phase2["amount"] != sc.policies["shock_responsive_topup_2"]["amount"]
+    assert scaled.policies["shock_responsive_topup"] == sc.policies["shock_responsive_topup"]
