@@ -131,3 +131,53 @@ def test_every_experiments_folder_is_a_package():
     __init__.py: a module in a folder without one would be missing from a wheel."""
     for path in ROOT.glob("experiments/**/*.py"):
         assert (path.parent / "__init__.py").is_file(), path.relative_to(ROOT)
+
+
+def _module_imports() -> dict[str, set[str]]:
+    """Module-level imports between herdtrap's modules (imports inside functions, under
+    ``if TYPE_CHECKING:`` and under ``if __name__ == "__main__":`` excluded; ``from pkg
+    import sub`` counts as an import of the submodule, not of the package)."""
+    mods = {}
+    for base in ("model", "experiments"):
+        for p in (ROOT / base).rglob("*.py"):
+            name = ".".join(p.relative_to(ROOT).with_suffix("").parts)
+            mods[name.removesuffix(".__init__")] = p
+    graph: dict[str, set[str]] = {m: set() for m in mods}
+    for m, p in mods.items():
+        for node in ast.parse(p.read_text()).body:
+            if isinstance(node, ast.If) and any(k in ast.dump(node.test)
+                                                for k in ("TYPE_CHECKING", "__main__")):
+                continue
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                continue
+            for n in ast.walk(node):
+                if isinstance(n, ast.Import):
+                    graph[m].update(a.name for a in n.names if a.name in mods)
+                elif isinstance(n, ast.ImportFrom) and n.module and n.level == 0:
+                    subs = {f"{n.module}.{a.name}" for a in n.names} & set(mods)
+                    graph[m].update(subs)
+                    if len(subs) < len(n.names) and n.module in mods:
+                        graph[m].add(n.module)
+    return graph
+
+
+def test_no_import_cycles():
+    """Issue 14: no import cycle between modules, other than TYPE_CHECKING-only ones."""
+    graph = _module_imports()
+    assert len(graph) > 60 and graph["experiments.run.batch"]
+    state: dict[str, int] = {}
+    path: list[str] = []
+
+    def visit(u: str) -> None:
+        state[u] = 1
+        path.append(u)
+        for v in sorted(graph[u]):
+            assert state.get(v) != 1, "import cycle: " + " -> ".join(path[path.index(v):] + [v])
+            if not state.get(v):
+                visit(v)
+        path.pop()
+        state[u] = 2
+
+    for m in sorted(graph):
+        if not state.get(m):
+            visit(m)
