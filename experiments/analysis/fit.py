@@ -841,6 +841,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    try:
+        import pyabc  # noqa: F401
+    except ImportError:
+        raise FitError("herdtrap fit needs pyabc: pip install 'herdtrap[fit]' "
+                       "(make setup installs it)") from None
     spec = load_spec(args.spec)
     jobs = (os.cpu_count() or 1) if args.jobs == -1 else args.jobs
     out = Path(args.out) if args.out else Path("results") / f"fit-{spec.name}"
