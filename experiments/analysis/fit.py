@@ -534,7 +534,15 @@ def _sampler(jobs: int, scheduler: str | None):
         return pyabc.sampler.DaskDistributedSampler(dask_client=client, batch_size=4), client
     if jobs == 1:
         return pyabc.sampler.SingleCoreSampler(), None
-    return pyabc.sampler.MulticoreEvalParallelSampler(n_procs=jobs), None
+    # joblib's loky processes (the project's local backend), reused across generations, so
+    # each worker calibrates its regions once; pyabc keeps at most 2 x jobs simulations
+    # in flight and stops a generation as soon as enough particles are accepted
+    # (an executor of its own: joblib's shared reusable one serves Parallel elsewhere)
+    from joblib.externals.loky import ProcessPoolExecutor
+
+    executor = ProcessPoolExecutor(max_workers=jobs)
+    return pyabc.sampler.ConcurrentFutureSampler(
+        cfuture_executor=executor, client_max_jobs=2 * jobs, batch_size=1), executor
 
 
 def _quiet_pyabc() -> None:
@@ -646,8 +654,11 @@ def run_fit(spec: FitSpec, out: Path, *, jobs: int = 1, scheduler: str | None = 
             logger.removeHandler(handler)
         for h in own:
             logger.addHandler(h)
-        if client is not None:
-            client.close()
+        if client is not None:  # the Dask client or the local executor
+            if hasattr(client, "shutdown"):
+                client.shutdown(wait=True, kill_workers=True)
+            else:
+                client.close()
     pops = abc.history.get_all_populations()
     elapsed = float(pops["wall_time"].sum())  # over every session of a resumed fit
     result = summarize(abc.history, spec, out, elapsed=elapsed, jobs=jobs if not scheduler else None)

@@ -133,7 +133,7 @@ def test_a_fit_resumes_from_its_database_and_refuses_another_spec(tmp_path, caps
     eps0 = r1.summary["epsilons"][0]
     # the same spec with more generations (as after a crash): continues from the database
     spec2 = fit.load_spec(_spec(tmp_path, SMALL.format(generations=2, seed=3)))
-    r2 = fit.run_fit(spec2, out, progress=True)
+    r2 = fit.run_fit(spec2, out, progress=True, jobs=2)  # joblib's loky processes
     assert "resuming" in capsys.readouterr().out
     assert r2.summary["generations"] == 2
     assert r2.summary["epsilons"][0] == eps0  # the first generation was kept, not re-run
