@@ -614,6 +614,14 @@ def run_fit(spec: FitSpec, out: Path, *, jobs: int = 1, scheduler: str | None = 
                      "status": "running", "jobs": jobs, "scheduler": scheduler,
                      "argv": sys.argv[1:], "started": manifest.get("started", time.strftime(
                          "%Y-%m-%dT%H:%M:%S"))})
+    from experiments.report.provenance import git_commit, package_versions
+
+    # every session of a resumed fit, with the code it ran
+    manifest.setdefault("sessions", []).append({
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S"), "git": git_commit(),
+        "versions": {**{k: v for k, v in package_versions().items()
+                        if k in ("python", "herdtrap", "numpy", "mesa")},
+                     "pyabc": pyabc.__version__}})
     _write_json(manifest_path, manifest)
     if db.is_file() and manifest.get("run_id") is not None:
         abc.load(url, int(manifest["run_id"]))
