@@ -916,23 +916,23 @@ def morris_figure(idx: pd.DataFrame, outcome: str) -> Any:
 
 
 def _table_html(df: pd.DataFrame) -> str:
-    return df.to_html(index=False, float_format=lambda v: f"{v:.4g}", border=0,
-                      classes="tbl", na_rep="")
+    from experiments.report.html import significant, table
+
+    return table(df, formats=significant(4), classes="numbers two-labels", na="")
 
 
 def render_report(spec: SensitivitySpec, problem: Mapping[str, Any], indices: pd.DataFrame,
                   s2: pd.DataFrame | None, conv: pd.DataFrame,
                   counts: Mapping[str, int]) -> str:
     """A self-contained HTML report (plotly.js inline, no CDN)."""
+    from experiments.report.html import stylesheet
+
     first = [True]
     e = html.escape
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>herdtrap sensitivity: {e(spec.name)}</title>",
-        "<style>body{font-family:'DejaVu Sans',Arial,sans-serif;max-width:1000px;margin:2em auto;"
-        "padding:0 1em;color:#222}.tbl{border-collapse:collapse;font-size:13px;margin:1em 0}"
-        ".tbl td,.tbl th{padding:2px 8px;border-bottom:1px solid #ddd;text-align:right}"
-        ".tbl td:first-child,.tbl td:nth-child(2){text-align:left}</style></head><body>",
+        f"<style>{stylesheet()}</style></head><body class='wide'>",
         f"<h1>Sensitivity analysis: {e(spec.name)}</h1>",
         f"<p>{e(spec.description)}</p>" if spec.description else "",
         "<ul>",

@@ -61,6 +61,7 @@ import numpy as np
 import pandas as pd
 
 from experiments.outcomes import BY_NAME
+from experiments.report.html import fmt_ci, fmt_mnt, fmt_num, kv_table, stylesheet, table
 from experiments.report.provenance import (
     REPO_ROOT,
     check_output_folder,
@@ -270,35 +271,6 @@ def report_years(horizon: int) -> list[int]:
 
 
 # --------------------------------------------------------------------------- wording
-
-
-def fmt_mnt(x: float) -> str:
-    """MNT with thousands separators, no decimals: 1234567.8 -> '1,234,568'."""
-    if not math.isfinite(x):
-        return "n/a"
-    text = f"{x:,.0f}"
-    return "0" if text == "-0" else text
-
-
-def fmt_num(x: float, kind: str) -> str:
-    """One decimal (MNT: none, with thousands separators); never '-0.0'."""
-    if not math.isfinite(x):
-        return "n/a"
-    text = fmt_mnt(x) if kind == "cost" else f"{x:.1f}"
-    return text[1:] if text.startswith("-") and not text.strip("-0.,") else text
-
-
-def fmt_ci(low: float, high: float, kind: str, *, magnitude: bool = False) -> str:
-    """'95% CI 2.6–3.6' (magnitudes of a change) or '95% CI −0.4 to 0.3' (signed)."""
-    if not (math.isfinite(low) and math.isfinite(high)):
-        return "no CI: a single replicate"
-    lo, hi = (min(abs(low), abs(high)), max(abs(low), abs(high))) if magnitude else (low, high)
-
-    def f(v: float) -> str:
-        return fmt_num(v, kind).replace("-", "−")
-
-    sep = "–" if lo >= 0 and hi >= 0 else " to "
-    return f"{int(CONFIDENCE * 100)}% CI {f(lo)}{sep}{f(hi)}"
 
 
 def _level(x: float, o: Outcome) -> str:
@@ -922,42 +894,13 @@ def render_markdown(c: BriefContent) -> str:
 
 # --------------------------------------------------------------------------- HTML
 
-CSS = """
-body{font-family:"DejaVu Sans","Liberation Sans",Arial,sans-serif;max-width:60rem;margin:2rem auto;
-padding:0 1rem;color:#222;line-height:1.45}
-h1{font-size:1.7rem;margin-bottom:.2rem}h2{border-bottom:2px solid #0072B2;padding-bottom:.2rem;
-margin-top:2rem}.meta{color:#555}table{border-collapse:collapse;margin:.5rem 0 1rem;
-font-size:.9rem}th,td{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;
-vertical-align:top}th{background:#f2f2f2}figure{margin:1rem 0}figure img{max-width:100%;
-height:auto;border:1px solid #eee}figcaption{font-size:.9rem;color:#444}
-.box{background:#f6f9fc;border:1px solid #cfe0f0;padding:.5rem 1rem;border-radius:4px}
-.note{background:#fff6e0;border-left:4px solid #E69F00;padding:.5rem 1rem}
-pre{background:#f4f4f4;padding:.7rem;overflow-x:auto;white-space:pre-wrap}
-li{margin:.3rem 0}
-"""
-
-
-def _html_table(header: list[str], rows: list[list[str]], cls: str = "") -> str:
-    e = html.escape
-    head = "".join(f"<th>{e(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{e(str(x))}</td>" for x in row) + "</tr>"
-                   for row in rows)
-    return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
-
-
-def _kv_table(rows: list[tuple[str, str]]) -> str:
-    e = html.escape
-    body = "".join(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in rows)
-    return f"<table><tbody>{body}</tbody></table>"
-
-
 def render_html(c: BriefContent, out_dir: Path, figs: dict[str, Any]) -> str:
     """Self-contained HTML: SVG figures as data: URIs, or inline plotly.js without images."""
     e = html.escape
     b = c.batch
     parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
              '<meta name="viewport" content="width=device-width, initial-scale=1">',
-             f"<title>{e(c.title)}</title><style>{CSS}</style></head><body>",
+             f"<title>{e(c.title)}</title><style>{stylesheet()}</style></head><body>",
              f"<h1>{e(c.title)}</h1>",
              f'<p class="meta">herdtrap {e(c.version)} · commit {e(c.commit[:12])} · '
              f"{e(c.date)} · baseline “{e(b.baseline)}” · "
@@ -991,12 +934,12 @@ def render_html(c: BriefContent, out_dir: Path, figs: dict[str, Any]) -> str:
         parts.append(f"<h3>{e(s)}</h3><p>{e(desc)} Hash "
                      f"<code>{e(str(b.manifest['scenarios'][s].get('hash', '?')))}</code>. "
                      f"Differs from baseline: {e(scenario_differences(b, s))}.</p>")
-        parts.append(_html_table(header, rows))
+        parts.append(table(rows, header))
     if len(b.failed):
         parts.append(f"<p>Failed runs (left out): {len(b.failed)}.</p>")
-    parts += ['<h2>Methods</h2><div class="box">', _kv_table(_methods(c)), "</div>",
+    parts += ['<h2>Methods</h2><div class="box">', kv_table(_methods(c)), "</div>",
               "<h2>Limitations</h2>", f"<p>{e(_limitations(c))}</p>",
-              "<h2>Citation and reproduction</h2>", _kv_table(_citation_rows(c)),
+              "<h2>Citation and reproduction</h2>", kv_table(_citation_rows(c)),
               "<p>Reproduce the batch and this brief (findings.csv is identical) from the root "
               "of a fresh clone:</p>", f"<pre>git checkout {e(c.commit)}\n{e(c.reproduce)}</pre>"]
     if c.dirty:
