@@ -59,7 +59,6 @@ indices_S2.csv (with ``second_order``), convergence.csv and report.html.
 from __future__ import annotations
 
 import argparse
-import html
 import math
 import time
 import tomllib
@@ -846,12 +845,14 @@ def _write_csv(path: Path, df: pd.DataFrame) -> None:
 # ---------------------------------------------------------------------------- report
 
 
-def _figure_html(fig: Any, first: list[bool]) -> str:
+def _figure_html(fig: Any, first: list[bool]) -> Any:
     # plotly.js is embedded once, inline (no CDN), with the first figure
+    from markupsafe import Markup
+
     include = first[0]
     first[0] = False
-    return fig.to_html(full_html=False, include_plotlyjs=include,
-                       config={"displaylogo": False, "responsive": True})
+    return Markup(fig.to_html(full_html=False, include_plotlyjs=include,
+                              config={"displaylogo": False, "responsive": True}))
 
 
 def sobol_figure(idx: pd.DataFrame, outcome: str) -> Any:
@@ -915,7 +916,7 @@ def morris_figure(idx: pd.DataFrame, outcome: str) -> Any:
                         legend_below=False)
 
 
-def _table_html(df: pd.DataFrame) -> str:
+def _table_html(df: pd.DataFrame) -> Any:
     from experiments.report.html import significant, table
 
     return table(df, formats=significant(4), classes="numbers two-labels", na="")
@@ -925,64 +926,38 @@ def render_report(spec: SensitivitySpec, problem: Mapping[str, Any], indices: pd
                   s2: pd.DataFrame | None, conv: pd.DataFrame,
                   counts: Mapping[str, int]) -> str:
     """A self-contained HTML report (plotly.js inline, no CDN)."""
-    from experiments.report.html import stylesheet
+    from experiments.report.html import render
 
     first = [True]
-    e = html.escape
-    parts = [
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>herdtrap sensitivity: {e(spec.name)}</title>",
-        f"<style>{stylesheet()}</style></head><body class='wide'>",
-        f"<h1>Sensitivity analysis: {e(spec.name)}</h1>",
-        f"<p>{e(spec.description)}</p>" if spec.description else "",
-        "<ul>",
-        f"<li>model: {e(spec.model)}; method: {e(spec.method)}; N = {spec.n}"
-        + (" (second order)" if spec.second_order else "")
-        + (f"; {spec.num_levels} levels" if spec.method == "morris" else "") + "</li>",
-        f"<li>{counts.get('rows', 0)} sample rows × {spec.replicates} replicate seed(s) "
-        f"(common random numbers, root seed {spec.root_seed}); {counts.get('total', 0)} runs</li>",
-        f"<li>sampler and bootstrap seed {spec.seed}; {spec.bootstrap} bootstrap resamples; "
-        f"{spec.conf_level:.0%} confidence intervals</li>",
-    ]
-    if spec.model == "herdtrap":
-        parts.append(f"<li>scenario: {e(spec.scenario)}"
-                     + (f"; policy effect: {e(spec.policy_scenario)} − "
-                        f"{e(spec.baseline_scenario or spec.scenario)}"
-                        if spec.policy_scenario else "")
-                     + (f"; horizon {spec.years} years" if spec.years else "")
-                     + (f"; fixed: {e(str(spec.fixed))}" if spec.fixed else "") + "</li>")
-    parts.append("</ul><h2>Parameters varied</h2>")
     prob = pd.DataFrame({"parameter": problem["names"], "unit": problem["units"],
                          "low": [b[0] for b in problem["bounds"]],
                          "high": [b[1] for b in problem["bounds"]]})
-    parts.append(_table_html(prob))
+    outcomes = []
     for outcome in spec.outcomes:
-        parts.append(f"<h2>{e(outcome)}</h2>")
         if bool(indices.loc[indices["outcome"] == outcome, "outcome_constant"].any()):
-            parts.append("<p>This outcome is constant over the whole sample: there is no "
-                         "variance to attribute, every index is 0.</p>")
+            outcomes.append({"name": outcome, "constant": True})
             continue
         if spec.method == "sobol":
-            parts.append(_figure_html(sobol_figure(indices, outcome), first))
+            figures = [_figure_html(sobol_figure(indices, outcome), first)]
             if s2 is not None:
-                parts.append(_figure_html(s2_figure(s2, outcome, problem["names"]), first))
+                figures.append(_figure_html(s2_figure(s2, outcome, problem["names"]), first))
             cols = ["parameter", "S1", "S1_conf", "ST", "ST_conf"]
             table = indices[indices["outcome"] == outcome].sort_values("ST", ascending=False)
         else:
-            parts.append(_figure_html(morris_figure(indices, outcome), first))
+            figures = [_figure_html(morris_figure(indices, outcome), first)]
             cols = ["parameter", "mu_star", "mu_star_conf", "sigma", "mu", "mu_star_rel"]
             table = indices[indices["outcome"] == outcome].sort_values("mu_star", ascending=False)
-        parts.append(_table_html(table[cols]))
         c = conv[conv["outcome"] == outcome]
         key = "ST" if spec.method == "sobol" else "mu_star"
         wide = c.pivot(index="parameter", columns="n", values=key)
         wide.columns = [f"{key} at N={n}" for n in wide.columns]
-        parts.append(f"<details><summary>Convergence ({key} at N/2 and N)</summary>"
-                     + _table_html(wide.reset_index()) + "</details>")
-    parts.append("<p>Files: sample.parquet, runs.parquet, outcomes.parquet, indices.csv, "
-                 "convergence.csv" + (", indices_S2.csv" if s2 is not None else "")
-                 + ", manifest.json (seeds, versions, git commit).</p></body></html>")
-    return "\n".join(p for p in parts if p)
+        outcomes.append({"name": outcome, "constant": False, "figures": figures,
+                         "table": _table_html(table[cols]), "key": key,
+                         "convergence": _table_html(wide.reset_index())})
+    return render("sensitivity.html", wide=True, spec=spec, rows=counts.get("rows", 0),
+                  total=counts.get("total", 0), conf_level=f"{spec.conf_level:.0%}",
+                  fixed=str(spec.fixed), parameters_table=_table_html(prob),
+                  outcomes=outcomes, second_order=s2 is not None)
 
 
 # ---------------------------------------------------------------------------- CLI

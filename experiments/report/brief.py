@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import html
 import math
 import os
 import shlex
@@ -59,9 +58,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from markupsafe import Markup
 
 from experiments.outcomes import BY_NAME
-from experiments.report.html import fmt_ci, fmt_mnt, fmt_num, kv_table, stylesheet, table
+from experiments.report.html import fmt_ci, fmt_mnt, fmt_num, kv_table, render, table
 from experiments.report.provenance import (
     REPO_ROOT,
     check_output_folder,
@@ -896,58 +896,37 @@ def render_markdown(c: BriefContent) -> str:
 
 def render_html(c: BriefContent, out_dir: Path, figs: dict[str, Any]) -> str:
     """Self-contained HTML: SVG figures as data: URIs, or inline plotly.js without images."""
-    e = html.escape
     b = c.batch
-    parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-             '<meta name="viewport" content="width=device-width, initial-scale=1">',
-             f"<title>{e(c.title)}</title><style>{stylesheet()}</style></head><body>",
-             f"<h1>{e(c.title)}</h1>",
-             f'<p class="meta">herdtrap {e(c.version)} · commit {e(c.commit[:12])} · '
-             f"{e(c.date)} · baseline “{e(b.baseline)}” · "
-             f"{e(str(b.manifest.get('replicates')))} replicates</p>",
-             "<h2>Key findings</h2><ul>"]
-    parts += [f"<li>{e(s)}</li>" for s in key_findings(c)["sentence"]]
-    if c.findings.empty:
-        parts.append("<li>No scenario besides the baseline has finished runs.</li>")
-    parts.append(f"</ul><p>All {len(c.findings)} findings (also herding and exits) are in "
-                 "<code>findings.csv</code>.</p><h2>Figures</h2>")
-    if c.figure_note:
-        parts.append(f'<p class="note">{e(c.figure_note)}</p>')
+    figures = []
     first_js = True
     for stem, caption in FIGURE_CAPTIONS.items():
         files = c.figures.get(stem)
         if files:
             svg = (out_dir / files["svg"]).read_bytes()
             uri = "data:image/svg+xml;base64," + base64.b64encode(svg).decode()
-            body = f'<img src="{uri}" alt="{e(caption)}">'
+            body = Markup('<img src="{}" alt="{}">').format(uri, caption)
         elif stem in figs:  # no static export: interactive figure, plotly.js inline
-            body = figs[stem].to_html(full_html=False, include_plotlyjs=bool(first_js),
-                                      config={"displaylogo": False})
+            body = Markup(figs[stem].to_html(full_html=False, include_plotlyjs=bool(first_js),
+                                             config={"displaylogo": False}))
             first_js = False
         else:
             continue
-        parts.append(f"<figure>{body}<figcaption>{e(caption)}</figcaption></figure>")
-    parts.append("<h2>Results by scenario</h2>")
+        figures.append((body, caption))
+    scenarios = []
     for s in b.scenarios:
         header, rows = _scenario_table_rows(c, s)
-        desc = b.resolved(s).get("description", "")
-        parts.append(f"<h3>{e(s)}</h3><p>{e(desc)} Hash "
-                     f"<code>{e(str(b.manifest['scenarios'][s].get('hash', '?')))}</code>. "
-                     f"Differs from baseline: {e(scenario_differences(b, s))}.</p>")
-        parts.append(table(rows, header))
-    if len(b.failed):
-        parts.append(f"<p>Failed runs (left out): {len(b.failed)}.</p>")
-    parts += ['<h2>Methods</h2><div class="box">', kv_table(_methods(c)), "</div>",
-              "<h2>Limitations</h2>", f"<p>{e(_limitations(c))}</p>",
-              "<h2>Citation and reproduction</h2>", kv_table(_citation_rows(c)),
-              "<p>Reproduce the batch and this brief (findings.csv is identical) from the root "
-              "of a fresh clone:</p>", f"<pre>git checkout {e(c.commit)}\n{e(c.reproduce)}</pre>"]
-    if c.dirty:
-        parts.append('<p class="note">The batch ran from a work tree with uncommitted changes: '
-                     "the commit alone may not reproduce it.</p>")
-    parts += [f'<p class="note">Note: {e(w)}.</p>' for w in c.warnings]
-    parts.append("</body></html>")
-    return "\n".join(parts)
+        scenarios.append({"name": s, "description": b.resolved(s).get("description", ""),
+                          "hash": str(b.manifest["scenarios"][s].get("hash", "?")),
+                          "differences": scenario_differences(b, s),
+                          "table": table(rows, header)})
+    return render(
+        "brief.html", title=c.title, version=c.version, commit=c.commit, date=c.date,
+        baseline=b.baseline, replicates=str(b.manifest.get("replicates")),
+        key_sentences=list(key_findings(c)["sentence"]), n_findings=len(c.findings),
+        figure_note=c.figure_note, figures=figures, scenarios=scenarios,
+        n_failed=len(b.failed), methods=kv_table(_methods(c)), limitations=_limitations(c),
+        citation=kv_table(_citation_rows(c)), reproduce=c.reproduce, dirty=c.dirty,
+        warnings=c.warnings)
 
 
 # --------------------------------------------------------------------------- writing

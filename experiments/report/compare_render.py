@@ -4,12 +4,12 @@ self-contained HTML page, from the tables of :mod:`experiments.analysis.compare_
 
 from __future__ import annotations
 
-import html
 import json
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from markupsafe import Markup
 
 from experiments.analysis.compare_compute import (
     BOOTSTRAP,
@@ -27,8 +27,8 @@ from experiments.report.html import (
     fmt_money,
     fmt_money_interval,
     fmt_value,
+    render,
     significant,
-    stylesheet,
     table,
 )
 from experiments.report.provenance import now_iso, uncertainty_note
@@ -306,63 +306,31 @@ def html_report(batch: Batch, baseline: str, comparison: pd.DataFrame, levels: p
     figs = [figure_over_time(batch, baseline), figure_herd_distribution(batch)]
     if not costs.empty:
         figs.append(figure_cost(batch, baseline, costs))
-    fig_html = [f.to_html(full_html=False, include_plotlyjs=(i == 0), default_width="100%")
+    fig_html = [Markup(f.to_html(full_html=False, include_plotlyjs=(i == 0),
+                                 default_width="100%"))
                 for i, f in enumerate(figs)]
     main = display_comparison(comparison) if not comparison.empty else comparison
-    crn = ""
+    width_ratio = None
     if not comparison.empty:
         key = comparison[comparison["outcome"].isin(PRINTED) & (comparison["horizon"] == "run")
                          & ~comparison["outcome"].str.startswith("fiscal")]
         key = key[np.isfinite(key["width_ratio"])]
         if len(key):
-            crn = (f"<p>Across the main poverty and herding outcomes, the paired interval is a median "
-                   f"<b>{key['width_ratio'].median():.1f} times</b> narrower than the interval "
-                   f"from independent seeds (range {key['width_ratio'].min():.1f}–"
-                   f"{key['width_ratio'].max():.1f}).</p>")
-    scen_rows = [[s, str(m["scenarios"][s]["hash"]), str(m["scenarios"][s].get("source"))]
-                 for s in batch.scenarios]
+            width_ratio = {k: f"{getattr(key['width_ratio'], k)():.1f}"
+                           for k in ("median", "min", "max")}
     git = m.get("git", {})
-    not_compared = (f" Not compared: {html.escape(', '.join(batch.not_compared))} (every run "
-                    "failed; see the error column of runs.parquet)." if batch.not_compared else "")
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<title>herdtrap comparison — {html.escape(str(batch.dir))}</title>
-<style>{stylesheet()}</style></head><body class="wide">
-<h1>Scenario comparison</h1>
-<p>Batch <code>{html.escape(str(batch.dir))}</code>: {len(batch.scenarios)} scenarios ×
-{m.get('replicates')} replicates, {m.get('years')} years, root seed {m.get('root_seed')};
-baseline <b>{html.escape(baseline)}</b>. {batch.failed} failed runs left out.{not_compared}
-Written {now_iso()}.</p>
-
-<h2>How to read the intervals</h2>
-<p class="small">Replicate <i>r</i> of every scenario uses the same seed (common random numbers):
-the same winters, prices and household luck. Each difference vs. the baseline is the mean over
-replicates of the paired difference (scenario − baseline in the same replicate), with a 95%
-Student-t interval: {html.escape(uncertainty_note(m))}. The column <code>ci_width_independent</code> is the width of the 95%
-Welch two-sample interval computed from the same runs as if the two scenarios had independent
-seeds (unpaired); <code>width_ratio</code> = independent / paired width. Costs are fiscal
-(treasury) costs in thousand MNT (kMNT); cost per poverty-year averted and per household kept
-out of asset poverty are ratios of means with a 95% paired-bootstrap interval ({BOOTSTRAP}
-resamples; "inf" = the reduction may be zero; n/a = no reduction).</p>
-{crn}
-
-<h2>Cost-effectiveness</h2>
-{_table_html(display_costs(costs)) if not costs.empty else '<p>Only one scenario: nothing to compare.</p>'}
-
-<h2>Differences vs. {html.escape(baseline)} (whole-run outcomes)</h2>
-{_table_html(main) if not main.empty else ''}
-
-<h2>Figures</h2>
-{''.join(f'<div>{f}</div>' for f in fig_html)}
-
-<h2>Levels at horizons</h2>
-{_table_html(levels[levels['horizon'] != 'run'])}
-
-<h2>Provenance</h2>
-{table(scen_rows, ["scenario", "hash", "source"])}
-<p class="small">Command: <code>{html.escape(str(m.get('command')))}</code>; git
-{html.escape(str(git.get('commit')))}{' (uncommitted changes)' if git.get('dirty') else ''};
-versions {html.escape(json.dumps(m.get('versions', {})))}; batch started {m.get('started')},
-finished {m.get('finished')}. All tables are in <code>compare/*.csv</code>.</p>
-</body></html>
-"""
+    return render(
+        "compare.html", wide=True, batch_dir=str(batch.dir), n_scenarios=len(batch.scenarios),
+        replicates=m.get("replicates"), years=m.get("years"), root_seed=m.get("root_seed"),
+        baseline=baseline, failed=batch.failed, not_compared=batch.not_compared,
+        written=now_iso(), uncertainty=uncertainty_note(m), bootstrap=BOOTSTRAP,
+        width_ratio=width_ratio,
+        costs_table=_table_html(display_costs(costs)) if not costs.empty else None,
+        comparison_table=_table_html(main) if not main.empty else "",
+        figures=fig_html, levels_table=_table_html(levels[levels["horizon"] != "run"]),
+        scenarios_table=table([[s, str(m["scenarios"][s]["hash"]),
+                                str(m["scenarios"][s].get("source"))] for s in batch.scenarios],
+                              ["scenario", "hash", "source"]),
+        command=str(m.get("command")), commit=str(git.get("commit")), dirty=git.get("dirty"),
+        versions=json.dumps(m.get("versions", {})), started=m.get("started"),
+        finished=m.get("finished"))

@@ -4,11 +4,13 @@
 :func:`table` turns a DataFrame or a list of rows into one HTML ``<table>`` (every cell
 escaped, unless it is already marked safe, e.g. ``markupsafe.Markup``); the ``fmt_*``
 functions are the number formats the reports print. One stylesheet
-(``templates/report.css``) styles every report.
+(``templates/report.css``) styles every report, and :func:`render` fills the page
+templates (``templates/*.html``, Jinja2).
 """
 
 from __future__ import annotations
 
+import functools
 import html
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -16,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from markupsafe import Markup
 
 from experiments.outcomes import BY_NAME
 
@@ -133,7 +136,7 @@ def table(data: pd.DataFrame | Sequence[Sequence[Any] | Mapping[str, Any]],
           columns: Sequence[str] | None = None,
           formats: Mapping[str, Formatter] | Formatter | None = None,
           classes: str | None = None, *, na: str = "n/a",
-          row_headers: bool = False) -> str:
+          row_headers: bool = False) -> Markup:
     """One HTML table.
 
     ``data``: a DataFrame (its index is not shown) or a list of rows (sequences, or
@@ -173,17 +176,29 @@ def table(data: pd.DataFrame | Sequence[Sequence[Any] | Mapping[str, Any]],
             cells.append(f"<{tag}>{_cell(value, formatter(j, value), na)}</{tag}>")
         out.append("<tr>" + "".join(cells) + "</tr>")
     out.append("</tbody></table>")
-    return "".join(out)
+    return Markup("".join(out))
 
 
-def kv_table(rows: Sequence[tuple[str, Any]], classes: str | None = None) -> str:
+def kv_table(rows: Sequence[tuple[str, Any]], classes: str | None = None) -> Markup:
     """A two-column key-value table (keys as row headers, no header row)."""
     return table([list(r) for r in rows], classes=classes, row_headers=True)
 
 
-def stylesheet() -> str:
-    """The one stylesheet of herdtrap's HTML reports (templates/report.css)."""
-    from importlib import resources
 
-    return resources.files("experiments.report").joinpath("templates/report.css").read_text(
-        encoding="utf-8")
+# --------------------------------------------------------------------------- pages
+
+
+@functools.cache
+def _environment() -> Any:
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("experiments.report", "templates"),
+        autoescape=jinja2.select_autoescape(["html"]), undefined=jinja2.StrictUndefined,
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+
+
+def render(template: str, **context: Any) -> str:
+    """A page from ``templates/<template>`` (Jinja2, autoescaped: text is escaped, HTML
+    fragments must come as :class:`markupsafe.Markup`, as :func:`table` returns them)."""
+    return _environment().get_template(template).render(**context)
