@@ -96,7 +96,7 @@ def test_one_batch_reader_with_one_finished_rule(tmp_path):
 def test_outcome_tables_are_views_of_the_catalogue():
     """An outcome is declared once (experiments/outcomes.py); the tables of the runner,
     compare, brief and sensitivity read it."""
-    from experiments.analysis import sensitivity
+    from experiments.analysis import sensitivity_compute
     from experiments.outcomes import BY_NAME, CATALOGUE
     from experiments.run import runner
 
@@ -105,7 +105,7 @@ def test_outcome_tables_are_views_of_the_catalogue():
                for n, b in compare_compute.YEARLY_OUTCOMES.items())
     assert set(compare_compute.LABELS) == {o.name for o in CATALOGUE}
     assert all(BY_NAME[o.runs_column].better == o.better for o in brief.OUTCOMES)
-    assert sensitivity.TRAP_OUTCOME in BY_NAME
+    assert sensitivity_compute.TRAP_OUTCOME in BY_NAME
 
 
 def test_every_command_is_a_module_of_its_name():
