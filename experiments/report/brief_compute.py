@@ -3,16 +3,8 @@ folder): the findings, their statistics and sentences, and the provenance, metho
 citation text. The command is :mod:`experiments.report.brief`; the Markdown, HTML and
 figures are :mod:`experiments.report.brief_render`.
 
-It reads the batch folder (manifest.json, runs.parquet, timeseries.parquet;
-never re-runs the model) and writes ``DIR/brief/``:
-
-* ``findings.csv`` — one row per (scenario, outcome, year): baseline and
-  scenario means, the paired difference with its 95% CI, the number of
-  replicates, the unit and the sentence used in the brief;
-* ``brief.md`` and ``brief.html`` (self-contained: figures embedded, no
-  external scripts or styles, works offline);
-* ``figures/*.png`` and ``figures/*.svg`` (plotly + kaleido through the
-  system Chromium; skipped, and the brief says so, when there is no browser).
+It reads the batch folder (manifest.json, runs.parquet, timeseries.parquet) and never
+re-runs the model.
 
 Statistics. Replicate r of every scenario shares the weather and household
 luck of replicate r of the baseline (common random numbers), so scenarios are
