@@ -10,15 +10,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from markupsafe import Markup
+
+from experiments.report.html import render, significant, table
 
 if TYPE_CHECKING:
     from experiments.analysis.sensitivity_compute import SensitivitySpec
 
 
-def _figure_html(fig: Any, first: list[bool]) -> Any:
+def _figure_html(fig: Any, first: list[bool]) -> Markup:
     # plotly.js is embedded once, inline (no CDN), with the first figure
-    from markupsafe import Markup
-
     include = first[0]
     first[0] = False
     return Markup(fig.to_html(full_html=False, include_plotlyjs=include,
@@ -86,9 +87,7 @@ def morris_figure(idx: pd.DataFrame, outcome: str) -> Any:
                         legend_below=False)
 
 
-def _table_html(df: pd.DataFrame) -> Any:
-    from experiments.report.html import significant, table
-
+def _table_html(df: pd.DataFrame) -> Markup:
     return table(df, formats=significant(4), classes="numbers two-labels", na="")
 
 
@@ -96,8 +95,6 @@ def render_report(spec: SensitivitySpec, problem: Mapping[str, Any], indices: pd
                   s2: pd.DataFrame | None, conv: pd.DataFrame,
                   counts: Mapping[str, int]) -> str:
     """A self-contained HTML report (plotly.js inline, no CDN)."""
-    from experiments.report.html import render
-
     first = [True]
     prob = pd.DataFrame({"parameter": problem["names"], "unit": problem["units"],
                          "low": [b[0] for b in problem["bounds"]],
