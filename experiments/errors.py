@@ -2,7 +2,7 @@
 
 Library code (analyses, reports, execution) raises :class:`UsageError` (or its own
 domain errors: ``model.scenario.ScenarioError``, ``model.parameters.ParameterError``,
-``experiments.report.brief.BriefError`` ...) with a one-line message. Only the command line
+``experiments.report.brief_compute.BriefError`` ...) with a one-line message. Only the command line
 (``experiments/cli.py``) turns an error into a printed line and exit code 2.
 """
 

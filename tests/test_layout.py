@@ -14,7 +14,7 @@ import pytest
 
 from experiments.analysis import compare_compute
 from experiments.errors import UsageError
-from experiments.report import brief
+from experiments.report import brief_compute
 from experiments.report.provenance import read_batch
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,12 +83,14 @@ def test_one_batch_reader_with_one_finished_rule(tmp_path):
     files = read_batch(folder, UsageError)
     assert len(files.runs) == 2 and (files.runs["status"] == "ok").all()  # a rerun counts once
     (folder / "parts" / "part-000001").mkdir(parents=True)
-    for reader, error in ((compare_compute.load_batch, UsageError), (brief.load_batch, brief.BriefError)):
+    for reader, error in ((compare_compute.load_batch, UsageError),
+                          (brief_compute.load_batch, brief_compute.BriefError)):
         with pytest.raises(error, match="has not finished"):
             reader(folder)
     (folder / "parts" / "part-000001").rmdir()
     (folder / "manifest.json").write_text(json.dumps({**manifest, "finished": None}))
-    for reader, error in ((compare_compute.load_batch, UsageError), (brief.load_batch, brief.BriefError)):
+    for reader, error in ((compare_compute.load_batch, UsageError),
+                          (brief_compute.load_batch, brief_compute.BriefError)):
         with pytest.raises(error, match="has not finished"):
             reader(folder)
 
@@ -96,7 +98,7 @@ def test_one_batch_reader_with_one_finished_rule(tmp_path):
 def test_outcome_tables_are_views_of_the_catalogue():
     """An outcome is declared once (experiments/outcomes.py); the tables of the runner,
     compare, brief and sensitivity read it."""
-    from experiments.analysis import sensitivity
+    from experiments.analysis import sensitivity_compute
     from experiments.outcomes import BY_NAME, CATALOGUE
     from experiments.run import runner
 
@@ -104,8 +106,8 @@ def test_outcome_tables_are_views_of_the_catalogue():
     assert all(BY_NAME[n].kind == "yearly" and BY_NAME[n].better == b
                for n, b in compare_compute.YEARLY_OUTCOMES.items())
     assert set(compare_compute.LABELS) == {o.name for o in CATALOGUE}
-    assert all(BY_NAME[o.runs_column].better == o.better for o in brief.OUTCOMES)
-    assert sensitivity.TRAP_OUTCOME in BY_NAME
+    assert all(BY_NAME[o.runs_column].better == o.better for o in brief_compute.OUTCOMES)
+    assert sensitivity_compute.TRAP_OUTCOME in BY_NAME
 
 
 def test_every_command_is_a_module_of_its_name():

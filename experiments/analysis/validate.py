@@ -87,13 +87,13 @@ class Figures:
 
 # ---------------------------------------------------------------- 1. dzud generator
 def generator_fit(aimags: tuple[str, ...]) -> list[str]:
-    from experiments.analysis import calibrate
+    from experiments.analysis import calibrate_compute
 
     region = load_region(list(aimags))
-    params = calibrate._report_params()
-    sfu, _ = calibrate.simulate_sfu(region, GENERATOR_WINTERS, GENERATOR_SEED, **params)
-    tol = {"median": calibrate.TOL_MEDIAN, "p90": calibrate.TOL_P90,
-           "share_above_10pct": calibrate.TOL_SHARE10}
+    params = calibrate_compute.report_params()
+    sfu, _ = calibrate_compute.simulate_sfu(region, GENERATOR_WINTERS, GENERATOR_SEED, **params)
+    tol = {"median": calibrate_compute.TOL_MEDIAN, "p90": calibrate_compute.TOL_P90,
+           "share_above_10pct": calibrate_compute.TOL_SHARE10}
     label = {"median": "median", "p90": "90th percentile", "share_above_10pct": "share of years > 10%"}
     L = [
         "## 1. The stochastic dzud generator",
@@ -108,7 +108,7 @@ def generator_fit(aimags: tuple[str, ...]) -> list[str]:
     ]
     for i, a in enumerate(region.aimags):
         obs = region.dzud[i]["observed_sfu"]
-        sim = calibrate.dist_stats(sfu[:, i])
+        sim = calibrate_compute.dist_stats(sfu[:, i])
         for k in ("median", "p90", "share_above_10pct"):
             d = sim[k] - obs[k]
             L.append(f"| {a} | {label[k]} | {pct(obs[k], 1)} | {pct(sim[k], 1)} | "

@@ -4,13 +4,12 @@ self-contained HTML page, from the tables of :mod:`experiments.analysis.compare_
 
 from __future__ import annotations
 
-import html
 import json
-import math
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from markupsafe import Markup
 
 from experiments.analysis.compare_compute import (
     BOOTSTRAP,
@@ -20,6 +19,17 @@ from experiments.analysis.compare_compute import (
     t_interval,
     wide,
     with_counts,
+)
+from experiments.report.figures import rgba, series_style
+from experiments.report.html import (
+    fmt_diff,
+    fmt_interval,
+    fmt_money,
+    fmt_money_interval,
+    fmt_value,
+    render,
+    significant,
+    table,
 )
 from experiments.report.provenance import now_iso, uncertainty_note
 from experiments.run.runner import OUTCOMES
@@ -32,38 +42,6 @@ PLOTTED = ("poverty_headcount", "asset_poverty", "herding_share", "fiscal_cost")
 
 
 # --------------------------------------------------------------------------- printing
-
-
-def fmt_value(name: str, x: float) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "n/a"
-    if math.isinf(x):
-        return "inf"
-    if name in SHARES:
-        return f"{x:.1%}"
-    if abs(x) >= 1000:
-        return f"{x:,.0f}"
-    return f"{x:.3g}" if abs(x) < 10 else f"{x:.1f}"
-
-
-def fmt_diff(name: str, x: float) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "n/a"
-    if math.isinf(x):
-        return "inf" if x > 0 else "-inf"
-    if name in SHARES:
-        return f"{100 * x:+.2f} pp"
-    if abs(x) >= 1000:
-        return f"{x:+,.0f}"
-    return f"{x:+.3g}"
-
-
-def _money(x: float) -> str:
-    if x is None or math.isnan(x):
-        return "n/a"
-    if math.isinf(x):
-        return "inf"
-    return f"{x:,.0f}"
 
 
 def text_report(batch: Batch, baseline: str, comparison: pd.DataFrame, levels: pd.DataFrame,
@@ -111,13 +89,13 @@ def text_report(batch: Batch, baseline: str, comparison: pd.DataFrame, levels: p
         lines.append(f"  {'scenario':{w}s}{'extra cost':>16s}{'poverty-yrs averted':>21s}"
                      f"{'per poverty-yr averted':>30s}{'per hh out of asset poverty':>36s}")
         for r in costs.itertuples():
-            per_py = (f"{_money(r.cost_per_poverty_year_averted_kmnt)} "
-                      f"[{_money(r.cost_per_poverty_year_ci_low)}, "
-                      f"{_money(r.cost_per_poverty_year_ci_high)}]")
-            per_hh = (f"{_money(r.cost_per_household_out_of_asset_poverty_kmnt)} "
-                      f"[{_money(r.cost_per_household_ci_low)}, "
-                      f"{_money(r.cost_per_household_ci_high)}]")
-            lines.append(f"  {r.scenario:{w}s}{_money(r.extra_fiscal_cost_kmnt):>16s}"
+            per_py = fmt_money_interval(r.cost_per_poverty_year_averted_kmnt,
+                                        r.cost_per_poverty_year_ci_low,
+                                        r.cost_per_poverty_year_ci_high)
+            per_hh = fmt_money_interval(r.cost_per_household_out_of_asset_poverty_kmnt,
+                                        r.cost_per_household_ci_low,
+                                        r.cost_per_household_ci_high)
+            lines.append(f"  {r.scenario:{w}s}{fmt_money(r.extra_fiscal_cost_kmnt):>16s}"
                          f"{r.poverty_years_averted:>21,.0f}{per_py:>30s}{per_hh:>36s}")
             if r.note:
                 lines.append(f"  {'':{w}s}note: {r.note}")
@@ -127,25 +105,20 @@ def text_report(batch: Batch, baseline: str, comparison: pd.DataFrame, levels: p
 # --------------------------------------------------------------------------- figures
 
 
-PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
-           "#7f7f7f", "#bcbd22", "#17becf")
-
-
-def _rgba(hex_colour: str, alpha: float) -> str:
-    h = hex_colour.lstrip("#")
-    r, g, b = (int(h[i:i + 2], 16) for i in (0, 2, 4))
-    return f"rgba({r},{g},{b},{alpha})"
-
-
-def _colours(scenarios: Sequence[str]) -> dict[str, str]:
-    return {s: PALETTE[i % len(PALETTE)] for i, s in enumerate(scenarios)}
+def _colours(scenarios: Sequence[str], baseline: str | None = None) -> dict[str, str]:
+    """The reports' series colours (experiments/report/figures.py): the baseline black,
+    the other scenarios the Okabe-Ito colours in order."""
+    order = ([baseline] if baseline in scenarios else []) + [s for s in scenarios
+                                                               if s != baseline]
+    return {s: series_style(i if baseline in scenarios else i + 1)["color"]
+            for i, s in enumerate(order)}
 
 
 def _band_traces(go, x, mean, low, high, colour, name, show_legend, legendgroup):
     return [
         go.Scatter(x=list(x) + list(x)[::-1], y=list(high) + list(low)[::-1], fill="toself",
                    mode="lines",
-                   fillcolor=_rgba(colour, 0.18), line={"width": 0}, hoverinfo="skip",
+                   fillcolor=rgba(colour, 0.18), line={"width": 0}, hoverinfo="skip",
                    showlegend=False, legendgroup=legendgroup, name=name),
         go.Scatter(x=list(x), y=list(mean), mode="lines", line={"color": colour, "width": 2},
                    name=name, legendgroup=legendgroup, showlegend=show_legend),
@@ -167,7 +140,7 @@ def figure_over_time(batch: Batch, baseline: str):
 
     ts = batch.timeseries
     metrics = [m for m in PLOTTED if m in ts]
-    colours = _colours(batch.scenarios)
+    colours = _colours(batch.scenarios, baseline)
     fig = make_subplots(rows=len(metrics), cols=2, shared_xaxes=True,
                         subplot_titles=[t for m in metrics
                                         for t in (LABELS.get(m, m),
@@ -203,11 +176,11 @@ def figure_over_time(batch: Batch, baseline: str):
     return fig
 
 
-def figure_herd_distribution(batch: Batch):
+def figure_herd_distribution(batch: Batch, baseline: str | None = None):
     """Herd size (SFU) at the horizon: from the household panel, else from yearly quantiles."""
     import plotly.graph_objects as go
 
-    colours = _colours(batch.scenarios)
+    colours = _colours(batch.scenarios, baseline)
     fig = go.Figure()
     if batch.panel is not None and "herd_sfu" in batch.panel:
         last = int(batch.panel["year"].max())
@@ -247,7 +220,7 @@ def figure_cost(batch: Batch, baseline: str, costs: pd.DataFrame):
     """Extra fiscal cost vs. poverty-years averted (means with 95% CIs, replicates faint)."""
     import plotly.graph_objects as go
 
-    colours = _colours(batch.scenarios)
+    colours = _colours(batch.scenarios, baseline)
     fig = go.Figure()
     runs = with_counts(batch)
     cost, pov = wide(runs, "fiscal_cost_total"), wide(runs, "poverty_years")
@@ -256,7 +229,7 @@ def figure_cost(batch: Batch, baseline: str, costs: pd.DataFrame):
         x = (pov[baseline] - pov[sc]).dropna()
         y = (cost[sc] - cost[baseline]).reindex(x.index)
         fig.add_trace(go.Scatter(x=x, y=y / 1000, mode="markers", name=f"{sc} (replicates)",
-                                 marker={"color": _rgba(colours[sc], 0.25), "size": 5},
+                                 marker={"color": rgba(colours[sc], 0.25), "size": 5},
                                  legendgroup=sc, showlegend=False, hoverinfo="skip"))
         fig.add_trace(go.Scatter(
             x=[r.poverty_years_averted], y=[r.extra_fiscal_cost_kmnt / 1000], mode="markers+text",
@@ -280,11 +253,6 @@ def figure_cost(batch: Batch, baseline: str, costs: pd.DataFrame):
     return fig
 
 
-def _ci_text(name: str, mean: float, low: float, high: float, diff: bool) -> str:
-    f = fmt_diff if diff else fmt_value
-    return f"{f(name, mean)} [{f(name, low)}, {f(name, high)}]"
-
-
 def display_comparison(comparison: pd.DataFrame) -> pd.DataFrame:
     """The whole-run rows of comparison.csv, formatted for reading."""
     rows = []
@@ -293,7 +261,7 @@ def display_comparison(comparison: pd.DataFrame) -> pd.DataFrame:
             "outcome": LABELS.get(r.outcome, r.outcome), "scenario": r.scenario,
             "level": fmt_value(r.outcome, r.scenario_mean),
             "baseline": fmt_value(r.outcome, r.baseline_mean),
-            "difference [95% CI]": _ci_text(r.outcome, r.diff_mean, r.diff_ci_low,
+            "difference [95% CI]": fmt_interval(r.outcome, r.diff_mean, r.diff_ci_low,
                                             r.diff_ci_high, True),
             "CI width paired": fmt_diff(r.outcome, r.ci_width_paired).lstrip("+"),
             "CI width independent seeds": fmt_diff(r.outcome, r.ci_width_independent).lstrip("+"),
@@ -308,30 +276,28 @@ def display_costs(costs: pd.DataFrame) -> pd.DataFrame:
     for r in costs.itertuples():
         rows.append({
             "scenario": r.scenario, "pairs": r.n_pairs,
-            "extra fiscal cost, kMNT [95% CI]": (
-                f"{_money(r.extra_fiscal_cost_kmnt)} [{_money(r.extra_fiscal_cost_ci_low)}, "
-                f"{_money(r.extra_fiscal_cost_ci_high)}]"),
-            "poverty-years averted [95% CI]": (
-                f"{_money(r.poverty_years_averted)} [{_money(r.poverty_years_averted_ci_low)}, "
-                f"{_money(r.poverty_years_averted_ci_high)}]"),
+            "extra fiscal cost, kMNT [95% CI]": fmt_money_interval(
+                r.extra_fiscal_cost_kmnt, r.extra_fiscal_cost_ci_low,
+                r.extra_fiscal_cost_ci_high),
+            "poverty-years averted [95% CI]": fmt_money_interval(
+                r.poverty_years_averted, r.poverty_years_averted_ci_low,
+                r.poverty_years_averted_ci_high),
             "households kept out of asset poverty [95% CI]": (
                 f"{r.asset_poor_households_averted:,.1f} [{r.asset_poor_averted_ci_low:,.1f}, "
                 f"{r.asset_poor_averted_ci_high:,.1f}]"),
-            "kMNT per poverty-year averted [95% CI]": (
-                f"{_money(r.cost_per_poverty_year_averted_kmnt)} "
-                f"[{_money(r.cost_per_poverty_year_ci_low)}, "
-                f"{_money(r.cost_per_poverty_year_ci_high)}]"),
-            "kMNT per household kept out of asset poverty [95% CI]": (
-                f"{_money(r.cost_per_household_out_of_asset_poverty_kmnt)} "
-                f"[{_money(r.cost_per_household_ci_low)}, {_money(r.cost_per_household_ci_high)}]"),
+            "kMNT per poverty-year averted [95% CI]": fmt_money_interval(
+                r.cost_per_poverty_year_averted_kmnt, r.cost_per_poverty_year_ci_low,
+                r.cost_per_poverty_year_ci_high),
+            "kMNT per household kept out of asset poverty [95% CI]": fmt_money_interval(
+                r.cost_per_household_out_of_asset_poverty_kmnt, r.cost_per_household_ci_low,
+                r.cost_per_household_ci_high),
             "note": r.note,
         })
     return pd.DataFrame(rows)
 
 
 def _table_html(df: pd.DataFrame) -> str:
-    return df.to_html(index=False, border=0, classes="t", na_rep="n/a", float_format=lambda x:
-                      f"{x:,.4g}")
+    return table(df, formats=significant(4, thousands=True), classes="numbers")
 
 
 def html_report(batch: Batch, baseline: str, comparison: pd.DataFrame, levels: pd.DataFrame,
@@ -340,73 +306,31 @@ def html_report(batch: Batch, baseline: str, comparison: pd.DataFrame, levels: p
     figs = [figure_over_time(batch, baseline), figure_herd_distribution(batch)]
     if not costs.empty:
         figs.append(figure_cost(batch, baseline, costs))
-    fig_html = [f.to_html(full_html=False, include_plotlyjs=(i == 0), default_width="100%")
+    fig_html = [Markup(f.to_html(full_html=False, include_plotlyjs=(i == 0),
+                                 default_width="100%"))
                 for i, f in enumerate(figs)]
     main = display_comparison(comparison) if not comparison.empty else comparison
-    crn = ""
+    width_ratio = None
     if not comparison.empty:
         key = comparison[comparison["outcome"].isin(PRINTED) & (comparison["horizon"] == "run")
                          & ~comparison["outcome"].str.startswith("fiscal")]
         key = key[np.isfinite(key["width_ratio"])]
         if len(key):
-            crn = (f"<p>Across the main poverty and herding outcomes, the paired interval is a median "
-                   f"<b>{key['width_ratio'].median():.1f} times</b> narrower than the interval "
-                   f"from independent seeds (range {key['width_ratio'].min():.1f}–"
-                   f"{key['width_ratio'].max():.1f}).</p>")
-    scen_rows = "".join(
-        f"<tr><td>{html.escape(s)}</td><td><code>{html.escape(str(m['scenarios'][s]['hash']))}"
-        f"</code></td><td>{html.escape(str(m['scenarios'][s].get('source')))}</td></tr>"
-        for s in batch.scenarios
-    )
+            width_ratio = {k: f"{getattr(key['width_ratio'], k)():.1f}"
+                           for k in ("median", "min", "max")}
     git = m.get("git", {})
-    not_compared = (f" Not compared: {html.escape(', '.join(batch.not_compared))} (every run "
-                    "failed; see the error column of runs.parquet)." if batch.not_compared else "")
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<title>herdtrap comparison — {html.escape(str(batch.dir))}</title>
-<style>
-body {{ font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1200px; color: #222; }}
-table.t {{ border-collapse: collapse; font-size: 0.85em; margin: 1em 0; }}
-table.t td, table.t th {{ padding: 3px 8px; border-bottom: 1px solid #ddd; text-align: right; }}
-table.t td:first-child {{ text-align: left; }}
-table.t th {{ background: #f4f4f4; }}
-code {{ font-size: 0.9em; }} .note {{ color: #555; font-size: 0.9em; }}
-</style></head><body>
-<h1>Scenario comparison</h1>
-<p>Batch <code>{html.escape(str(batch.dir))}</code>: {len(batch.scenarios)} scenarios ×
-{m.get('replicates')} replicates, {m.get('years')} years, root seed {m.get('root_seed')};
-baseline <b>{html.escape(baseline)}</b>. {batch.failed} failed runs left out.{not_compared}
-Written {now_iso()}.</p>
-
-<h2>How to read the intervals</h2>
-<p class="note">Replicate <i>r</i> of every scenario uses the same seed (common random numbers):
-the same winters, prices and household luck. Each difference vs. the baseline is the mean over
-replicates of the paired difference (scenario − baseline in the same replicate), with a 95%
-Student-t interval: {html.escape(uncertainty_note(m))}. The column <code>ci_width_independent</code> is the width of the 95%
-Welch two-sample interval computed from the same runs as if the two scenarios had independent
-seeds (unpaired); <code>width_ratio</code> = independent / paired width. Costs are fiscal
-(treasury) costs in thousand MNT (kMNT); cost per poverty-year averted and per household kept
-out of asset poverty are ratios of means with a 95% paired-bootstrap interval ({BOOTSTRAP}
-resamples; "inf" = the reduction may be zero; n/a = no reduction).</p>
-{crn}
-
-<h2>Cost-effectiveness</h2>
-{_table_html(display_costs(costs)) if not costs.empty else '<p>Only one scenario: nothing to compare.</p>'}
-
-<h2>Differences vs. {html.escape(baseline)} (whole-run outcomes)</h2>
-{_table_html(main) if not main.empty else ''}
-
-<h2>Figures</h2>
-{''.join(f'<div>{f}</div>' for f in fig_html)}
-
-<h2>Levels at horizons</h2>
-{_table_html(levels[levels['horizon'] != 'run'])}
-
-<h2>Provenance</h2>
-<table class="t"><tr><th>scenario</th><th>hash</th><th>source</th></tr>{scen_rows}</table>
-<p class="note">Command: <code>{html.escape(str(m.get('command')))}</code>; git
-{html.escape(str(git.get('commit')))}{' (uncommitted changes)' if git.get('dirty') else ''};
-versions {html.escape(json.dumps(m.get('versions', {})))}; batch started {m.get('started')},
-finished {m.get('finished')}. All tables are in <code>compare/*.csv</code>.</p>
-</body></html>
-"""
+    return render(
+        "compare.html", wide=True, batch_dir=str(batch.dir), n_scenarios=len(batch.scenarios),
+        replicates=m.get("replicates"), years=m.get("years"), root_seed=m.get("root_seed"),
+        baseline=baseline, failed=batch.failed, not_compared=batch.not_compared,
+        written=now_iso(), uncertainty=uncertainty_note(m), bootstrap=BOOTSTRAP,
+        width_ratio=width_ratio,
+        costs_table=_table_html(display_costs(costs)) if not costs.empty else None,
+        comparison_table=_table_html(main) if not main.empty else "",
+        figures=fig_html, levels_table=_table_html(levels[levels["horizon"] != "run"]),
+        scenarios_table=table([[s, str(m["scenarios"][s]["hash"]),
+                                str(m["scenarios"][s].get("source"))] for s in batch.scenarios],
+                              ["scenario", "hash", "source"]),
+        command=str(m.get("command")), commit=str(git.get("commit")), dirty=git.get("dirty"),
+        versions=json.dumps(m.get("versions", {})), started=m.get("started"),
+        finished=m.get("finished"))

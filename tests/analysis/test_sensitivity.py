@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.analysis import sensitivity as sa
+from experiments.analysis import sensitivity_compute as sa
 from experiments.cli import UsageError
 from experiments.cli import main as cli
 

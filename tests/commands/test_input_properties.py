@@ -326,7 +326,7 @@ def test_a_broken_spec_is_refused_with_one_line(spec, tmp_path_factory, capsys):
 def test_the_loaders_raise_their_domain_errors(tmp_path):
     """Library code raises ScenarioError / UsageError (ValueError or Exception subclasses);
     only the command line turns them into exit code 2."""
-    from experiments.analysis.sensitivity import load_spec
+    from experiments.analysis.sensitivity_compute import load_spec
     from model.scenario import ScenarioError, load_scenario
 
     (tmp_path / "s.toml").write_text('name = 5\n')

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.analysis import calibrate
+from experiments.analysis import calibrate, calibrate_compute
 from model.climate import (
     Winter,
     aimag_sfu_mortality,
@@ -148,21 +148,21 @@ def test_back_to_back_bad_winters_as_often_as_in_nso(region, simulated, independ
     # and the observed share inside the range of the simulation's 33-year windows.
     i = region.aimags.index(aimag)
     obs = observed_sfu(observed, aimag)
-    op = calibrate.observed_persistence(obs)
+    op = calibrate_compute.observed_persistence(obs)
     thr = op["bad_threshold"]
     bad = obs > thr
     assert op["stats"]["pairs_bad"] == pytest.approx((bad[:-1] & bad[1:]).mean())
     sim = simulated["sfu"][:, i]
-    sim_stats = calibrate.persistence_stats(sim, thr)
+    sim_stats = calibrate_compute.persistence_stats(sim, thr)
     lo, hi = op["ci95"]["pairs_bad"]
     assert lo <= sim_stats["pairs_bad"] <= hi
-    win = calibrate.window_persistence(sim, thr, len(obs))["pairs_bad"]
+    win = calibrate_compute.window_persistence(sim, thr, len(obs))["pairs_bad"]
     assert np.quantile(win, 0.025) <= op["stats"]["pairs_bad"] <= np.quantile(win, 0.975)
     # bad winters cluster: after a bad winter the next is bad clearly more often than
     # on average, and more often than with independent winters
     p_bad = (sim > thr).mean()
     assert sim_stats["bad_after_bad"] > p_bad + 0.05
-    ind = calibrate.persistence_stats(independent["sfu"][:, i], thr)
+    ind = calibrate_compute.persistence_stats(independent["sfu"][:, i], thr)
     assert abs(ind["bad_after_bad"] - (independent["sfu"][:, i] > thr).mean()) < 0.03
     assert sim_stats["pairs_bad"] > ind["pairs_bad"]
 

@@ -1,0 +1,294 @@
+"""The rendering of `herdtrap brief`: the plotly figures, brief.md and brief.html
+(template templates/brief.html), from :mod:`experiments.report.brief_compute`.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from markupsafe import Markup
+
+from experiments.report.brief_compute import (
+    CONFIDENCE,
+    KMNT_TO_MNT,
+    OUTCOME_BY_KEY,
+    PRICE_YEAR,
+    Batch,
+    BriefContent,
+    band_table,
+    citation_rows,
+    key_findings,
+    level_table,
+    limitations,
+    methods_rows,
+    report_years,
+    scenario_differences,
+)
+from experiments.report.html import fmt_mnt, fmt_num, kv_table, render, table
+
+# --------------------------------------------------------------------------- figures
+
+
+def make_figures(batch: Batch, findings: pd.DataFrame) -> dict[str, Any]:
+    """The brief's plotly figures, keyed by file stem (styled; not yet exported)."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    from experiments.report.figures import rgba, series_style, style_figure
+
+    order = [batch.baseline] + [s for s in batch.scenarios if s != batch.baseline]
+    style = {s: series_style(i) for i, s in enumerate(order)}
+    n_sc = len(order)
+    extra_h = 22 * max(0, (n_sc + 2) // 3 - 2)  # legend rows below the plot
+    band_alpha = 0.15 if n_sc <= 4 else 0.07  # many overlapping bands turn muddy
+    figs: dict[str, Any] = {}
+
+    # (1) poverty headcount and asset poverty over time, 95% bands
+    line = batch.resolved(batch.baseline).get("params", {})
+    pl = float(line.get("consumption.poverty_line", math.nan)) * float(
+        line.get("consumption.cpi_2018_to_2021", math.nan)) * KMNT_TO_MNT
+    apl = line.get("metrics.asset_poverty_line")
+    titles = (
+        f"Below the poverty line (MNT {fmt_mnt(pl)}/person/month)" if math.isfinite(pl)
+        else "Below the poverty line",
+        f"In asset poverty (< {apl:g} SFU/person)" if apl else "In asset poverty",
+    )
+    fig = make_subplots(rows=1, cols=2, subplot_titles=titles, horizontal_spacing=0.1)
+    for col, column in enumerate(("poverty_headcount", "asset_poverty"), start=1):
+        bands = band_table(batch, column)
+        for s in order:
+            b = bands[bands["scenario"] == s]
+            if b.empty:
+                continue
+            st = style[s]
+            x = b["calendar_year"].tolist()
+            fig.add_trace(go.Scatter(
+                x=x + x[::-1], y=b["high"].tolist() + b["low"].tolist()[::-1], fill="toself",
+                fillcolor=rgba(st["color"], band_alpha), line={"width": 0}, hoverinfo="skip",
+                showlegend=False, legendgroup=s), row=1, col=col)
+            fig.add_trace(go.Scatter(
+                x=x, y=b["mean"], mode="lines", name=s, legendgroup=s, showlegend=col == 1,
+                line={"color": st["color"], "dash": st["dash"],
+                      "width": 3.5 if s == batch.baseline else 2.5}),
+                row=1, col=col)
+        fig.update_xaxes(title_text="Year", row=1, col=col)
+        fig.update_yaxes(title_text="% of households", rangemode="tozero", row=1, col=col)
+    style_figure(fig, height=450 + extra_h)
+    fig.update_annotations(font_size=14)
+    figs["poverty_over_time"] = fig
+
+    # (2) difference vs baseline at the horizon, with CI bars
+    horizon = batch.horizon(batch.baseline)
+    f_h = findings[findings["horizon_year"] == horizon]
+    panels = [("poverty_headcount", "Below poverty line"), ("asset_poverty", "In asset poverty"),
+              ("herding_share", "Still herding")]
+    others = [s for s in order if s != batch.baseline]
+    fig = make_subplots(rows=1, cols=3, subplot_titles=[p[1] for p in panels],
+                        shared_yaxes=True, horizontal_spacing=0.04)
+    for col, (key, _) in enumerate(panels, start=1):
+        sub = f_h[f_h["outcome"] == key].set_index("scenario")
+        ys = [s for s in others if s in sub.index]
+        for s in ys:
+            r = sub.loc[s]
+            st = style[s]
+            lo = r["difference"] - r["ci_low"] if math.isfinite(r["ci_low"]) else 0.0
+            hi = r["ci_high"] - r["difference"] if math.isfinite(r["ci_high"]) else 0.0
+            fig.add_trace(go.Scatter(
+                x=[r["difference"]], y=[s], mode="markers", name=s, legendgroup=s,
+                showlegend=False,
+                marker={"color": st["color"], "size": 11, "symbol": st["symbol"]},
+                error_x={"type": "data", "symmetric": False, "array": [hi], "arrayminus": [lo],
+                         "color": st["color"], "thickness": 2, "width": 6}),
+                row=1, col=col)
+        fig.add_vline(x=0, line={"color": "#555555", "width": 1, "dash": "dot"}, row=1, col=col)
+        fig.update_xaxes(title_text="percentage points", row=1, col=col)
+    fig.update_yaxes(autorange="reversed")
+    style_figure(fig, height=max(450, 140 + 40 * len(others)), legend_below=False)
+    fig.update_layout(
+        margin={"l": 20 + 8 * max((len(s) for s in others), default=10), "r": 20, "t": 90,
+                "b": 60},
+        title={"text": f"Difference from “{batch.baseline}” after {horizon} years "
+                       f"(mean, {int(CONFIDENCE * 100)}% CI)", "x": 0, "xref": "paper",
+               "xanchor": "left",
+               "font": {"size": 16}})
+    fig.update_annotations(font_size=14)
+    figs["difference_at_horizon"] = fig
+
+    # (3) extra fiscal cost vs reduction in poverty headcount, at the horizon
+    pov = f_h[f_h["outcome"] == "poverty_headcount"].set_index("scenario")
+    cost = f_h[f_h["outcome"] == "fiscal_cost"].set_index("scenario")
+    fig = go.Figure()
+    labels = len(others) <= 4  # more labels would overlap: the legend names them
+    fig.add_trace(go.Scatter(x=[0], y=[0], mode="markers+text" if labels else "markers",
+                             name=batch.baseline,
+                             text=[batch.baseline], textposition="top right",
+                             textfont={"size": 12, "color": "#222222"},
+                             marker={"color": "#000000", "size": 11}))
+    xs = [0.0] + [float(v) for v in cost["difference"]] + [
+        float(v) for v in cost["ci_high"] if math.isfinite(v)]
+    x_mid = (min(xs) + max(xs)) / 2
+    for s in others:
+        if s not in pov.index or s not in cost.index:
+            continue
+        p, c, st = pov.loc[s], cost.loc[s], style[s]
+
+        def err(r: pd.Series, sign: float, colour: str = st["color"]) -> dict[str, Any]:
+            if not math.isfinite(r["ci_low"]):
+                return {"visible": False}
+            lo, hi = sorted((sign * (r["ci_low"] - r["difference"]),
+                             sign * (r["ci_high"] - r["difference"])))
+            return {"type": "data", "symmetric": False, "array": [hi], "arrayminus": [-lo],
+                    "color": colour, "thickness": 1.5, "width": 4}
+
+        fig.add_trace(go.Scatter(
+            x=[c["difference"]], y=[-p["difference"]],
+            mode="markers+text" if labels else "markers", name=s,
+            text=[s], textposition="top left" if c["difference"] > x_mid else "top right",
+            textfont={"size": 12, "color": "#222222"},
+            marker={"color": st["color"], "size": 12, "symbol": st["symbol"]},
+            error_x=err(c, 1.0), error_y=err(p, -1.0)))
+    style_figure(fig, title=f"Cost and poverty reduction after {horizon} years "
+                            f"(mean, {int(CONFIDENCE * 100)}% CI)",
+                 height=450 + extra_h)
+    fig.update_xaxes(title_text=f"Extra fiscal cost (MNT per household per year, {PRICE_YEAR})",
+                     tickformat=",.0f", zeroline=True)
+    fig.update_yaxes(title_text="Poverty headcount reduction (points)", zeroline=True)
+    fig.update_layout(showlegend=not labels)
+    figs["cost_vs_poverty"] = fig
+    return figs
+
+
+FIGURE_CAPTIONS = {
+    "poverty_over_time": "Share of households below the poverty line and in asset poverty, "
+                         "by year and scenario: mean over replicates with 95% CI bands.",
+    "difference_at_horizon": "Paired difference from the baseline at the horizon (scenario − "
+                             "baseline, percentage points) with 95% CIs.",
+    "cost_vs_poverty": "Extra fiscal cost per household per year against the reduction of the "
+                       "poverty headcount at the horizon, with 95% CIs (baseline at 0, 0).",
+}
+
+
+def scenario_table_rows(c: BriefContent, scenario: str) -> tuple[list[str], list[list[str]]]:
+    b = c.batch
+    if scenario == b.baseline:
+        header = ["Year", "Outcome", "Mean (95% CI)", "Unit", "Replicates"]
+        rows = []
+        for year in report_years(b.horizon(scenario)):
+            t = level_table(b, scenario, year)
+            for _, r in t.iterrows():
+                ci = ("" if not math.isfinite(r["ci_low"]) else
+                      f" ({fmt_num(r['ci_low'], r['kind'])} to {fmt_num(r['ci_high'], r['kind'])})")
+                rows.append([str(year), r["label"], f"{fmt_num(r['mean'], r['kind'])}{ci}",
+                             r["unit"], str(int(r["n"]))])
+        return header, rows
+    header = ["Year", "Outcome", "Baseline", "Scenario", "Difference (95% CI)", "Unit", "n"]
+    rows = []
+    f = c.findings[c.findings["scenario"] == scenario]
+    for _, r in f.iterrows():
+        o = OUTCOME_BY_KEY[r["outcome"]]
+        ci = (f" ({fmt_num(r['ci_low'], o.kind)} to {fmt_num(r['ci_high'], o.kind)})"
+              if math.isfinite(r["ci_low"]) else "")
+        sign = "+" if r["difference"] > 0 else ""
+        rows.append([str(r["horizon_year"]), o.short, fmt_num(r["baseline_mean"], o.kind),
+                     fmt_num(r["scenario_mean"], o.kind),
+                     f"{sign}{fmt_num(r['difference'], o.kind)}{ci}", o.unit,
+                     str(int(r["n_replicates"]))])
+    return header, rows
+
+
+# --------------------------------------------------------------------------- Markdown
+
+
+def _md_table(header: list[str], rows: list[list[str]]) -> str:
+    def esc(s: str) -> str:
+        return str(s).replace("|", "\\|")
+
+    out = ["| " + " | ".join(esc(h) for h in header) + " |",
+           "|" + "|".join("---" for _ in header) + "|"]
+    out += ["| " + " | ".join(esc(x) for x in row) + " |" for row in rows]
+    return "\n".join(out)
+
+
+def render_markdown(c: BriefContent) -> str:
+    b = c.batch
+    lines = [f"# {c.title}", "",
+             f"*herdtrap {c.version} · commit {c.commit[:12]} · {c.date} · baseline "
+             f"“{b.baseline}” · {b.manifest.get('replicates')} replicates*", "",
+             "## Key findings", ""]
+    horizon = b.horizon(b.baseline)
+    lines += [f"- {s}" for s in key_findings(c)["sentence"]]
+    if c.findings.empty:
+        lines.append("- (no scenario besides the baseline has finished runs)")
+    lines += ["", f"All findings, including herding and exits, are in findings.csv "
+              f"({len(c.findings)} rows); horizon {horizon} years.", "", "## Figures", ""]
+    if c.figure_note:
+        lines += [f"> {c.figure_note}", ""]
+    for stem, caption in FIGURE_CAPTIONS.items():
+        files = c.figures.get(stem)
+        if files:
+            lines += [f"![{caption}]({files['png']})", "",
+                      f"*{caption}* ([PNG]({files['png']}), [SVG]({files['svg']}))", ""]
+    lines += ["## Results by scenario", ""]
+    for s in b.scenarios:
+        header, rows = scenario_table_rows(c, s)
+        desc = b.resolved(s).get("description", "")
+        lines += [f"### {s}", "", f"{desc} Hash {b.manifest['scenarios'][s].get('hash', '?')}. "
+                  f"Differs from baseline: {scenario_differences(b, s)}.", "",
+                  _md_table(header, rows), ""]
+    if len(b.failed):
+        lines += [f"Failed runs (left out): {len(b.failed)} — "
+                  + ", ".join(f"{r.scenario} r{int(r.replicate)}" for r in b.failed.itertuples()),
+                  ""]
+    lines += ["## Methods", "", _md_table(["", ""], [[k, v] for k, v in methods_rows(c)]), "",
+              "## Limitations", "", limitations(c), "",
+              "## Citation and reproduction", "",
+              _md_table(["", ""], [[k, v] for k, v in citation_rows(c)]), "",
+              "Reproduce the batch and this brief (findings.csv is identical) from the root of "
+              "a fresh clone:",
+              "", "```bash", f"git checkout {c.commit}", c.reproduce, "```", ""]
+    if c.dirty:
+        lines += ["> The batch ran from a work tree with uncommitted changes: the commit alone "
+                  "may not reproduce it.", ""]
+    lines += [f"> Note: {w}." for w in c.warnings]
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- HTML
+
+def render_html(c: BriefContent, out_dir: Path, figs: dict[str, Any]) -> str:
+    """Self-contained HTML: SVG figures as data: URIs, or inline plotly.js without images."""
+    b = c.batch
+    figures = []
+    first_js = True
+    for stem, caption in FIGURE_CAPTIONS.items():
+        files = c.figures.get(stem)
+        if files:
+            svg = (out_dir / files["svg"]).read_bytes()
+            uri = "data:image/svg+xml;base64," + base64.b64encode(svg).decode()
+            body = Markup('<img src="{}" alt="{}">').format(uri, caption)
+        elif stem in figs:  # no static export: interactive figure, plotly.js inline
+            body = Markup(figs[stem].to_html(full_html=False, include_plotlyjs=bool(first_js),
+                                             config={"displaylogo": False}))
+            first_js = False
+        else:
+            continue
+        figures.append((body, caption))
+    scenarios = []
+    for s in b.scenarios:
+        header, rows = scenario_table_rows(c, s)
+        scenarios.append({"name": s, "description": b.resolved(s).get("description", ""),
+                          "hash": str(b.manifest["scenarios"][s].get("hash", "?")),
+                          "differences": scenario_differences(b, s),
+                          "table": table(rows, header)})
+    return render(
+        "brief.html", title=c.title, version=c.version, commit=c.commit, date=c.date,
+        baseline=b.baseline, replicates=str(b.manifest.get("replicates")),
+        key_sentences=list(key_findings(c)["sentence"]), n_findings=len(c.findings),
+        figure_note=c.figure_note, figures=figures, scenarios=scenarios,
+        n_failed=len(b.failed), methods=kv_table(methods_rows(c)), limitations=limitations(c),
+        citation=kv_table(citation_rows(c)), reproduce=c.reproduce, dirty=c.dirty,
+        warnings=c.warnings)
