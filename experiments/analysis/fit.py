@@ -30,9 +30,11 @@ Targets (``[[targets]]`` in the spec):
 
 The fit stops after ``generations`` generations, or earlier when the tolerance reaches
 ``min_epsilon``, when a generation's acceptance rate falls below ``min_acceptance_rate``
-(pyabc then also caps a generation at population_size / min_acceptance_rate
-simulations), after ``max_simulations`` simulations or after ``max_minutes`` (both
-checked between generations; 0 = no limit).
+(local runs also cap a generation at population_size / min_acceptance_rate
+simulations; on a Dask cluster pyabc cannot), after ``max_simulations`` simulations or
+after ``max_minutes`` (both checked between generations; 0 = no limit). Local runs use
+pyabc's evaluation-parallel processes (forked from the command, which calibrates the
+regions first, so the workers inherit them); ``--scheduler`` runs on a Dask cluster.
 
 The run is stored in ``OUT/fit.db`` (pyabc's SQLite history): a killed fit resumes from
 its last complete generation when the same command is run again. Outputs in OUT:
@@ -532,17 +534,12 @@ def _sampler(jobs: int, scheduler: str | None):
         except OSError as exc:
             raise FitError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
         return pyabc.sampler.DaskDistributedSampler(dask_client=client, batch_size=4), client
+    # check_max_eval: a generation stops after population_size / min_acceptance_rate
+    # simulations (pyabc's evaluation-parallel Dask and futures samplers cannot cap a
+    # generation, so the local runs use its own processes, which can)
     if jobs == 1:
-        return pyabc.sampler.SingleCoreSampler(), None
-    # joblib's loky processes (the project's local backend), reused across generations, so
-    # each worker calibrates its regions once; pyabc keeps at most 2 x jobs simulations
-    # in flight and stops a generation as soon as enough particles are accepted
-    # (an executor of its own: joblib's shared reusable one serves Parallel elsewhere)
-    from joblib.externals.loky import ProcessPoolExecutor
-
-    executor = ProcessPoolExecutor(max_workers=jobs)
-    return pyabc.sampler.ConcurrentFutureSampler(
-        cfuture_executor=executor, client_max_jobs=2 * jobs, batch_size=1), executor
+        return pyabc.sampler.SingleCoreSampler(check_max_eval=True), None
+    return pyabc.sampler.MulticoreEvalParallelSampler(n_procs=jobs, check_max_eval=True), None
 
 
 def _quiet_pyabc() -> None:
@@ -662,11 +659,8 @@ def run_fit(spec: FitSpec, out: Path, *, jobs: int = 1, scheduler: str | None = 
             logger.removeHandler(handler)
         for h in own:
             logger.addHandler(h)
-        if client is not None:  # the Dask client or the local executor
-            if hasattr(client, "shutdown"):
-                client.shutdown(wait=True, kill_workers=True)
-            else:
-                client.close()
+        if client is not None:
+            client.close()
     pops = abc.history.get_all_populations()
     elapsed = float(pops["wall_time"].sum())  # over every session of a resumed fit
     result = summarize(abc.history, spec, out, elapsed=elapsed, jobs=jobs if not scheduler else None)

@@ -208,3 +208,13 @@ def test_every_fit_spec_shipped_loads():
     assert specs
     for p in specs:
         assert fit.load_spec(p).parameters
+
+
+def test_a_generation_is_capped_by_the_minimum_acceptance_rate(tmp_path):
+    """min_acceptance_rate caps a generation at population / rate simulations (pyabc's
+    max_eval, enforced by the local samplers): the fit stops with the last complete one."""
+    spec = fit.load_spec(_spec(tmp_path, SMALL.format(generations=6, seed=4).replace(
+        "predictive_draws = 0", "predictive_draws = 0\nmin_acceptance_rate = 0.9")))
+    res = fit.run_fit(spec, tmp_path / "out", progress=False)
+    assert 1 <= res.summary["generations"] < 6
+    assert res.summary["simulations"] <= 6 * 20 / 0.9
