@@ -687,6 +687,10 @@ def weighted_quantile(x: np.ndarray, w: np.ndarray, q: float) -> float:
 def summarize(history, spec: FitSpec, out: Path, *, elapsed: float,
               jobs: int | None) -> FitResult:
     """posterior.csv and summary.json from the fit's history."""
+    if history.max_t < 0:
+        raise FitError(f"{spec.source}: no generation completed (the first generation's "
+                       f"acceptance fell below min_acceptance_rate = {spec.min_acceptance_rate} "
+                       f"before {spec.population_size} particles were accepted); lower it")
     df, w = history.get_distribution(m=0, t=history.max_t)
     w = np.asarray(w, dtype=float)
     w = w / w.sum()
