@@ -64,6 +64,7 @@ import pandas as pd
 
 from experiments import argtypes
 from experiments.errors import UsageError
+from experiments.report.provenance import atomic_write_bytes
 
 #: IBLIP (2007): of about 190,000 herder households, about 81,000 lost at least half of
 #: their livestock in the 1999-2002 dzuds and 12,100 all of it.
@@ -301,29 +302,18 @@ def check_targets(spec: FitSpec, data_dir: Path) -> None:
                                f"{t.aimag!r}; on file: {', '.join(pov['aimag'])}")
 
 
-def _census_sfu(t: Target, data_dir: Path) -> pd.Series:
-    from model.species import SFU, SPECIES
-
-    census = _census(t, data_dir)
-    return pd.Series(census[list(SPECIES)].to_numpy(dtype=float) @ SFU, index=census.index)
-
-
-def _census(t: Target, data_dir: Path) -> pd.DataFrame:
-    from experiments.analysis import hindcast as hc
-
-    folder, name = _stock_folder(t, data_dir)
-    return hc.read_census(folder, name)
-
-
-def observed(spec: FitSpec, data_dir: Path) -> dict[str, float]:
-    """The data: statistic name -> observed value (the fitted and the held-out ones)."""
+def observed(spec: FitSpec, data_dir: Path, *, held_out: bool = True) -> dict[str, float]:
+    """The data: statistic name -> observed value (the fitted and the held-out ones;
+    ``held_out=False``: only the targets the fit simulates, as :func:`simulate`)."""
     out: dict[str, float] = {}
     for t in spec.targets:
+        if t.held_out and not held_out:
+            continue
         if t.kind == "stock":
             for y in range(t.start + 1, t.end + 1):
                 out[f"{t.label}:log_sfu:{y}"] = 0.0
             if t.growth_years:
-                c = _census_sfu(t, data_dir)
+                c = _stock_inputs(t, data_dir).census_sfu
                 a, b = t.growth_years
                 out[f"{t.label}:growth:{a}-{b}"] = float(np.log(c.loc[b] / c.loc[a - 1]) / (b - a + 1))
         elif t.kind == "poverty":
@@ -371,9 +361,26 @@ class Distance:
 
 
 # ---------------------------------------------------------------- simulation
+@dataclass(frozen=True)
+class StockInputs:
+    """What a stock target's simulations share: the tables' folder and aimag name, the
+    initial herd (head by species), the census in sheep units by year and the replay
+    scenario without the fitted parameters."""
+
+    folder: Path
+    name: str
+    init: np.ndarray
+    census_sfu: pd.Series
+    scenario: Any
+
+
 _STACK = contextlib.ExitStack()
 atexit.register(_STACK.close)
+#: per-process caches: the country written in the aimag formats (by data folder), the
+#: calibrated regions (by folder and aimag) and each stock target's inputs
+_NATIONAL_DIRS: dict[str, Path] = {}
 _REGIONS: dict[tuple[str, str], Any] = {}
+_INPUTS: dict[tuple[Target, str], StockInputs] = {}
 
 
 def _stock_folder(t: Target, data_dir: Path) -> tuple[Path, str]:
@@ -383,68 +390,65 @@ def _stock_folder(t: Target, data_dir: Path) -> tuple[Path, str]:
 
     if t.aimag != NATIONAL:
         return data_dir, hc.check_inputs(data_dir, t.aimag, t.start, t.end)
-    key = (str(data_dir), NATIONAL)
-    if key not in _REGIONS:
+    key = str(data_dir)
+    if key not in _NATIONAL_DIRS:
         import tempfile
 
         from experiments.analysis.validate import national_as_aimag
 
         tmp = Path(_STACK.enter_context(tempfile.TemporaryDirectory(prefix="herdtrap-fit-")))
         national_as_aimag(data_dir, tmp, NATIONAL)
-        _REGIONS[key] = tmp
-    return _REGIONS[key], NATIONAL
+        _NATIONAL_DIRS[key] = tmp
+    return _NATIONAL_DIRS[key], NATIONAL
 
 
 def _region(folder: Path, name: str):
     from experiments.analysis import hindcast as hc
 
     key = (str(folder), name)
-    if ("region",) + key not in _REGIONS:
-        region, _notes = _STACK.enter_context(hc.fitted_region(folder, name))
-        _REGIONS[("region",) + key] = region
-    return _REGIONS[("region",) + key]
-
-
-def _stock_inputs(t: Target, data_dir: Path):
-    """(folder, name, initial stock, census SFU by year, replay scenario without the
-    fitted parameters) of a stock target, built once per process."""
-    import dataclasses
-
-    from experiments.analysis import hindcast as hc
-    from model.species import SFU, SPECIES
-
-    key = ("inputs", t, str(data_dir))
     if key not in _REGIONS:
-        folder, name = _stock_folder(t, data_dir)
-        census = hc.read_census(folder, name)
-        mort = hc.read_mortality(folder, name)
-        m1 = mort.loc[t.start + 1, list(SPECIES)].to_numpy(dtype=float)
-        m1 = np.where(np.isfinite(m1), m1, float(mort.loc[t.start + 1, "sfu"]))
-        c0 = census.loc[t.start, list(SPECIES)].to_numpy(dtype=float)
-        init = np.nan_to_num(c0) * (1.0 - m1)
-        cen = pd.Series(census[list(SPECIES)].to_numpy(dtype=float) @ SFU, index=census.index)
-        base = hc.scenario_for(name, t.start, t.end, folder, {})
-        _REGIONS[key] = (folder, name, init, cen, base, dataclasses.replace)
+        _REGIONS[key], _notes = _STACK.enter_context(hc.fitted_region(folder, name))
     return _REGIONS[key]
 
 
+def _stock_inputs(t: Target, data_dir: Path) -> StockInputs:
+    """A stock target's inputs, built once per process."""
+    from experiments.analysis import hindcast as hc
+    from model.species import SFU, SPECIES
+
+    key = (t, str(data_dir))
+    if key not in _INPUTS:
+        folder, name = _stock_folder(t, data_dir)
+        census = hc.read_census(folder, name)
+        _INPUTS[key] = StockInputs(
+            folder=folder, name=name,
+            init=hc.initial_stock(census, hc.read_mortality(folder, name), t.start),
+            census_sfu=pd.Series(census[list(SPECIES)].to_numpy(dtype=float) @ SFU,
+                                 index=census.index),
+            scenario=hc.scenario_for(name, t.start, t.end, folder, {}))
+    return _INPUTS[key]
+
+
 def simulate_stock(t: Target, params: dict[str, Any], seed: int, data_dir: Path) -> dict[str, float]:
+    import dataclasses
+
     from experiments.analysis import hindcast as hc
     from model.parameters import resolve
     from model.species import SFU
 
-    folder, name, init, cen, base, replace = _stock_inputs(t, data_dir)
-    scenario = replace(base, params=resolve({**params, "population.households": t.households}))
-    stock = hc.simulate_replicate(_region(folder, name), scenario, init, seed)
+    inp = _stock_inputs(t, data_dir)
+    scenario = dataclasses.replace(
+        inp.scenario, params=resolve({**params, "population.households": t.households}))
+    stock = hc.simulate_replicate(_region(inp.folder, inp.name), scenario, inp.init, seed)
     sim = stock @ SFU
     out = {}
     for k, y in enumerate(range(t.start + 1, t.end + 1)):
-        c = cen.get(y, np.nan)
+        c = inp.census_sfu.get(y, np.nan)
         out[f"{t.label}:log_sfu:{y}"] = float(np.log(sim[k] / c)) if sim[k] > 0 and c > 0 else math.inf
     if t.growth_years:
         a, b = t.growth_years
         ka, kb = a - 1 - (t.start + 1), b - (t.start + 1)
-        first = sim[ka] if ka >= 0 else float(init @ SFU)
+        first = sim[ka] if ka >= 0 else float(inp.init @ SFU)
         out[f"{t.label}:growth:{a}-{b}"] = (float(np.log(sim[kb] / first) / (b - a + 1))
                                             if sim[kb] > 0 and first > 0 else -math.inf)
     return out
@@ -487,10 +491,10 @@ def simulate(spec: FitSpec, params: dict[str, Any], seed: int,
     """Every target's statistics for one parameter set (one replicate each);
     ``held_out=False``: only the fitted targets' (what the fit itself needs)."""
     data_dir = Path(data_dir) if data_dir else _data_dir()
+    from model.parameters import parameter_table
+
     params = {**spec.fixed, **{k: float(v) for k, v in params.items()}}
     for name, v in list(params.items()):  # integer parameters take whole values
-        from model.parameters import parameter_table
-
         p = parameter_table().get(name)
         if p is not None and p.type == "int":
             params[name] = int(round(v))
@@ -597,10 +601,9 @@ def run_fit(spec: FitSpec, out: Path, *, jobs: int = 1, scheduler: str | None = 
     _quiet_pyabc()
     warm(spec, data_dir)
     np.random.seed(spec.seed)  # noqa: NPY002 (pyabc samples its priors from it)
-    x0 = dict(data) if data is not None else observed(spec, data_dir)
-    fitted_targets = {k for t in spec.targets if not t.held_out
-                      for k in observed(FitSpec(**{**spec.__dict__, "targets": (t,)}), data_dir)}
-    x0 = {k: v for k, v in x0.items() if k in fitted_targets}  # what the fit simulates
+    x0 = observed(spec, data_dir, held_out=False)  # what the fit simulates
+    if data is not None:
+        x0 = {k: data[k] for k in x0}
     prior = pyabc.Distribution(**{n: pyabc.RV("uniform", lo, hi - lo)
                                   for n, (lo, hi) in spec.parameters.items()})
     sampler, client = _sampler(jobs, scheduler)
@@ -671,9 +674,9 @@ def run_fit(spec: FitSpec, out: Path, *, jobs: int = 1, scheduler: str | None = 
 
 
 def _write_json(path: Path, data: dict) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
-    os.replace(tmp, path)
+    """provenance's atomic write, keeping the keys in their order (the report lists the
+    parameters in the spec's order)."""
+    atomic_write_bytes(path, json.dumps(data, indent=2, default=str).encode() + b"\n")
 
 
 def weighted_quantile(x: np.ndarray, w: np.ndarray, q: float) -> float:

@@ -316,6 +316,15 @@ def simulate_replicate(region: Region, scenario, init_stock: np.ndarray,
     return out
 
 
+def initial_stock(census: pd.DataFrame, mort: pd.DataFrame, start: int) -> np.ndarray:
+    """The herd a replay from census year ``start`` begins with (head by species): the
+    December census less the adult losses of the winter after it (loss year start + 1;
+    the aimag's all-species rate where a species has none)."""
+    m1 = mort.loc[start + 1, list(SPECIES)].to_numpy(dtype=float)
+    m1 = np.where(np.isfinite(m1), m1, float(mort.loc[start + 1, "sfu"]))
+    return np.nan_to_num(census.loc[start, list(SPECIES)].to_numpy(dtype=float)) * (1.0 - m1)
+
+
 def run_hindcast(data_dir: Path, aimag: str, start: int = 1992, end: int = 2024,
                  replicates: int = 5, *, households: int | None = None, seed: int = 0,
                  params: dict[str, Any] | None = None, progress: bool = True,
@@ -333,11 +342,7 @@ def run_hindcast(data_dir: Path, aimag: str, start: int = 1992, end: int = 2024,
     check_limits(replicates=replicates, error=HindcastError)
     name = check_inputs(data_dir, aimag, start, end)
     census = read_census(data_dir, name)
-    mort = read_mortality(data_dir, name)
-    m1 = mort.loc[start + 1, list(SPECIES)].to_numpy(dtype=float)
-    m1 = np.where(np.isfinite(m1), m1, float(mort.loc[start + 1, "sfu"]))
-    c0 = census.loc[start, list(SPECIES)].to_numpy(dtype=float)
-    init = np.nan_to_num(c0) * (1.0 - m1)
+    init = initial_stock(census, read_mortality(data_dir, name), start)
     overrides = dict(params or {})
     if households is not None:
         overrides["population.households"] = int(households)
@@ -382,9 +387,7 @@ def mortality_pass_through(data_dir: Path, aimag: str, start: int = 1992, end: i
 
     name = check_inputs(data_dir, aimag, start, end)
     census, mort = read_census(data_dir, name), read_mortality(data_dir, name)
-    m1 = mort.loc[start + 1, list(SPECIES)].to_numpy(dtype=float)
-    m1 = np.where(np.isfinite(m1), m1, float(mort.loc[start + 1, "sfu"]))
-    init = np.nan_to_num(census.loc[start, list(SPECIES)].to_numpy(dtype=float)) * (1 - m1)
+    init = initial_stock(census, mort, start)
     params = {} if households is None else {"population.households": int(households)}
     scen = scenario_for(name, start, end, data_dir, params)
     with fitted_region(data_dir, name) as (region, _):
