@@ -81,12 +81,11 @@ from experiments.report.provenance import (
     command_line,
     git_commit,
     now_iso,
-    package_versions,
+    run_record,
 )
 from experiments.report.sensitivity_render import render_report
 from model.parameters import parameter_table, uncertain_parameters
 from model.scenario import Scenario, ScenarioError, load_scenario
-from model.streams import run_seed_sequence
 
 METHODS = ("sobol", "morris")
 MODELS = ("herdtrap", "ishigami")
@@ -682,8 +681,6 @@ def _write_manifest(out: Path, *, spec: SensitivitySpec, problem: Mapping[str, A
                     session: dict[str, Any], counts: Mapping[str, int], backend: str,
                     jobs: int, finished: str | None, analysis: Mapping[str, Any] | None,
                     ) -> dict[str, Any]:
-    sessions = list((old or {}).get("timings", {}).get("sessions", []))
-    sessions.append(session)
     arms = {} if spec.model == "ishigami" else scenarios(spec)
     manifest = {
         "kind": "sensitivity",
@@ -699,22 +696,7 @@ def _write_manifest(out: Path, *, spec: SensitivitySpec, problem: Mapping[str, A
         "sampler": {"method": spec.method, "seed": spec.seed, "n": spec.n,
                     "second_order": spec.second_order, "num_levels": spec.num_levels,
                     "rows_per_block": rows_per_block(spec)},
-        "root_seed": spec.root_seed,
-        "replicates": spec.replicates,
-        "seeds": {
-            str(r): [int(s.entropy), list(s.spawn_key)]
-            for r in range(spec.replicates)
-            for s in [run_seed_sequence(spec.root_seed, r)]
-        },
-        "versions": package_versions(),
-        "git": git_commit(),
-        "started": (old or {}).get("started") or session["started"],
-        "finished": finished,
-        "timings": {
-            "sessions": sessions,
-            "wall_s": sum(float(s.get("wall_s") or 0.0) for s in sessions),
-            "run_s": sum(float(s.get("run_s") or 0.0) for s in sessions),
-        },
+        **run_record(spec.root_seed, spec.replicates, old, session, finished),
         "counts": dict(counts),
         "backend": backend,
         "jobs": jobs,

@@ -238,6 +238,34 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
+def run_record(root_seed: int, replicates: int, old: dict[str, Any] | None,
+               session: dict[str, Any], finished: str | None) -> dict[str, Any]:
+    """The manifest entries every resumable run folder shares (batch, sensitivity): the
+    replicate seeds, versions and commit, start and finish, and the sessions' timings
+    (``session`` appended to the earlier ones in ``old``)."""
+    from model.streams import run_seed_sequence
+
+    sessions = [*(old or {}).get("timings", {}).get("sessions", []), session]
+    return {
+        "root_seed": root_seed,
+        "replicates": replicates,
+        "seeds": {
+            str(r): [int(s.entropy), list(s.spawn_key)]
+            for r in range(replicates)
+            for s in [run_seed_sequence(root_seed, r)]
+        },
+        "versions": package_versions(),
+        "git": git_commit(),
+        "started": (old or {}).get("started") or session["started"],
+        "finished": finished,
+        "timings": {
+            "sessions": sessions,
+            "wall_s": sum(float(s.get("wall_s") or 0.0) for s in sessions),
+            "run_s": sum(float(s.get("run_s") or 0.0) for s in sessions),
+        },
+    }
+
+
 def atomic_write_json(path: Path, obj: Any) -> None:
     data = json.dumps(obj, indent=2, sort_keys=True, default=str).encode() + b"\n"
     atomic_write_bytes(path, data)

@@ -21,10 +21,9 @@ from experiments.errors import UsageError
 from experiments.report.provenance import (
     atomic_write_json,
     command_line,
-    git_commit,
     now_iso,
     nso_data,
-    package_versions,
+    run_record,
 )
 from experiments.run.execution import (
     BACKENDS,
@@ -41,7 +40,6 @@ from experiments.run.limits import check_limits
 from experiments.run.posterior import Posterior, PosteriorError, check_scenarios, load_posterior
 from experiments.run.runner import simulate
 from model.scenario import Scenario, load_scenario
-from model.streams import run_seed_sequence
 
 DEFAULT_ROOT_SEED = 20200101
 MANIFEST = "manifest.json"
@@ -172,8 +170,6 @@ def write_manifest(out: Path, *, spec: dict[str, Any], scenarios: Sequence[Scena
                    backend: str, jobs: int, old: dict[str, Any] | None,
                    session: dict[str, Any], counts: dict[str, int],
                    finished: str | None, posterior: Posterior | None = None) -> dict[str, Any]:
-    sessions = list((old or {}).get("timings", {}).get("sessions", []))
-    sessions.append(session)
     manifest = {
         "kind": "batch",
         "command": command_line(),
@@ -183,23 +179,8 @@ def write_manifest(out: Path, *, spec: dict[str, Any], scenarios: Sequence[Scena
             for sc in scenarios
         },
         "scenario_order": [sc.name for sc in scenarios],
-        "root_seed": spec["root_seed"],
-        "replicates": spec["replicates"],
         "years": spec["years"],
-        "seeds": {
-            str(r): [int(s.entropy), list(s.spawn_key)]
-            for r in range(spec["replicates"])
-            for s in [run_seed_sequence(spec["root_seed"], r)]
-        },
-        "versions": package_versions(),
-        "git": git_commit(),
-        "started": (old or {}).get("started") or session["started"],
-        "finished": finished,
-        "timings": {
-            "sessions": sessions,
-            "wall_s": sum(float(s.get("wall_s") or 0.0) for s in sessions),
-            "run_s": sum(float(s.get("run_s") or 0.0) for s in sessions),
-        },
+        **run_record(spec["root_seed"], spec["replicates"], old, session, finished),
         "counts": counts,
         "backend": backend,
         "jobs": jobs,
