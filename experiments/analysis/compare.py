@@ -11,6 +11,9 @@ Reads a batch folder (never re-runs the model) and writes ``DIR/compare/``:
 * ``cost_effectiveness.csv`` — fiscal cost difference, poverty-years averted,
   households kept out of asset poverty, and the cost per unit of each
   (ratio of means; 95% paired-bootstrap interval);
+* ``distribution.csv`` — who gains and who loses: each scenario's effect by starting-herd
+  quintile, aimag, soum and beneficiaries against others, from the households' outcomes
+  paired with themselves in the baseline (:mod:`experiments.analysis.distribution`);
 * ``report.html`` — the tables and plotly figures (outcomes over time with
   uncertainty bands, the herd-size distribution at the horizon, cost vs.
   poverty reduction); self-contained, plotly.js inline, nothing from a CDN.
@@ -39,7 +42,9 @@ from experiments.analysis.compare_compute import (
     load_batch,
     outcome_frames,
 )
+from experiments.analysis.distribution import Distribution, distribution, read_outcomes
 from experiments.errors import UsageError
+from experiments.report import distribution_render
 from experiments.report.compare_render import html_report, text_report
 from experiments.report.provenance import atomic_write_bytes, check_output_folder
 
@@ -68,6 +73,8 @@ class Comparison:
     costs: pd.DataFrame
     text: str
     out_dir: Path
+    #: effects by household group (None: the batch has no household outcomes)
+    distribution: Distribution | None = None
 
 
 def compare(folder: Path, baseline: str | None = None, horizons: Sequence[int] | None = None,
@@ -82,23 +89,32 @@ def compare(folder: Path, baseline: str | None = None, horizons: Sequence[int] |
     levels = levels_table(batch, frames)
     comparison = comparison_table(batch, frames, base)
     costs = cost_table(batch, base)
+    outcomes = read_outcomes(folder)
+    dist = (distribution(outcomes, batch.scenarios, base)
+            if outcomes is not None else None)
     text = text_report(batch, base, comparison, levels, costs)
+    if dist is not None and not dist.table.empty:
+        text += "\n\n" + distribution_render.text_section(dist)
     out = Path(folder) / OUT
     out.mkdir(exist_ok=True)
-    for name, df in (("levels", levels), ("comparison", comparison),
-                     ("cost_effectiveness", costs)):
+    tables = [("levels", levels), ("comparison", comparison), ("cost_effectiveness", costs)]
+    if dist is not None and not dist.table.empty:
+        tables.append(("distribution", dist.table))
+    for name, df in tables:
         atomic_write_bytes(out / f"{name}.csv", df.to_csv(index=False).encode())
     atomic_write_bytes(out / "summary.txt", (text + "\n").encode())
     if write_html:
         atomic_write_bytes(out / "report.html",
-                           html_report(batch, base, comparison, levels, costs).encode())
-    return Comparison(base, levels, comparison, costs, text, out)
+                           html_report(batch, base, comparison, levels, costs, dist).encode())
+    return Comparison(base, levels, comparison, costs, text, out, dist)
 
 
 def main(args: argparse.Namespace) -> int:
     result = compare(args.dir, args.baseline, args.horizons, write_html=not args.no_html)
     print(result.text)
-    files = "comparison.csv, levels.csv, cost_effectiveness.csv, summary.txt" + (
+    files = "comparison.csv, levels.csv, cost_effectiveness.csv, " + (
+        "distribution.csv, " if result.distribution is not None
+        and not result.distribution.table.empty else "") + "summary.txt" + (
         "" if args.no_html else ", report.html")
     print(f"\nwrote {result.out_dir}/ ({files})")
     return 0

@@ -37,7 +37,13 @@ from experiments.report.brief_compute import (
     reproduce_command,
     scenario_file_warnings,
 )
-from experiments.report.brief_render import make_figures, render_html, render_markdown
+from experiments.report.brief_render import (
+    make_figures,
+    render_html,
+    render_markdown,
+    style_who_gains,
+    who_gains,
+)
 from experiments.report.provenance import check_output_folder, git_commit, now_iso
 
 # --------------------------------------------------------------------------- writing
@@ -69,6 +75,9 @@ def write_brief(batch_dir: str | Path, *, baseline: str | None = None,
     batch = load_batch(batch_dir, baseline, scenarios)
     findings = compute_findings(batch)
     figs = make_figures(batch, findings)
+    dist = who_gains(batch)
+    if dist is not None:
+        figs["who_gains"] = style_who_gains(dist)
     target = check_output_folder(batch.path / "brief", BriefError)
     tmp = Path(tempfile.mkdtemp(prefix=".brief.", suffix=".tmp", dir=batch.path))
     try:
@@ -106,8 +115,11 @@ def write_brief(batch_dir: str | Path, *, baseline: str | None = None,
             dirty=git.get("dirty"),
             version=herdtrap_version(batch),
             warnings=scenario_file_warnings(batch),
+            distribution=dist,
         )
         findings.to_csv(tmp / "findings.csv", index=False, lineterminator="\n")
+        if dist is not None:
+            dist.table.to_csv(tmp / "distribution.csv", index=False, lineterminator="\n")
         _write_text(tmp / "brief.md", render_markdown(content))
         _write_text(tmp / "brief.html", render_html(content, tmp, figs))
         _normal_permissions(tmp)

@@ -541,6 +541,8 @@ class BriefContent:
     dirty: bool | None
     version: str
     warnings: list[str] = field(default_factory=list)  # reproducibility caveats
+    #: who gains and who loses (experiments.analysis.distribution); None: no outcomes
+    distribution: Any = None
 
 
 KEY_OUTCOMES = ("poverty_headcount", "asset_poverty")

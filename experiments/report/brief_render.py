@@ -162,6 +162,38 @@ def make_figures(batch: Batch, findings: pd.DataFrame) -> dict[str, Any]:
     return figs
 
 
+def who_gains(batch: Batch):
+    """The distribution of effects (experiments.analysis.distribution) of the reported
+    scenarios, or None when the batch has no household outcomes."""
+    from experiments.analysis.distribution import distribution, read_outcomes
+
+    outcomes = read_outcomes(batch.path)
+    if outcomes is None:
+        return None
+    ok = batch.runs[["scenario", "replicate"]]
+    outcomes = outcomes.merge(ok, on=["scenario", "replicate"])
+    dist = distribution(outcomes, batch.scenarios, batch.baseline)
+    return None if dist.table.empty else dist
+
+
+def style_who_gains(dist):
+    from experiments.report import distribution_render
+    from experiments.report.figures import style_figure
+
+    fig = distribution_render.figure(dist)
+    style_figure(fig, title=f"Who gains: effect vs. {dist.baseline} "
+                            f"(mean, {int(CONFIDENCE * 100)}% CI)", height=480)
+    return fig
+
+
+def who_gains_rows(dist, scenario: str) -> tuple[list[str], list[list[str]]]:
+    from experiments.report.distribution_render import display
+
+    t = pd.concat([display(dist, scenario, "quintile"),
+                   display(dist, scenario, "beneficiary").iloc[1:]], ignore_index=True)
+    return list(t.columns), t.astype(str).values.tolist()
+
+
 FIGURE_CAPTIONS = {
     "poverty_over_time": "Share of households below the poverty line and in asset poverty, "
                          "by year and scenario: mean over replicates with 95% CI bands.",
@@ -169,7 +201,17 @@ FIGURE_CAPTIONS = {
                              "baseline, percentage points) with 95% CIs.",
     "cost_vs_poverty": "Extra fiscal cost per household per year against the reduction of the "
                        "poverty headcount at the horizon, with 95% CIs (baseline at 0, 0).",
+    "who_gains": "Effect per household over the run (scenario − the same household in the "
+                 "baseline) by the herd per person it started with, in quintiles, with 95% CIs.",
 }
+
+WHO_GAINS_NOTE = (
+    "Each household against itself in the paired baseline run (same weather and luck); "
+    "effects per household over the whole run. Groups: quintiles of the herd per person the "
+    "household started with, households founded during the run, and beneficiaries (paid more "
+    "cash or given more animals than in the baseline) against the others. Worse off: mean "
+    "consumption per person more than 1% below the baseline's. Weighted by their shares of "
+    "households, the groups add up to all households. By aimag and soum: distribution.csv.")
 
 
 def scenario_table_rows(c: BriefContent, scenario: str) -> tuple[list[str], list[list[str]]]:
@@ -232,6 +274,13 @@ def render_markdown(c: BriefContent) -> str:
         if files:
             lines += [f"![{caption}]({files['png']})", "",
                       f"*{caption}* ([PNG]({files['png']}), [SVG]({files['svg']}))", ""]
+    if c.distribution is not None:
+        from experiments.report.distribution_render import headline
+
+        lines += ["## Who gains and who loses", "", WHO_GAINS_NOTE, ""]
+        for s in c.distribution.scenarios:
+            header, rows = who_gains_rows(c.distribution, s)
+            lines += [f"### {s}", "", headline(c.distribution, s), "", _md_table(header, rows), ""]
     lines += ["## Results by scenario", ""]
     for s in b.scenarios:
         header, rows = scenario_table_rows(c, s)
@@ -284,8 +333,16 @@ def render_html(c: BriefContent, out_dir: Path, figs: dict[str, Any]) -> str:
                           "hash": str(b.manifest["scenarios"][s].get("hash", "?")),
                           "differences": scenario_differences(b, s),
                           "table": table(rows, header)})
+    gains = []
+    if c.distribution is not None:
+        from experiments.report.distribution_render import headline
+
+        for s in c.distribution.scenarios:
+            header, rows = who_gains_rows(c.distribution, s)
+            gains.append({"name": s, "headline": headline(c.distribution, s),
+                          "table": table(rows, header)})
     return render(
-        "brief.html", title=c.title, version=c.version, commit=c.commit, date=c.date,
+        "brief.html", who_gains=gains, who_gains_note=WHO_GAINS_NOTE, title=c.title, version=c.version, commit=c.commit, date=c.date,
         baseline=b.baseline, replicates=str(b.manifest.get("replicates")),
         key_sentences=list(key_findings(c)["sentence"]), n_findings=len(c.findings),
         figure_note=c.figure_note, figures=figures, scenarios=scenarios,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from html import escape as html_escape
 
 import numpy as np
 import pandas as pd
@@ -20,6 +21,7 @@ from experiments.analysis.compare_compute import (
     wide,
     with_counts,
 )
+from experiments.analysis.distribution import WORSE_OFF
 from experiments.report.figures import rgba, series_style
 from experiments.report.html import (
     fmt_diff,
@@ -300,12 +302,33 @@ def _table_html(df: pd.DataFrame) -> str:
     return table(df, formats=significant(4, thousands=True), classes="numbers")
 
 
+def distribution_html(dist) -> list[tuple[str, str]]:
+    """(scenario, tables HTML) of the "who gains" section; [] without household outcomes."""
+    from experiments.report import distribution_render as dr
+
+    if dist is None or dist.table.empty:
+        return []
+    out = []
+    for s in dist.scenarios:
+        parts = [Markup(f"<p>{html_escape(dr.headline(dist, s))}</p>")]
+        for by, title in (("quintile", "by starting herd per person (quintiles)"),
+                          ("aimag", "by aimag"), ("beneficiary", "beneficiaries and others")):
+            parts.append(Markup(f"<h4>{title}</h4>"))
+            parts.append(Markup(table(dr.display(dist, s, by))))
+        out.append((s, Markup("\n".join(parts))))
+    return out
+
+
 def html_report(batch: Batch, baseline: str, comparison: pd.DataFrame, levels: pd.DataFrame,
-                costs: pd.DataFrame) -> str:
+                costs: pd.DataFrame, dist=None) -> str:
+    from experiments.report import distribution_render
+
     m = batch.manifest
     figs = [figure_over_time(batch, baseline), figure_herd_distribution(batch)]
     if not costs.empty:
         figs.append(figure_cost(batch, baseline, costs))
+    if dist is not None and not dist.table.empty:
+        figs.append(distribution_render.figure(dist))
     fig_html = [Markup(f.to_html(full_html=False, include_plotlyjs=(i == 0),
                                  default_width="100%"))
                 for i, f in enumerate(figs)]
@@ -324,7 +347,8 @@ def html_report(batch: Batch, baseline: str, comparison: pd.DataFrame, levels: p
         replicates=m.get("replicates"), years=m.get("years"), root_seed=m.get("root_seed"),
         baseline=baseline, failed=batch.failed, not_compared=batch.not_compared,
         written=now_iso(), uncertainty=uncertainty_note(m), bootstrap=BOOTSTRAP,
-        width_ratio=width_ratio,
+        width_ratio=width_ratio, distribution=distribution_html(dist),
+        worse_off=f"{WORSE_OFF:.0%}",
         costs_table=_table_html(display_costs(costs)) if not costs.empty else None,
         comparison_table=_table_html(main) if not main.empty else "",
         figures=fig_html, levels_table=_table_html(levels[levels["horizon"] != "run"]),

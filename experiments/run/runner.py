@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from experiments.outcomes import outcomes
+from experiments.run.household_outcomes import HouseholdOutcomes
 from model.model import HerdtrapModel
 from model.scenario import Scenario
 from model.species import SPECIES
@@ -34,6 +35,8 @@ class RunOutput:
     soums: pd.DataFrame  # per soum per year mortality
     ledger: pd.DataFrame  # fiscal and insurer flows per year
     panel: pd.DataFrame | None = None  # yearly household panel for a sample of ids
+    #: one row per household that lived in the region (experiments/run/household_outcomes.py)
+    household_outcomes: pd.DataFrame | None = None
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -124,15 +127,16 @@ def simulate(
         scenario, seed=seed, create_agents=False, panel_rows=panel_rows(n, panel_fraction)
     )
     t1 = time.perf_counter()
-    if k:
-        # The model records ``model.panel_rows`` at each year end: follow the sample's
-        # households into the slots founded (or reused) during the run.
-        for _ in range(4 * model.years):
+    outcomes_of = HouseholdOutcomes(model)
+    for _ in range(model.years):
+        for _ in range(4):
             model.step()
-            model.panel_rows = sampled_slots(model, k)
-        model.running = False
-    else:
-        model.run()
+            if k:
+                # The model records ``model.panel_rows`` at each year end: follow the
+                # sample's households into the slots founded (or reused) during the run.
+                model.panel_rows = sampled_slots(model, k)
+        outcomes_of.add_year(model)
+    model.running = False
     t2 = time.perf_counter()
     ts = model.metrics()
     summary = summarise(ts, n)
@@ -152,6 +156,7 @@ def simulate(
         soums=model.soum_metrics(),
         ledger=model.ledger.frame(),
         panel=panel,
+        household_outcomes=outcomes_of.frame(model),
         timings={"setup_s": t1 - t0, "run_s": t2 - t1, "total_s": time.perf_counter() - t0},
     )
     return out

@@ -176,7 +176,7 @@ def test_brief_html_is_self_contained_and_complete(batch, brief):
         for m in re.finditer(rf"<{tag}\b[^>]*\b{attr}\s*=\s*[\"']([^\"']*)", page, re.I):
             assert not re.match(r"(https?:)?//", m.group(1)), f"<{tag} {attr}={m.group(1)[:60]}>"
     assert not re.search(r"@import|url\(\s*['\"]?(https?:)?//", page)
-    assert page.count("<figure>") == 3
+    assert page.count("<figure>") == 4  # with "who gains" (household outcomes)
     findings = pd.read_csv(brief / "findings.csv")
     key = findings[findings["outcome"].isin(["poverty_headcount", "asset_poverty"])]
     for s in key["sentence"]:

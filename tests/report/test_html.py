@@ -45,8 +45,12 @@ def test_page_templates_escape_text_and_keep_fragments():
                        figure_note=None, figures=[], scenarios=[], n_failed=0,
                        methods=html.kv_table([("Model", "m")]), limitations="L.",
                        citation=html.kv_table([("Cite", "c")]), reproduce="herdtrap batch",
-                       dirty=False, warnings=[])
-    assert "<script>x()" not in page and "Brief &lt;script&gt;x()&lt;/script&gt;" in page
+                       dirty=False, warnings=[], who_gains_note="N <b>",
+                       who_gains=[{"name": "s<1>", "headline": "H & I.",
+                                   "table": html.table([["a"]], ["g"])}])
+    assert "<script>x()" not in page
+    assert "<h3>s&lt;1&gt;</h3><p>H &amp; I.</p>" in page and "N &lt;b&gt;" in page
+    assert "<th>g</th>" in page  # a who-gains table, not its escaped markup and "Brief &lt;script&gt;x()&lt;/script&gt;" in page
     assert "<li>A &amp; B.</li>" in page
     assert "<tr><th>Model</th><td>m</td></tr>" in page  # the table, not its escaped markup
     assert "table{border-collapse" in page  # the one stylesheet, inline
