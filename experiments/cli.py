@@ -43,6 +43,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("experiments.analysis.validate", "regenerate docs/VALIDATION.md"),
     "app": ("experiments.webapp.app", "open the browser app (Solara) on localhost"),
     "budget": ("experiments.analysis.budget", "scale a policy lever so its fiscal cost equals a budget"),
+    "frontier": ("experiments.analysis.frontier", "compare policy designs at equal budgets (cost-effect frontier)"),
     "params": ("experiments.report.params", "print the parameter table (or write docs/PARAMETERS.md)"),
     "calibrate": ("experiments.analysis.calibrate", "fit the dzud generator and regions from NSO files"),
     "fit": ("experiments.analysis.fit", "calibrate parameters to data with ABC-SMC (pyabc)"),

@@ -38,9 +38,11 @@ from experiments.report.brief_compute import (
     scenario_file_warnings,
 )
 from experiments.report.brief_render import (
+    frontier_of,
     make_figures,
     render_html,
     render_markdown,
+    style_frontier,
     style_who_gains,
     who_gains,
 )
@@ -78,6 +80,9 @@ def write_brief(batch_dir: str | Path, *, baseline: str | None = None,
     dist = who_gains(batch)
     if dist is not None:
         figs["who_gains"] = style_who_gains(dist)
+    frontier = frontier_of(batch)
+    if frontier is not None:
+        figs["frontier"] = style_frontier(frontier)
     target = check_output_folder(batch.path / "brief", BriefError)
     tmp = Path(tempfile.mkdtemp(prefix=".brief.", suffix=".tmp", dir=batch.path))
     try:
@@ -116,6 +121,7 @@ def write_brief(batch_dir: str | Path, *, baseline: str | None = None,
             version=herdtrap_version(batch),
             warnings=scenario_file_warnings(batch),
             distribution=dist,
+            frontier=frontier,
         )
         findings.to_csv(tmp / "findings.csv", index=False, lineterminator="\n")
         if dist is not None:

@@ -543,6 +543,8 @@ class BriefContent:
     warnings: list[str] = field(default_factory=list)  # reproducibility caveats
     #: who gains and who loses (experiments.analysis.distribution); None: no outcomes
     distribution: Any = None
+    #: (spec, points, equal-budget table) of a `herdtrap frontier` folder; None otherwise
+    frontier: Any = None
 
 
 KEY_OUTCOMES = ("poverty_headcount", "asset_poverty")

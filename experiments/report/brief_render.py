@@ -162,6 +162,37 @@ def make_figures(batch: Batch, findings: pd.DataFrame) -> dict[str, Any]:
     return figs
 
 
+def frontier_of(batch: Batch):
+    """(spec, points, equal-budget table) when the batch is a `herdtrap frontier` folder,
+    else None; computed from runs.parquet (the model is not re-run)."""
+    from experiments.analysis.frontier import read_spec_of
+    from experiments.analysis.frontier_compute import (
+        build_scenarios,
+        equal_budget,
+        paired,
+        point_table,
+    )
+
+    spec = read_spec_of(batch.path)
+    if spec is None:
+        return None
+    points_of = build_scenarios(spec)
+    pairs = paired(pd.concat([batch.runs.assign(status="ok")], ignore_index=True), spec,
+                   points_of)
+    if any(len(d) < 2 for d in pairs.values()):
+        return None
+    points = point_table(spec, points_of, pairs)
+    eq = equal_budget(spec, points, pairs) if spec.budgets else pd.DataFrame()
+    return spec, points, eq
+
+
+def style_frontier(frontier):
+    from experiments.report import frontier_render
+
+    spec, points, _ = frontier
+    return frontier_render.figure(spec, points)
+
+
 def who_gains(batch: Batch):
     """The distribution of effects (experiments.analysis.distribution) of the reported
     scenarios, or None when the batch has no household outcomes."""
@@ -201,6 +232,9 @@ FIGURE_CAPTIONS = {
                              "baseline, percentage points) with 95% CIs.",
     "cost_vs_poverty": "Extra fiscal cost per household per year against the reduction of the "
                        "poverty headcount at the horizon, with 95% CIs (baseline at 0, 0).",
+    "frontier": "Designs at equal budget: gain over the baseline against extra fiscal cost per "
+                "household per year, each lever's grid as a line, 95% CIs both ways; circled: "
+                "points no other point beats at the same or lower cost.",
     "who_gains": "Effect per household over the run (scenario − the same household in the "
                  "baseline) by the herd per person it started with, in quintiles, with 95% CIs.",
 }
@@ -274,6 +308,14 @@ def render_markdown(c: BriefContent) -> str:
         if files:
             lines += [f"![{caption}]({files['png']})", "",
                       f"*{caption}* ([PNG]({files['png']}), [SVG]({files['svg']}))", ""]
+    if c.frontier is not None and c.frontier[0].budgets:
+        from experiments.report.frontier_render import budget_display, verdicts
+
+        spec, _, eq = c.frontier
+        t = budget_display(spec, eq)
+        lines += ["## At equal budgets", "", *[f"- {v}" for v in verdicts(spec, eq)], "",
+                  _md_table(list(t.columns), t.astype(str).values.tolist()), "",
+                  "Every point of the frontier: frontier/points.csv (`herdtrap frontier`).", ""]
     if c.distribution is not None:
         from experiments.report.distribution_render import headline
 
@@ -341,8 +383,14 @@ def render_html(c: BriefContent, out_dir: Path, figs: dict[str, Any]) -> str:
             header, rows = who_gains_rows(c.distribution, s)
             gains.append({"name": s, "headline": headline(c.distribution, s),
                           "table": table(rows, header)})
+    budgets = None
+    if c.frontier is not None and c.frontier[0].budgets:
+        from experiments.report.frontier_render import budget_display, verdicts
+
+        spec, _, eq = c.frontier
+        budgets = {"verdicts": verdicts(spec, eq), "table": table(budget_display(spec, eq))}
     return render(
-        "brief.html", who_gains=gains, who_gains_note=WHO_GAINS_NOTE, title=c.title, version=c.version, commit=c.commit, date=c.date,
+        "brief.html", budgets=budgets, who_gains=gains, who_gains_note=WHO_GAINS_NOTE, title=c.title, version=c.version, commit=c.commit, date=c.date,
         baseline=b.baseline, replicates=str(b.manifest.get("replicates")),
         key_sentences=list(key_findings(c)["sentence"]), n_findings=len(c.findings),
         figure_note=c.figure_note, figures=figures, scenarios=scenarios,

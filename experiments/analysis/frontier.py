@@ -1,0 +1,158 @@
+"""`herdtrap frontier SPEC.toml`: which design does most at the same budget?
+
+Runs every design's lever grid and the baseline as one batch (paired replicates,
+resumable: run the same command again after an interruption, even ``kill -9``; joblib
+or Dask like `herdtrap batch`), then writes ``OUT/frontier/``:
+
+* ``points.csv`` — per grid point: extra fiscal cost per household per year and the
+  gain on each outcome, with 95% CIs, and whether it is on the frontier;
+* ``equal_budget.csv`` — each design's gain at the spec's budgets, ranked, with the
+  paired margin of each over the next;
+* ``summary.txt``, ``report.html`` (self-contained), ``frontier.png``/``.svg`` per outcome.
+
+The batch folder (``OUT``) also holds ``frontier.json`` (the spec), so `herdtrap brief
+OUT` adds the frontier to the brief. Statistics: :mod:`experiments.analysis.frontier_compute`;
+text, figures and page: :mod:`experiments.report.frontier_render`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from experiments import argtypes
+from experiments.analysis.frontier_compute import (
+    FrontierSpec,
+    build_scenarios,
+    equal_budget,
+    load_spec,
+    paired,
+    parse_spec,
+    point_table,
+)
+from experiments.errors import UsageError
+from experiments.report.provenance import atomic_write_bytes, check_output_folder
+
+OUT = "frontier"
+SPEC_FILE = "frontier.json"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("spec", type=Path, metavar="SPEC.toml", help="frontier spec (TOML)")
+    parser.add_argument("--out", "-o", type=argtypes.out_folder, default=None,
+                        help="results folder (default results/frontier-<name>)")
+    parser.add_argument("--jobs", "-j", type=argtypes.int_range(-1, 1024), default=None,
+                        help="parallel workers (default: all cores)")
+    parser.add_argument("--backend", choices=("sequential", "loky", "dask"), default="loky",
+                        help="joblib backend (dask: a LocalCluster, or --scheduler)")
+    parser.add_argument("--scheduler", type=argtypes.scheduler_address, default=None,
+                        metavar="ADDRESS", help="Dask scheduler address (with --backend dask)")
+    parser.add_argument("--no-images", action="store_true",
+                        help="skip the PNG/SVG export (no Chromium needed)")
+    parser.add_argument("--flush-every", type=argtypes.int_range(1, 1_000_000), default=None,
+                        metavar="N", help="write results to disk every N runs (default: "
+                        "as `herdtrap batch`)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+@dataclass
+class FrontierResult:
+    spec: FrontierSpec
+    points: pd.DataFrame
+    equal_budget: pd.DataFrame
+    text: str
+    out_dir: Path
+
+
+def read_spec_of(folder: Path) -> FrontierSpec | None:
+    """The spec a frontier batch folder was run with (None: not a frontier folder)."""
+    path = Path(folder) / SPEC_FILE
+    if not path.is_file():
+        return None
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{path}: unreadable ({exc}); run `herdtrap frontier` again") from None
+    designs = [{"name": d["name"], "scenario": d["scenario"], "policy": d["policy"],
+                **({"levers": d["levers"], "scale": d["values"]} if d["scaled"] else
+                   {"lever": d["levers"][0], "values": d["values"]})} for d in raw["designs"]]
+    keep = {k: v for k, v in raw.items() if k != "designs" and v is not None}
+    return parse_spec({**keep, "designs": designs}, where=str(path))
+
+
+def analyse(folder: Path, spec: FrontierSpec, *, images: bool = True,
+            log=print) -> FrontierResult:
+    """Read the frontier's batch and write OUT/frontier/ (never re-runs the model)."""
+    from experiments.report import frontier_render as fr
+    from experiments.report.provenance import read_batch
+
+    tables = read_batch(folder, UsageError, panel=False)
+    points_of = build_scenarios(spec)
+    pairs = paired(tables.runs, spec, points_of)
+    missing = [n for n, d in pairs.items() if len(d) < 2]
+    if missing:
+        raise UsageError(f"{folder}: fewer than two paired replicates for {', '.join(missing)} "
+                         "(failed runs?); see runs.parquet, column error")
+    points = point_table(spec, points_of, pairs)
+    eq = equal_budget(spec, points, pairs) if spec.budgets else pd.DataFrame()
+    baseline = points_of.baseline.name
+    text = fr.text_report(spec, points, eq, baseline)
+    out = check_output_folder(Path(folder) / OUT, UsageError)
+    out.mkdir(exist_ok=True)
+    atomic_write_bytes(out / "points.csv", points.to_csv(index=False).encode())
+    if spec.budgets:
+        atomic_write_bytes(out / "equal_budget.csv", eq.to_csv(index=False).encode())
+    atomic_write_bytes(out / "summary.txt", (text + "\n").encode())
+    figs = [fr.figure(spec, points, o) for o in spec.outcomes]
+    atomic_write_bytes(out / "report.html",
+                       fr.html_report(spec, points, eq, baseline, tables.manifest, figs).encode())
+    if images:
+        from experiments.report.figures import FigureExportError, export_figure, figure_exporter
+
+        try:
+            with figure_exporter():
+                for o, fig in zip(spec.outcomes, figs, strict=True):
+                    stem = "frontier" if o == spec.outcomes[0] else f"frontier_{o}"
+                    export_figure(fig, out / stem)
+        except FigureExportError as exc:
+            log(f"herdtrap frontier: PNG/SVG figures skipped ({exc}); report.html has them")
+    return FrontierResult(spec, points, eq, text, out)
+
+
+def run_frontier(spec: FrontierSpec, out: Path, *, backend: str = "loky", jobs: int | None = None,
+                 scheduler: str | None = None, progress: bool = True, images: bool = True,
+                 flush_every: int | None = None, log=print) -> FrontierResult:
+    from experiments.run.batch import DEFAULT_ROOT_SEED, print_report, run_batch
+
+    scenarios = build_scenarios(spec).scenarios
+    out = Path(out)
+    report, _ = run_batch(scenarios, spec.replicates, out,
+                          root_seed=spec.seed if spec.seed is not None else DEFAULT_ROOT_SEED,
+                          backend=backend, jobs=jobs, scheduler=scheduler, progress=progress,
+                          flush_every=flush_every)
+    print_report(report, out)
+    if report.failed:
+        raise UsageError(f"{out}: {report.failed} runs failed; fix them (runs.parquet, column "
+                         "error) and run the same command again")
+    atomic_write_bytes(out / SPEC_FILE, json.dumps(spec.to_dict(), indent=1).encode())
+    return analyse(out, spec, images=images, log=log)
+
+
+def main(args: argparse.Namespace) -> int:
+    spec = load_spec(args.spec)
+    out = args.out or Path("results") / f"frontier-{spec.name}"
+    if args.scheduler and args.backend != "dask":
+        raise UsageError("--scheduler needs --backend dask")
+    result = run_frontier(spec, out, backend=args.backend, jobs=args.jobs,
+                          scheduler=args.scheduler, progress=not args.no_progress,
+                          images=not args.no_images, flush_every=args.flush_every)
+    print(result.text)
+    images = sorted(p.name for p in result.out_dir.glob("frontier*.png"))
+    print(f"\nwrote {result.out_dir}/ (points.csv, "
+          + ("equal_budget.csv, " if spec.budgets else "") + "summary.txt, report.html"
+          + "".join(f", {n} (+ .svg)" for n in images) + ")")
+    return 0

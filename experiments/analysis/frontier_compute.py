@@ -1,0 +1,386 @@
+"""Equal-budget frontiers (issue 15, item 1): the spec, its scenarios, and the statistics.
+
+A frontier spec (TOML) names policy designs; each design sweeps one lever (or scales
+several together) over a grid. Every grid point is a scenario, run with the baseline
+in one batch (paired replicates: common random numbers), so the whole frontier is one
+resumable batch folder. From its ``runs.parquet``:
+
+* per point, the paired extra fiscal cost per household per year (kMNT) and the gain
+  on each outcome (baseline − scenario for outcomes where lower is better), each with
+  a 95% Student-t interval over replicates;
+* the frontier: the points no other point beats at the same or lower cost;
+* the equal-budget table: each design's gain at the budgets the spec names, by linear
+  interpolation between its two grid points around the budget (per replicate, on the
+  points' mean costs), the best design, and its paired margin over the runner-up.
+
+Spec keys::
+
+    name = "frontier_example"          # results/frontier-<name>/ by default
+    baseline = "status_quo"            # scenario name or file
+    replicates = 8                     # paired replicates per point
+    years = 20                         # horizon of every scenario (optional)
+    seed = 20200101                    # root seed (optional)
+    households = 2240                  # population.households of every scenario (optional)
+    outcomes = ["poverty_headcount_mean", "asset_poverty_final"]   # the first is the headline
+    budgets = [50.0, 100.0, 200.0]     # kMNT per household per year, the equal-budget table
+
+    [[designs]]
+    name = "child_money"               # label
+    scenario = "status_quo"            # the scenario the lever is set in (default: baseline)
+    policy = "child_money"             # a policy of that scenario
+    lever = "amount"                   # a numeric lever of the policy
+    values = [120.0, 150.0, 200.0]     # the lever's values
+    # or: levers = ["amount_poor", "amount_vulnerable"] with scale = [0.5, 1, 2]
+    #     (multipliers of the scenario's values of all these levers)
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from experiments.errors import UsageError
+from experiments.run.runner import OUTCOMES
+from model.scenario import Scenario, ScenarioError, load_scenario
+
+SPEC_KEYS = {"name", "baseline", "replicates", "years", "seed", "households", "outcomes",
+             "budgets", "designs"}
+DESIGN_KEYS = {"name", "scenario", "policy", "lever", "values", "levers", "scale"}
+DEFAULT_OUTCOMES = ("poverty_headcount_mean", "asset_poverty_final")
+COST = "fiscal_cost_per_household_year"
+#: Upper bounds that keep a frontier a few-hours job at most.
+MAX_POINTS = 200
+MAX_REPLICATES = 1000
+
+
+@dataclass(frozen=True)
+class Design:
+    name: str
+    scenario: str
+    policy: str
+    levers: tuple[str, ...]
+    values: tuple[float, ...]  # lever values (one lever) or multipliers (scale)
+    scaled: bool  # values are multipliers of the scenario's lever values
+
+
+@dataclass(frozen=True)
+class FrontierSpec:
+    name: str
+    baseline: str
+    replicates: int
+    designs: tuple[Design, ...]
+    outcomes: tuple[str, ...] = DEFAULT_OUTCOMES
+    budgets: tuple[float, ...] = ()
+    years: int | None = None
+    seed: int | None = None
+    households: int | None = None
+    source: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "baseline": self.baseline, "replicates": self.replicates,
+                "years": self.years, "seed": self.seed, "households": self.households,
+                "outcomes": list(self.outcomes), "budgets": list(self.budgets),
+                "designs": [{"name": d.name, "scenario": d.scenario, "policy": d.policy,
+                             "levers": list(d.levers), "values": list(d.values),
+                             "scaled": d.scaled} for d in self.designs]}
+
+
+def _need(raw: Mapping[str, Any], key: str, kinds: tuple[type, ...], where: str,
+          default: Any = ...) -> Any:
+    if key not in raw:
+        if default is ...:
+            raise UsageError(f"{where}: missing key {key!r}")
+        return default
+    value = raw[key]
+    if isinstance(value, bool) and bool not in kinds or not isinstance(value, kinds):
+        names = " or ".join(k.__name__ for k in kinds)
+        raise UsageError(f"{where}: {key} must be of type {names}, got {value!r}")
+    return value
+
+
+def _numbers(raw: Mapping[str, Any], key: str, where: str) -> tuple[float, ...]:
+    values = _need(raw, key, (list,), where)
+    if not values:
+        raise UsageError(f"{where}: {key} must list at least one number")
+    out = []
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+            raise UsageError(f"{where}: {key} must be finite numbers, got {v!r}")
+        out.append(float(v))
+    if len(set(out)) != len(out):
+        raise UsageError(f"{where}: {key} lists a value twice")
+    return tuple(out)
+
+
+def parse_spec(raw: Mapping[str, Any], where: str = "<spec>") -> FrontierSpec:
+    """Validate a spec's TOML content; UsageError (one line: file and key) on bad input."""
+    for key in raw:
+        if key not in SPEC_KEYS:
+            raise UsageError(f"{where}: unknown key {key!r}; allowed: "
+                             f"{', '.join(sorted(SPEC_KEYS))}")
+    name = _need(raw, "name", (str,), where)
+    if not name or any(c in name for c in "/\\") or name != name.strip():
+        raise UsageError(f"{where}: name = {name!r}: a non-empty name without slashes")
+    baseline = _need(raw, "baseline", (str,), where, "status_quo")
+    replicates = _need(raw, "replicates", (int,), where)
+    if not 2 <= replicates <= MAX_REPLICATES:
+        raise UsageError(f"{where}: replicates = {replicates} is outside [2, {MAX_REPLICATES}] "
+                         "(intervals need two)")
+    years = _need(raw, "years", (int,), where, None)
+    if years is not None and not 1 <= years <= 200:
+        raise UsageError(f"{where}: years = {years} is outside [1, 200]")
+    seed = _need(raw, "seed", (int,), where, None)
+    if seed is not None and seed < 0:
+        raise UsageError(f"{where}: seed = {seed} must be a non-negative integer")
+    households = _need(raw, "households", (int,), where, None)
+    if households is not None and not 10 <= households <= 1_000_000:
+        raise UsageError(f"{where}: households = {households} is outside [10, 1000000]")
+    outcomes = tuple(_need(raw, "outcomes", (list,), where, list(DEFAULT_OUTCOMES)))
+    for o in outcomes:
+        if o not in OUTCOMES or o == COST or o.startswith("fiscal"):
+            allowed = ", ".join(k for k in OUTCOMES if not k.startswith("fiscal"))
+            raise UsageError(f"{where}: outcomes: unknown outcome {o!r}; allowed: {allowed}")
+    if not outcomes:
+        raise UsageError(f"{where}: outcomes must name at least one outcome")
+    budgets = _numbers(raw, "budgets", where) if "budgets" in raw else ()
+    if any(b <= 0 for b in budgets):
+        raise UsageError(f"{where}: budgets must be > 0 (kMNT per household per year)")
+    raw_designs = _need(raw, "designs", (list,), where)
+    if not raw_designs:
+        raise UsageError(f"{where}: designs must list at least one [[designs]] table")
+    designs = []
+    for i, d in enumerate(raw_designs):
+        w = f"{where}: designs[{i}]"
+        if not isinstance(d, dict):
+            raise UsageError(f"{w} must be a table ([[designs]])")
+        for key in d:
+            if key not in DESIGN_KEYS:
+                raise UsageError(f"{w}: unknown key {key!r}; allowed: "
+                                 f"{', '.join(sorted(DESIGN_KEYS))}")
+        dname = _need(d, "name", (str,), w)
+        if not dname or any(c in dname for c in "/\\@="):
+            raise UsageError(f"{w}: name = {dname!r}: a non-empty name without / \\ @ =")
+        if "lever" in d and "levers" in d:
+            raise UsageError(f"{w}: give lever (with values) or levers (with scale), not both")
+        if "lever" in d:
+            levers = (_need(d, "lever", (str,), w),)
+            if "scale" in d:
+                values, scaled = _numbers(d, "scale", w), True
+            else:
+                values, scaled = _numbers(d, "values", w), False
+        else:
+            levers = tuple(_need(d, "levers", (list,), w))
+            if not levers or not all(isinstance(x, str) for x in levers):
+                raise UsageError(f"{w}: levers must list lever names")
+            if "values" in d:
+                raise UsageError(f"{w}: with several levers give scale (multipliers), not values")
+            values, scaled = _numbers(d, "scale", w), True
+        designs.append(Design(name=dname, scenario=_need(d, "scenario", (str,), w, baseline),
+                              policy=_need(d, "policy", (str,), w), levers=levers,
+                              values=values, scaled=scaled))
+    names = [d.name for d in designs]
+    if len(set(names)) != len(names):
+        raise UsageError(f"{where}: two designs are called "
+                         f"{next(n for n in names if names.count(n) > 1)!r}")
+    n_points = sum(len(d.values) for d in designs)
+    if n_points > MAX_POINTS:
+        raise UsageError(f"{where}: {n_points} grid points; at most {MAX_POINTS}")
+    return FrontierSpec(name=name, baseline=baseline, replicates=replicates,
+                        designs=tuple(designs), outcomes=outcomes, budgets=budgets,
+                        years=years, seed=seed, households=households, source=where)
+
+
+def load_spec(path: str | Path) -> FrontierSpec:
+    """Read and validate a spec file."""
+    from model.textfile import read_utf8
+
+    path = Path(path)
+    text = read_utf8(path, error=UsageError, what="spec file", folder_hint=" (give a .toml file)",
+                     expected="spec files must be UTF-8 TOML")
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"{path}: not valid TOML: {exc}") from None
+    return parse_spec(raw, where=str(path))
+
+
+# --------------------------------------------------------------------------- scenarios
+
+
+def point_name(design: Design, value: float) -> str:
+    """Scenario name of a grid point, e.g. ``child_money@amount=150``."""
+    what = "x" if design.scaled else f"{design.levers[0]}="
+    return f"{design.name}@{what}{value:g}"
+
+
+@dataclass
+class Points:
+    """The batch's scenarios: the baseline first, then every design's points."""
+
+    baseline: Scenario
+    scenarios: list[Scenario]
+    #: scenario name -> (design, lever value or multiplier)
+    index: dict[str, tuple[str, float]] = field(default_factory=dict)
+
+
+def build_scenarios(spec: FrontierSpec) -> Points:
+    """Every grid point as a scenario (UsageError for unknown scenarios, policies or levers,
+    values outside a lever's range)."""
+    from model.policies import policy_class
+
+    def load(name: str) -> Scenario:
+        try:
+            s = load_scenario(name)
+        except ScenarioError as exc:
+            raise UsageError(f"{spec.source}: {exc}") from None
+        over: dict[str, Any] = {}
+        if spec.households is not None:
+            over["population.households"] = spec.households
+        return s.with_overrides(years=spec.years, params=over or None)
+
+    base = load(spec.baseline)
+    out = [base]
+    index: dict[str, tuple[str, float]] = {}
+    for d in spec.designs:
+        w = f"{spec.source}: design {d.name!r}"
+        sc = base if d.scenario == spec.baseline else load(d.scenario)
+        if d.policy not in sc.policies:
+            raise UsageError(f"{w}: policy {d.policy!r} is not in scenario {sc.name!r} (its "
+                             f"policies: {', '.join(sc.policies) or 'none'})")
+        levers = policy_class(d.policy, sc.policies[d.policy]).levers
+        for lever in d.levers:
+            spec_l = levers.get(lever)
+            if spec_l is None or spec_l.type not in ("float", "int"):
+                numeric = [k for k, v in levers.items() if v.type in ("float", "int")]
+                raise UsageError(f"{w}: {d.policy}.{lever} is not a numeric lever; numeric "
+                                 f"levers: {', '.join(numeric)}")
+        for v in d.values:
+            changes: dict[str, Any] = {}
+            for lever in d.levers:
+                spec_l = levers[lever]
+                x = float(sc.policies[d.policy][lever]) * v if d.scaled else v
+                low = spec_l.low if spec_l.low is not None else -math.inf
+                high = spec_l.high if spec_l.high is not None else math.inf
+                if not low <= x <= high:
+                    raise UsageError(f"{w}: {d.policy}.{lever} = {x:g} is outside its range "
+                                     f"[{low:g}, {high:g}]")
+                changes[lever] = int(round(x)) if spec_l.type == "int" else x
+            name = point_name(d, v)
+            try:
+                point = sc.with_overrides(policies={d.policy: changes}, name=name)
+            except ScenarioError as exc:
+                raise UsageError(f"{w}: {exc}") from None
+            out.append(point)
+            index[name] = (d.name, v)
+    return Points(baseline=base, scenarios=out, index=index)
+
+
+# --------------------------------------------------------------------------- statistics
+
+
+def _t(x: np.ndarray) -> tuple[float, float, float]:
+    x = np.asarray(x, dtype=float)
+    x = x[np.isfinite(x)]
+    m = float(x.mean()) if len(x) else float("nan")
+    if len(x) < 2:
+        return m, float("nan"), float("nan")
+    half = float(stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x)))
+    return m, m - half, m + half
+
+
+def sign_of(outcome: str) -> float:
+    """+1 when lower is better (the gain is baseline − scenario), else −1."""
+    return 1.0 if OUTCOMES.get(outcome, "min") == "min" else -1.0
+
+
+def paired(runs: pd.DataFrame, spec: FrontierSpec, points: Points) -> dict[str, pd.DataFrame]:
+    """Per point, per replicate: extra cost and gains (wide frames, replicates as index)."""
+    ok = runs[runs["status"] == "ok"]
+    base_name = points.baseline.name
+    b = ok[ok["scenario"] == base_name].set_index("replicate")
+    out = {}
+    for name in points.index:
+        s = ok[ok["scenario"] == name].set_index("replicate")
+        reps = s.index.intersection(b.index)
+        d = pd.DataFrame(index=reps)
+        d["cost"] = s.loc[reps, COST] - b.loc[reps, COST]
+        for o in spec.outcomes:
+            d[o] = sign_of(o) * (b.loc[reps, o] - s.loc[reps, o])
+        out[name] = d
+    return out
+
+
+def point_table(spec: FrontierSpec, points: Points, pairs: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """One row per grid point: extra cost and gains with 95% CIs; on_frontier (headline)."""
+    rows = []
+    for name, (design, value) in points.index.items():
+        d = pairs[name]
+        row: dict[str, Any] = {"design": design, "value": value, "scenario": name,
+                               "replicates": len(d)}
+        row["extra_cost"], row["extra_cost_low"], row["extra_cost_high"] = _t(d["cost"])
+        for o in spec.outcomes:
+            row[f"gain_{o}"], row[f"gain_{o}_low"], row[f"gain_{o}_high"] = _t(d[o])
+        rows.append(row)
+    df = pd.DataFrame(rows)
+    head = f"gain_{spec.outcomes[0]}"
+    cost, gain = df["extra_cost"].to_numpy(), df[head].to_numpy()
+    # on the frontier: no other point costs no more and gains more (or as much for less)
+    dominated = [bool(np.any(((cost <= c) & (gain > g)) | ((cost < c) & (gain >= g))))
+                 for c, g in zip(cost, gain, strict=True)]
+    df["on_frontier"] = ~np.array(dominated, dtype=bool)
+    return df
+
+
+def at_budget(design_points: pd.DataFrame, pairs: dict[str, pd.DataFrame], outcome: str,
+              budget: float) -> np.ndarray | None:
+    """Per replicate, the design's gain at ``budget`` by linear interpolation between its
+    two points around it (x: the points' mean extra costs); None outside the swept range."""
+    p = design_points.sort_values("extra_cost")
+    x = p["extra_cost"].to_numpy()
+    if len(x) == 0 or budget < x.min() or budget > x.max():
+        return None
+    ys = np.column_stack([pairs[s][outcome].to_numpy() for s in p["scenario"]])
+    return np.array([np.interp(budget, x, y) for y in ys])
+
+
+def equal_budget(spec: FrontierSpec, points: pd.DataFrame,
+                 pairs: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Each design's gain (headline outcome) at each budget, the best, and its margin."""
+    o = spec.outcomes[0]
+    rows = []
+    for budget in spec.budgets:
+        gains = {}
+        for d in spec.designs:
+            g = at_budget(points[points["design"] == d.name], pairs, o, budget)
+            if g is not None:
+                gains[d.name] = g
+        ranked = sorted(gains, key=lambda k: -float(np.mean(gains[k])))
+        for rank, name in enumerate(ranked, start=1):
+            m, lo, hi = _t(gains[name])
+            row = {"budget": budget, "design": name, "rank": rank, f"gain_{o}": m,
+                   f"gain_{o}_low": lo, f"gain_{o}_high": hi,
+                   "margin_over_next": float("nan"), "margin_low": float("nan"),
+                   "margin_high": float("nan"), "best": rank == 1}
+            if rank < len(ranked):  # paired margin over the next design (same replicates)
+                mm, mlo, mhi = _t(gains[name] - gains[ranked[rank]])
+                row.update(margin_over_next=mm, margin_low=mlo, margin_high=mhi)
+            rows.append(row)
+        for d in spec.designs:
+            if d.name not in gains:
+                rows.append({"budget": budget, "design": d.name, "rank": None,
+                             f"gain_{o}": float("nan"), "best": False,
+                             "note": "budget outside the design's swept costs"})
+    return pd.DataFrame(rows)
+
+
+__all__ = ["COST", "DEFAULT_OUTCOMES", "Design", "FrontierSpec", "Points", "at_budget",
+           "build_scenarios", "equal_budget", "load_spec", "paired",
+           "parse_spec", "point_name", "point_table", "sign_of"]
