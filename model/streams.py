@@ -34,6 +34,17 @@ def stream_key(name: str) -> int:
     return zlib.crc32(name.encode("utf-8")) & 0x7FFFFFFF
 
 
+#: stream_key of the names and keys used so far (a draw names its stream every step)
+_KEYS: dict[str, int] = {}
+
+
+def _key(name: str) -> int:
+    k = _KEYS.get(name)
+    if k is None:
+        k = _KEYS[name] = stream_key(name)
+    return k
+
+
 def as_seed_sequence(seed: int | np.random.SeedSequence | None) -> np.random.SeedSequence:
     if isinstance(seed, np.random.SeedSequence):
         return seed
@@ -57,6 +68,8 @@ class Streams:
 
     def __init__(self, seed: int | np.random.SeedSequence | None):
         self.seed_sequence = as_seed_sequence(seed)
+        self._entropy = self.seed_sequence.entropy
+        self._spawn_key = tuple(self.seed_sequence.spawn_key)
 
     def get(self, name: str, step: int, key: str = "") -> np.random.Generator:
         """A fresh generator for stream ``name`` at ``step`` (same inputs ⇒ same numbers).
@@ -64,10 +77,10 @@ class Streams:
         ``key`` separates several independent draws of one stream in one step
         (e.g. "slaughter" and "planned" sales in autumn).
         """
-        spawn = (*self.seed_sequence.spawn_key, stream_key(name), int(step))
+        spawn = (*self._spawn_key, _key(name), int(step))
         if key:
-            spawn = (*spawn, stream_key(key))
-        ss = np.random.SeedSequence(entropy=self.seed_sequence.entropy, spawn_key=spawn)
+            spawn = (*spawn, _key(key))
+        ss = np.random.SeedSequence(entropy=self._entropy, spawn_key=spawn)
         return np.random.Generator(np.random.PCG64(ss))
 
     def python_seed(self) -> int:
