@@ -49,6 +49,29 @@ def _mean(x: np.ndarray) -> float:
     return float(x.sum()) / x.size
 
 
+#: the herd-size quantiles reported (herd_sfu_p10 ... herd_sfu_p90)
+_HERD_QUANTILES = np.array([0.1, 0.25, 0.5, 0.75, 0.9])
+
+
+def quantiles(x: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """``np.quantile(x, q)`` (the default, linear method) of a non-empty 1-D float array
+    without NaNs, computed as numpy does (the same partition points and interpolation,
+    so bit-identical) without its general machinery, which costs more than the work at
+    a few thousand values."""
+    n = x.size
+    virtual = (n - 1) * q
+    below = np.floor(virtual)
+    gamma = virtual - below
+    below = below.astype(np.intp)
+    above = np.minimum(below + 1, n - 1)
+    part = np.partition(x, np.unique(np.concatenate(([0, n - 1], below, above))))
+    a, b = part[below], part[above]
+    diff = b - a
+    out = a + diff * gamma
+    np.subtract(b, diff * (1 - gamma), out=out, where=gamma >= 0.5)
+    return out
+
+
 def fgt(consumption_pc: np.ndarray, line: float) -> tuple[float, float, float]:
     """FGT0, FGT1, FGT2 of per-person consumption against ``line``."""
     gap = np.maximum((line - consumption_pc) / line, 0.0)
@@ -98,8 +121,8 @@ def year_metrics(model: HerdtrapModel) -> dict[str, Any]:
     model._asset_poor_prev = asset_poor_all
     asset_poor, prev_poor = asset_poor_all[live], prev_all[live]
     demo = model.demography_year
-    members = hh.ages[live]
-    age_counts = np.bincount(members[members >= 0].astype(np.int64), minlength=5)
+    # members by age (an empty seat, age -1, is counted in bin 0 and dropped)
+    age_counts = np.bincount(hh.ages[live].ravel() + 1, minlength=6)[1:]
     n_persons = max(int(persons_live.sum()), 1)
     row: dict[str, Any] = {
         "year": model.year,
@@ -145,7 +168,7 @@ def year_metrics(model: HerdtrapModel) -> dict[str, Any]:
     for key in DEMOGRAPHY_COLUMNS:
         row[key] = int(demo.get(key, 0))
     if herding.any():
-        q = np.quantile(herd_sfu[herding], [0.1, 0.25, 0.5, 0.75, 0.9])
+        q = quantiles(herd_sfu[herding], _HERD_QUANTILES)
     else:
         q = np.zeros(5)
     for name, v in zip(("p10", "p25", "median", "p75", "p90"), q, strict=True):
@@ -157,7 +180,7 @@ def year_metrics(model: HerdtrapModel) -> dict[str, Any]:
     for flow in ("births", "deaths", "sales", "slaughter", "received", "bought"):
         row[f"{flow}_sfu"] = float(to_sfu(model.flows[flow]).sum())
     before = model.winter_outcome.before_sfu
-    died = to_sfu(model.winter_outcome.deaths)
+    died = model.winter_outcome.deaths_sfu
     for a, name in enumerate(model.region.aimags):
         key = name.lower()
         in_a = hh.aimag == a

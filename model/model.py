@@ -596,7 +596,7 @@ class HerdtrapModel(mesa.Model):
         simulated households' SFU-weighted mortality, per soum."""
         hh = self.households
         before = np.bincount(hh.soum, weights=self.winter_outcome.before_sfu, minlength=self.n_soums)
-        died = np.bincount(hh.soum, weights=to_sfu(self.winter_outcome.deaths), minlength=self.n_soums)
+        died = np.bincount(hh.soum, weights=self.winter_outcome.deaths_sfu, minlength=self.n_soums)
         sim_rate = np.divide(died, before, out=np.full(self.n_soums, np.nan), where=before > 0)
         index = (self.winter.soum_mortality * self._soum_sfu_weights).sum(axis=1)
         return self.year, self.calendar_year, index, sim_rate
@@ -638,7 +638,7 @@ class HerdtrapModel(mesa.Model):
             "hid": take(hh.hid),
             "alive": take(hh.alive),
             "in_scope": hh.in_scope[r],
-            "persons": hh.persons[r],
+            "persons": take(hh.persons),
             "soum": take(hh.soum),
             "herd": take(hh.herd),
             "cash": take(hh.cash),
