@@ -96,6 +96,7 @@ class HerdtrapModel(mesa.Model):
         self.years = scenario.years
         #: Poverty line in kMNT per person per month, 2021 prices.
         self.line_month = self.p["consumption.poverty_line"] * self.p["consumption.cpi_2018_to_2021"]
+        self._need: tuple[np.ndarray, np.ndarray] | None = None  # (persons, need_per_season)
         self.region = region if region is not None else load_region(list(scenario.aimags))
         #: observed NSO mortality (replay regime) and its loss years
         self.observed = None
@@ -287,7 +288,12 @@ class HerdtrapModel(mesa.Model):
 
     def need_per_season(self) -> np.ndarray:
         """The poverty line's consumption for one season per household (kMNT)."""
-        return self.line_month * 3.0 * self.households.persons
+        persons = self.households.persons  # (kept until the members change)
+        cached = self._need
+        if cached is None or cached[0] is not persons:
+            cached = self._need = (persons, self.line_month * 3.0 * persons)
+            cached[1].flags.writeable = False
+        return cached[1]
 
     # ------------------------------------------------------------------ step
     def step(self) -> None:

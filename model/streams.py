@@ -45,6 +45,22 @@ def _key(name: str) -> int:
     return k
 
 
+class _SeedSequence(np.random.SeedSequence):
+    """numpy's SeedSequence without the ``np.errstate`` wrapper around ``generate_state``
+    (its arithmetic is on C integers: the wrapper only costs time). Same states."""
+
+    generate_state = getattr(np.random.SeedSequence.generate_state, "__wrapped__",
+                             np.random.SeedSequence.generate_state)
+
+
+def _entropy_words(entropy):
+    """An int entropy as SeedSequence's uint32 words (anything else unchanged)."""
+    if isinstance(entropy, int | np.integer):
+        from numpy.random.bit_generator import _coerce_to_uint32_array
+        return _coerce_to_uint32_array(entropy)
+    return entropy
+
+
 def as_seed_sequence(seed: int | np.random.SeedSequence | None) -> np.random.SeedSequence:
     if isinstance(seed, np.random.SeedSequence):
         return seed
@@ -68,7 +84,8 @@ class Streams:
 
     def __init__(self, seed: int | np.random.SeedSequence | None):
         self.seed_sequence = as_seed_sequence(seed)
-        self._entropy = self.seed_sequence.entropy
+        # the run's entropy as the uint32 words SeedSequence makes of it (same pool, less work)
+        self._entropy = _entropy_words(self.seed_sequence.entropy)
         self._spawn_key = tuple(self.seed_sequence.spawn_key)
 
     def get(self, name: str, step: int, key: str = "") -> np.random.Generator:
@@ -80,7 +97,7 @@ class Streams:
         spawn = (*self._spawn_key, _key(name), int(step))
         if key:
             spawn = (*spawn, _key(key))
-        ss = np.random.SeedSequence(entropy=self._entropy, spawn_key=spawn)
+        ss = _SeedSequence(entropy=self._entropy, spawn_key=spawn)
         return np.random.Generator(np.random.PCG64(ss))
 
     def python_seed(self) -> int:
