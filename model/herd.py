@@ -13,7 +13,8 @@ import numpy as np
 
 def stochastic_round(expected: np.ndarray, u: np.ndarray, cap: np.ndarray | None = None) -> np.ndarray:
     """floor(expected + u), clipped to [0, cap]; E[result] = expected when within bounds."""
-    out = np.floor(expected + u).astype(np.int64)
+    x = expected + u
+    out = np.floor(x, out=x).astype(np.int64)
     np.maximum(out, 0, out=out)
     if cap is not None:
         np.minimum(out, cap, out=out)

@@ -94,7 +94,15 @@ class HouseholdState:
 
     @property
     def persons(self) -> np.ndarray:
-        return self.adults + self.children_0_5 + self.children_6_17 + self.elderly
+        """Members per household (read-only; kept until the bands change: ``update_bands``,
+        ``clear_rows``, ``grow`` or a band column replaced)."""
+        bands = (self.adults, self.children_0_5, self.children_6_17, self.elderly)
+        cached = self.__dict__.get("_persons")
+        if cached is None or any(a is not b for a, b in zip(cached[0], bands, strict=True)):
+            persons = self.adults + self.children_0_5 + self.children_6_17 + self.elderly
+            persons.flags.writeable = False
+            cached = self._persons = (bands, persons)
+        return cached[1]
 
     @property
     def herd_sfu(self) -> np.ndarray:
@@ -116,6 +124,7 @@ class HouseholdState:
         ge0, ge6 = count_per_row(a >= 0), count_per_row(a > CHILD_MAX_AGE)
         ge18, ge60 = count_per_row(a >= ADULT_AGE), count_per_row(a >= ELDERLY_AGE)
         c05, c617, ad, el = ge0 - ge6, ge6 - ge18, ge18 - ge60, ge60
+        self._persons = None
         if rows is None:
             self.children_0_5, self.children_6_17, self.adults, self.elderly = c05, c617, ad, el
         else:
@@ -124,6 +133,7 @@ class HouseholdState:
 
     def clear_rows(self, rows: np.ndarray) -> None:
         """Set the slots ``rows`` to the values of a new, empty slot (see ``grow``)."""
+        self._persons = None
         for name in _field_names():
             col = getattr(self, name)
             if col is not None:
@@ -133,6 +143,7 @@ class HouseholdState:
         """Append ``k`` empty (not alive) household slots to every column."""
         if k <= 0:
             return
+        self._persons = None
         for f in fields(self):
             col = getattr(self, f.name)
             if col is None:

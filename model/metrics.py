@@ -39,11 +39,44 @@ def _median_age(counts: np.ndarray) -> float:
     return 0.5 * (lo + hi)
 
 
+def _mean(x: np.ndarray) -> float:
+    """``float(x.mean())`` of a 1-D array, without ``mean``'s Python overhead (the same
+    sum divided by the same count: bit-identical; booleans count as 0 and 1)."""
+    if x.size == 0:
+        return float("nan")
+    if x.dtype == bool:
+        return np.count_nonzero(x) / x.size
+    return float(x.sum()) / x.size
+
+
+#: the herd-size quantiles reported (herd_sfu_p10 ... herd_sfu_p90)
+_HERD_QUANTILES = np.array([0.1, 0.25, 0.5, 0.75, 0.9])
+
+
+def quantiles(x: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """``np.quantile(x, q)`` (the default, linear method) of a non-empty 1-D float array
+    without NaNs, computed as numpy does (the same partition points and interpolation,
+    so bit-identical) without its general machinery, which costs more than the work at
+    a few thousand values."""
+    n = x.size
+    virtual = (n - 1) * q
+    below = np.floor(virtual)
+    gamma = virtual - below
+    below = below.astype(np.intp)
+    above = np.minimum(below + 1, n - 1)
+    part = np.partition(x, np.unique(np.concatenate(([0, n - 1], below, above))))
+    a, b = part[below], part[above]
+    diff = b - a
+    out = a + diff * gamma
+    np.subtract(b, diff * (1 - gamma), out=out, where=gamma >= 0.5)
+    return out
+
+
 def fgt(consumption_pc: np.ndarray, line: float) -> tuple[float, float, float]:
     """FGT0, FGT1, FGT2 of per-person consumption against ``line``."""
-    gap = np.clip((line - consumption_pc) / line, 0.0, None)
+    gap = np.maximum((line - consumption_pc) / line, 0.0)
     poor = consumption_pc < line
-    return float(poor.mean()), float(gap.mean()), float((gap**2).mean())
+    return _mean(poor), _mean(gap), _mean(gap * gap)
 
 
 def gini(x: np.ndarray) -> float:
@@ -88,8 +121,8 @@ def year_metrics(model: HerdtrapModel) -> dict[str, Any]:
     model._asset_poor_prev = asset_poor_all
     asset_poor, prev_poor = asset_poor_all[live], prev_all[live]
     demo = model.demography_year
-    members = hh.ages[live]
-    age_counts = np.bincount(members[members >= 0].astype(np.int64), minlength=5)
+    # members by age (an empty seat, age -1, is counted in bin 0 and dropped)
+    age_counts = np.bincount(hh.ages[live].ravel() + 1, minlength=6)[1:]
     n_persons = max(int(persons_live.sum()), 1)
     row: dict[str, Any] = {
         "year": model.year,
@@ -97,7 +130,7 @@ def year_metrics(model: HerdtrapModel) -> dict[str, Any]:
         "households": int(live.sum()),
         "households_never_herded": int((hh.alive & ~hh.ever_herded).sum()),
         "herding_households": int(herding.sum()),
-        "herding_share": float(herding.mean()),
+        "herding_share": _mean(herding),
         "exits": model.exits_this_year,
         "returns": model.returns_this_year,
         # new herding households: founded with animals, former herders who returned, and
@@ -105,7 +138,7 @@ def year_metrics(model: HerdtrapModel) -> dict[str, Any]:
         "entries": (int(demo.get("households_formed_herding", 0)) + model.returns_this_year
                     + model.first_entries_this_year),
         "persons": int(persons_live.sum()),
-        "household_size": float(persons_live.mean()),
+        "household_size": _mean(persons_live),
         "share_under_6": float((hh.children_0_5[live]).sum() / n_persons),
         # ages 0-4, as NSO counts "children under 5" (soum_profile_2019.csv)
         "share_under_5": float(age_counts[:5].sum() / n_persons),
@@ -115,27 +148,27 @@ def year_metrics(model: HerdtrapModel) -> dict[str, Any]:
         "poverty_headcount": fgt0,
         "poverty_gap": fgt1,
         "poverty_severity": fgt2,
-        "poverty_headcount_herding": float((cons_pc[herding] < line_year).mean())
+        "poverty_headcount_herding": _mean(cons_pc[herding] < line_year)
         if herding.any() else float("nan"),
-        "asset_poverty": float(asset_poor.mean()),
+        "asset_poverty": _mean(asset_poor),
         # Mobility across the asset poverty line since last year ("climbing out").
-        "asset_poverty_climbed_out": float((prev_poor & ~asset_poor).mean()),
-        "asset_poverty_fell_in": float((~prev_poor & asset_poor).mean()),
-        "consumption_pc_mean": float(cons_pc.mean()),
-        "herd_sfu_mean": float(herd_sfu.mean()),
+        "asset_poverty_climbed_out": _mean(prev_poor & ~asset_poor),
+        "asset_poverty_fell_in": _mean(~prev_poor & asset_poor),
+        "consumption_pc_mean": _mean(cons_pc),
+        "herd_sfu_mean": _mean(herd_sfu),
         "herd_gini": gini(herd_sfu),
-        "cash_mean": float(hh.cash[live].mean()),
-        "debt_mean": float(hh.debt[live].mean()),
-        "indebted_share": float((hh.debt[live] > 1e-9).mean()),
-        "prepared_mean": float(hh.prep[live][herding].mean()) if herding.any() else 0.0,
-        "destitute_share": float((hh.destitute_seasons[live] > 0).mean()),
+        "cash_mean": _mean(hh.cash[live]),
+        "debt_mean": _mean(hh.debt[live]),
+        "indebted_share": _mean(hh.debt[live] > 1e-9),
+        "prepared_mean": _mean(hh.prep[live][herding]) if herding.any() else 0.0,
+        "destitute_share": _mean(hh.destitute_seasons[live] > 0),
         "distress_sales": float(model.flows_money["distress_sales"].sum()),
         "purchases": float(model.flows_money["purchases"].sum()),
     }
     for key in DEMOGRAPHY_COLUMNS:
         row[key] = int(demo.get(key, 0))
     if herding.any():
-        q = np.quantile(herd_sfu[herding], [0.1, 0.25, 0.5, 0.75, 0.9])
+        q = quantiles(herd_sfu[herding], _HERD_QUANTILES)
     else:
         q = np.zeros(5)
     for name, v in zip(("p10", "p25", "median", "p75", "p90"), q, strict=True):
@@ -147,7 +180,7 @@ def year_metrics(model: HerdtrapModel) -> dict[str, Any]:
     for flow in ("births", "deaths", "sales", "slaughter", "received", "bought"):
         row[f"{flow}_sfu"] = float(to_sfu(model.flows[flow]).sum())
     before = model.winter_outcome.before_sfu
-    died = to_sfu(model.winter_outcome.deaths)
+    died = model.winter_outcome.deaths_sfu
     for a, name in enumerate(model.region.aimags):
         key = name.lower()
         in_a = hh.aimag == a

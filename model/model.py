@@ -96,6 +96,7 @@ class HerdtrapModel(mesa.Model):
         self.years = scenario.years
         #: Poverty line in kMNT per person per month, 2021 prices.
         self.line_month = self.p["consumption.poverty_line"] * self.p["consumption.cpi_2018_to_2021"]
+        self._need: tuple[np.ndarray, np.ndarray] | None = None  # (persons, need_per_season)
         self.region = region if region is not None else load_region(list(scenario.aimags))
         #: observed NSO mortality (replay regime) and its loss years
         self.observed = None
@@ -161,7 +162,10 @@ class HerdtrapModel(mesa.Model):
         self._panel: list[dict[str, np.ndarray]] = []
         self._record_panel(0)
         self.metrics_rows: list[dict[str, Any]] = []
-        self.soum_rows: list[dict[str, Any]] = []
+        #: per completed year: (year, calendar year, mortality index, household mortality)
+        #: by soum; ``soum_rows`` turns them into rows when asked
+        self._soum_years: list[tuple[int, int, np.ndarray, np.ndarray]] = []
+        self._soum_rows_cache: list[dict[str, Any]] = []
         self.running = True
         #: seconds spent per process (and "step" in total)
         self.timings: dict[str, float] = {p.name: 0.0 for p in SCHEDULE}
@@ -284,7 +288,12 @@ class HerdtrapModel(mesa.Model):
 
     def need_per_season(self) -> np.ndarray:
         """The poverty line's consumption for one season per household (kMNT)."""
-        return self.line_month * 3.0 * self.households.persons
+        persons = self.households.persons  # (kept until the members change)
+        cached = self._need
+        if cached is None or cached[0] is not persons:
+            cached = self._need = (persons, self.line_month * 3.0 * persons)
+            cached[1].flags.writeable = False
+        return cached[1]
 
     # ------------------------------------------------------------------ step
     def step(self) -> None:
@@ -574,7 +583,7 @@ class HerdtrapModel(mesa.Model):
         hh = self.households
         row = year_metrics(self)
         self.metrics_rows.append(row)
-        self.soum_rows.extend(self._soum_rows())
+        self._soum_years.append(self._soum_year())
         self._record_panel(y)
         self.policies.end_year(self)
         self.last_year = {
@@ -588,18 +597,31 @@ class HerdtrapModel(mesa.Model):
         if y >= self.years:
             self.running = False
 
-    def _soum_rows(self) -> list[dict[str, Any]]:
+    def _soum_year(self) -> tuple[int, int, np.ndarray, np.ndarray]:
+        """This year's soum record: the aimag census-weighted mortality index and the
+        simulated households' SFU-weighted mortality, per soum."""
         hh = self.households
         before = np.bincount(hh.soum, weights=self.winter_outcome.before_sfu, minlength=self.n_soums)
-        died = np.bincount(hh.soum, weights=to_sfu(self.winter_outcome.deaths), minlength=self.n_soums)
+        died = np.bincount(hh.soum, weights=self.winter_outcome.deaths_sfu, minlength=self.n_soums)
         sim_rate = np.divide(died, before, out=np.full(self.n_soums, np.nan), where=before > 0)
         index = (self.winter.soum_mortality * self._soum_sfu_weights).sum(axis=1)
-        return [
-            {"year": self.year, "calendar_year": self.calendar_year, "soum": i,
-             "soum_name": self.region.soum_names[i], "aimag": self.region.aimags[self.region.soum_aimag[i]],
-             "mortality_index_sfu": float(index[i]), "household_mortality_sfu": float(sim_rate[i])}
-            for i in range(self.n_soums)
-        ]
+        return self.year, self.calendar_year, index, sim_rate
+
+    @property
+    def soum_rows(self) -> list[dict[str, Any]]:
+        """One row per soum and completed year (see :meth:`soum_metrics`); built from the
+        yearly records when asked (the seasonal loop stores arrays only)."""
+        rows = self._soum_rows_cache
+        if len(rows) < len(self._soum_years) * self.n_soums:
+            names = self.region.soum_names
+            aimags = [self.region.aimags[a] for a in self.region.soum_aimag]
+            for year, cal, index, sim_rate in self._soum_years[len(rows) // max(self.n_soums, 1):]:
+                rows.extend(
+                    {"year": year, "calendar_year": cal, "soum": i, "soum_name": names[i],
+                     "aimag": aimags[i], "mortality_index_sfu": x, "household_mortality_sfu": m}
+                    for i, (x, m) in enumerate(zip(index.tolist(), sim_rate.tolist(), strict=True))
+                )
+        return rows
 
     def _record_panel(self, year: int) -> None:
         if self.panel_rows.size == 0:
@@ -622,7 +644,7 @@ class HerdtrapModel(mesa.Model):
             "hid": take(hh.hid),
             "alive": take(hh.alive),
             "in_scope": hh.in_scope[r],
-            "persons": hh.persons[r],
+            "persons": take(hh.persons),
             "soum": take(hh.soum),
             "herd": take(hh.herd),
             "cash": take(hh.cash),

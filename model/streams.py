@@ -34,6 +34,33 @@ def stream_key(name: str) -> int:
     return zlib.crc32(name.encode("utf-8")) & 0x7FFFFFFF
 
 
+#: stream_key of the names and keys used so far (a draw names its stream every step)
+_KEYS: dict[str, int] = {}
+
+
+def _key(name: str) -> int:
+    k = _KEYS.get(name)
+    if k is None:
+        k = _KEYS[name] = stream_key(name)
+    return k
+
+
+class _SeedSequence(np.random.SeedSequence):
+    """numpy's SeedSequence without the ``np.errstate`` wrapper around ``generate_state``
+    (its arithmetic is on C integers: the wrapper only costs time). Same states."""
+
+    generate_state = getattr(np.random.SeedSequence.generate_state, "__wrapped__",
+                             np.random.SeedSequence.generate_state)
+
+
+def _entropy_words(entropy):
+    """An int entropy as SeedSequence's uint32 words (anything else unchanged)."""
+    if isinstance(entropy, int | np.integer):
+        from numpy.random.bit_generator import _coerce_to_uint32_array
+        return _coerce_to_uint32_array(entropy)
+    return entropy
+
+
 def as_seed_sequence(seed: int | np.random.SeedSequence | None) -> np.random.SeedSequence:
     if isinstance(seed, np.random.SeedSequence):
         return seed
@@ -57,6 +84,9 @@ class Streams:
 
     def __init__(self, seed: int | np.random.SeedSequence | None):
         self.seed_sequence = as_seed_sequence(seed)
+        # the run's entropy as the uint32 words SeedSequence makes of it (same pool, less work)
+        self._entropy = _entropy_words(self.seed_sequence.entropy)
+        self._spawn_key = tuple(self.seed_sequence.spawn_key)
 
     def get(self, name: str, step: int, key: str = "") -> np.random.Generator:
         """A fresh generator for stream ``name`` at ``step`` (same inputs ⇒ same numbers).
@@ -64,10 +94,10 @@ class Streams:
         ``key`` separates several independent draws of one stream in one step
         (e.g. "slaughter" and "planned" sales in autumn).
         """
-        spawn = (*self.seed_sequence.spawn_key, stream_key(name), int(step))
+        spawn = (*self._spawn_key, _key(name), int(step))
         if key:
-            spawn = (*spawn, stream_key(key))
-        ss = np.random.SeedSequence(entropy=self.seed_sequence.entropy, spawn_key=spawn)
+            spawn = (*spawn, _key(key))
+        ss = _SeedSequence(entropy=self._entropy, spawn_key=spawn)
         return np.random.Generator(np.random.PCG64(ss))
 
     def python_seed(self) -> int:

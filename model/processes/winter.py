@@ -19,6 +19,7 @@ The results are published on the model as ``model.winter_outcome``
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -33,20 +34,25 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, eq=False)
 class WinterOutcome:
-    """The last winter's losses, per household slot."""
+    """The last winter's losses, per household slot (read-only: the sheep units are
+    computed once, on first use)."""
 
     before: np.ndarray  # (N, 5) head before the winter
     deaths: np.ndarray  # (N, 5) head lost
 
-    @property
+    @cached_property
     def before_sfu(self) -> np.ndarray:
         return to_sfu(self.before)
 
-    @property
+    @cached_property
+    def deaths_sfu(self) -> np.ndarray:
+        return to_sfu(self.deaths)
+
+    @cached_property
     def loss_rate(self) -> np.ndarray:
         """SFU-weighted share of the herd lost (0 for empty herds)."""
         b = self.before_sfu
-        return np.divide(to_sfu(self.deaths), b, out=np.zeros(b.shape), where=b > 0)
+        return np.divide(self.deaths_sfu, b, out=np.zeros(b.shape), where=b > 0)
 
 
 def persistent_loss_factor(z: np.ndarray, sd: float) -> np.ndarray:
