@@ -3,10 +3,10 @@
     herdtrap validate [--replicates R] [--data DIR] [--out docs/VALIDATION.md]
 
 Sections: (1) the stochastic dzud generator against NSO 1992-2024; (2) hindcasts
-of Zavkhan and Khuvsgul 1992-2024 (experiments/analysis/hindcast.py) and of another
+of Zavkhan and Khuvsgul 1992-2024 (experiments/analysis/hindcast_compute.py) and of another
 region in the same file formats (Mongolia as a whole, built from the national
 NSO tables), with a what-if on the offtake rate; (3) the poverty-trap threshold
-with its CI over weather replicates from a baseline batch (experiments/analysis/trap.py),
+with its CI over weather replicates from a baseline batch (experiments/analysis/trap_compute.py),
 against the rule of thumb of 100-200 head per household; (4) the RIMA-II
 resilience index and whether it predicts recovery after the 2009/10 dzud
 (experiments/analysis/resilience.py); (5) model checks at t = 0 against NSO (poverty
@@ -29,8 +29,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from experiments.analysis import hindcast as hc
-from experiments.analysis import resilience, trap
+from experiments.analysis import hindcast_compute as hc
+from experiments.analysis import resilience
+from experiments.analysis import trap_compute as trap
+from experiments.report import hindcast_render, trap_render
+from experiments.report.figures import save_figure
 from model.region import HERD_CLASS_LABELS, REPO_ROOT, default_data_dir, load_region
 from model.species import NSO_MORTALITY_COLUMNS, NSO_POPULATION_NAMES, SFU, SPECIES
 
@@ -39,7 +42,7 @@ DOCS = REPO_ROOT / "docs"
 DEFAULT_OUT = DOCS / "VALIDATION.md"
 FIG_DIR_NAME = "validation"
 #: The measured poverty-trap threshold, as JSON next to the report's figures: the one
-#: place the app (and anyone else) reads it from (experiments.analysis.trap.read_threshold).
+#: place the app (and anyone else) reads it from (experiments.analysis.trap_compute.read_threshold).
 TRAP_JSON_NAME = "trap.json"
 TRAP_JSON = DOCS / FIG_DIR_NAME / TRAP_JSON_NAME
 GENERATOR_WINTERS = 20_000
@@ -72,9 +75,9 @@ class Figures:
 
     def add(self, fig, name: str, alt: str) -> str:
         formats = ("png", "svg") if self.static else ("html",)
-        files = hc.save_figure(fig, self.fig_dir / name, formats)
+        files = save_figure(fig, self.fig_dir / name, formats)
         if self.static and not files:
-            files = hc.save_figure(fig, self.fig_dir / name, ("html",))
+            files = save_figure(fig, self.fig_dir / name, ("html",))
         self.written += files
         if not files:
             return f"*(figure {name} could not be written)*"
@@ -226,7 +229,7 @@ def hindcast_section(data_dir: Path, replicates: int, figs: Figures, seed: int,
           ""]
     for a in AIMAGS:
         r = results[a]
-        L.append(figs.add(hc.figure(r), f"hindcast_{a.lower()}",
+        L.append(figs.add(hindcast_render.figure(r), f"hindcast_{a.lower()}",
                           f"Hindcast {a}: census vs simulated total stock"))
         L.append("")
     # yearly table
@@ -533,7 +536,7 @@ def trap_section(replicates: int, figs: Figures, seed: int,
              "(median) herd shrink slowly at every size, so in that sense there is no threshold; "
              "the level threshold comes from the upside of good years")
           + ".", ""]
-    L.append(figs.add(trap.figure(est), "trap_curve", "E[h(t+1) | h(t)] against the 45° line"))
+    L.append(figs.add(trap_render.figure(est), "trap_curve", "E[h(t+1) | h(t)] against the 45° line"))
     L.append("")
     if len(shares):
         agg = shares.groupby("year")["trap_share"].agg(["mean", "min", "max"])
@@ -546,7 +549,7 @@ def trap_section(replicates: int, figs: Figures, seed: int,
               "| trap share | " + " | ".join(f"{pct(agg.loc[y, 'mean'])} ({pct(agg.loc[y, 'min'])}–"
                                              f"{pct(agg.loc[y, 'max'])})" for y in picks) + " |",
               ""]
-        L.append(figs.add(trap.share_figure(shares), "trap_share", "trap share over time"))
+        L.append(figs.add(trap_render.share_figure(shares), "trap_share", "trap share over time"))
         L.append("")
     return L, {"estimate": est, "shares": shares, "log_estimate": log_est,
                "rule_of_thumb": thumb_out}

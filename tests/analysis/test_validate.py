@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from experiments.analysis import hindcast as hc
+from experiments.analysis import hindcast_compute as hc
 from experiments.analysis import validate
 from model.region import default_data_dir
 

@@ -343,7 +343,7 @@ def test_explore_without_a_threshold_says_how_to_get_one(tmp_path, monkeypatch):
 
 
 def test_trap_share_per_season_view_agrees_with_the_trap_analysis():
-    from experiments.analysis.trap import trap_share
+    from experiments.analysis.trap_compute import trap_share
 
     m = AppModel(**{**SMALL, "years": 5})
     m.run()
@@ -359,7 +359,7 @@ def test_validation_threshold_file_matches_the_validation_report():
     """docs/validation/trap.json and docs/VALIDATION.md come from one `herdtrap validate` run."""
     import re
 
-    from experiments.analysis.trap import read_threshold
+    from experiments.analysis.trap_compute import read_threshold
     from experiments.analysis.validate import DEFAULT_OUT, TRAP_JSON
 
     thr = read_threshold(TRAP_JSON)
