@@ -385,7 +385,7 @@ _INPUTS: dict[tuple[Target, str], StockInputs] = {}
 
 def _stock_folder(t: Target, data_dir: Path) -> tuple[Path, str]:
     """(folder of NSO-format tables, aimag name) of a stock target; the country is
-    written in the aimag formats once per process (experiments.analysis.validate.national_as_aimag)."""
+    written in the aimag formats once per process (experiments.analysis.validate_compute.national_as_aimag)."""
     from experiments.analysis import hindcast_compute as hc
 
     if t.aimag != NATIONAL:
@@ -394,7 +394,7 @@ def _stock_folder(t: Target, data_dir: Path) -> tuple[Path, str]:
     if key not in _NATIONAL_DIRS:
         import tempfile
 
-        from experiments.analysis.validate import national_as_aimag
+        from experiments.analysis.validate_compute import national_as_aimag
 
         tmp = Path(_STACK.enter_context(tempfile.TemporaryDirectory(prefix="herdtrap-fit-")))
         national_as_aimag(data_dir, tmp, NATIONAL)

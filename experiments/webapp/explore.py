@@ -60,12 +60,12 @@ def validation_threshold(path: Path | None = None) -> dict | None:
     """The poverty-trap threshold of docs/VALIDATION.md, as ``trap_threshold`` holds it.
 
     ``herdtrap validate`` measures it (section 3) and records it in
-    docs/validation/trap.json (:data:`experiments.analysis.validate.TRAP_JSON`);
+    docs/validation/trap.json (:data:`experiments.analysis.validate_compute.TRAP_JSON`);
     read from there only, so that it follows the model when validate is run again. None
     if absent.
     """
     from experiments.analysis.trap_compute import read_threshold
-    from experiments.analysis.validate import TRAP_JSON
+    from experiments.analysis.validate_compute import TRAP_JSON
 
     thr = read_threshold(path or TRAP_JSON)
     if thr is None:

@@ -148,13 +148,13 @@ def test_cli_without_panel_is_exit_2(tmp_path, capsys):
 
 def test_validate_records_the_threshold_where_the_app_reads_it(tmp_path):
     """`herdtrap validate` writes validation/trap.json; the app shows that threshold and its CI."""
-    from experiments.analysis import validate
+    from experiments.analysis import validate, validate_compute
     from experiments.webapp.explore import validation_threshold
 
     est = trap_compute.estimate(trap_compute.transitions(s_shaped_panel()), scenario="s", n_boot=50)
     path = validate.write_trap_json(tmp_path, est, replicates=4, seed=0,
                                     git={"commit": "0123456789abcdef", "dirty": False})
-    assert path == tmp_path / validate.TRAP_JSON_NAME
+    assert path == tmp_path / validate_compute.TRAP_JSON_NAME
     shown = validation_threshold(path)
     assert shown["value"] == pytest.approx(est.threshold["h"])
     assert f"95% CI {est.threshold['h_lo']:.1f}–{est.threshold['h_hi']:.1f}" in shown["where"]
