@@ -107,7 +107,7 @@ def status_quo_demography(*, replicates: int = 10, years: int = 30, households: 
 def census_factor(sc, year: int) -> np.ndarray:
     """(aimags, species) census stock at the end of ``year`` relative to 2019's (NSO
     livestock_population_aimag_species.csv), to start a replay from that year's herds."""
-    from experiments.analysis.hindcast import read_census
+    from experiments.analysis.hindcast_compute import read_census
     from model.region import load_region
     from model.species import SPECIES
 

@@ -281,7 +281,7 @@ def _data_dir() -> Path:
 
 def check_targets(spec: FitSpec, data_dir: Path) -> None:
     """Every target's data exist in ``data_dir`` (else one FitError line)."""
-    from experiments.analysis import hindcast as hc
+    from experiments.analysis import hindcast_compute as hc
 
     for t in spec.targets:
         if t.kind == "stock" and t.aimag != NATIONAL:
@@ -385,8 +385,8 @@ _INPUTS: dict[tuple[Target, str], StockInputs] = {}
 
 def _stock_folder(t: Target, data_dir: Path) -> tuple[Path, str]:
     """(folder of NSO-format tables, aimag name) of a stock target; the country is
-    written in the aimag formats once per process (experiments.analysis.validate.national_as_aimag)."""
-    from experiments.analysis import hindcast as hc
+    written in the aimag formats once per process (experiments.analysis.validate_compute.national_as_aimag)."""
+    from experiments.analysis import hindcast_compute as hc
 
     if t.aimag != NATIONAL:
         return data_dir, hc.check_inputs(data_dir, t.aimag, t.start, t.end)
@@ -394,7 +394,7 @@ def _stock_folder(t: Target, data_dir: Path) -> tuple[Path, str]:
     if key not in _NATIONAL_DIRS:
         import tempfile
 
-        from experiments.analysis.validate import national_as_aimag
+        from experiments.analysis.validate_compute import national_as_aimag
 
         tmp = Path(_STACK.enter_context(tempfile.TemporaryDirectory(prefix="herdtrap-fit-")))
         national_as_aimag(data_dir, tmp, NATIONAL)
@@ -403,7 +403,7 @@ def _stock_folder(t: Target, data_dir: Path) -> tuple[Path, str]:
 
 
 def _region(folder: Path, name: str):
-    from experiments.analysis import hindcast as hc
+    from experiments.analysis import hindcast_compute as hc
 
     key = (str(folder), name)
     if key not in _REGIONS:
@@ -413,7 +413,7 @@ def _region(folder: Path, name: str):
 
 def _stock_inputs(t: Target, data_dir: Path) -> StockInputs:
     """A stock target's inputs, built once per process."""
-    from experiments.analysis import hindcast as hc
+    from experiments.analysis import hindcast_compute as hc
     from model.species import SFU, SPECIES
 
     key = (t, str(data_dir))
@@ -432,7 +432,7 @@ def _stock_inputs(t: Target, data_dir: Path) -> StockInputs:
 def simulate_stock(t: Target, params: dict[str, Any], seed: int, data_dir: Path) -> dict[str, float]:
     import dataclasses
 
-    from experiments.analysis import hindcast as hc
+    from experiments.analysis import hindcast_compute as hc
     from model.parameters import resolve
     from model.species import SFU
 
@@ -777,7 +777,7 @@ def figures(spec: FitSpec, result: FitResult, table: pd.DataFrame, formats=("htm
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
-    from experiments.analysis.hindcast import save_figure
+    from experiments.report.figures import save_figure
 
     names = list(spec.parameters)
     k = len(names)

@@ -41,7 +41,7 @@ its R replicates; an ``effect_<key>`` outcome is ``key(policy) − key(baseline)
 paired by replicate (same row parameters, same seeds). Outcomes are the keys of
 :func:`experiments.run.runner.summarise` plus ``trap_share_final``: the share of
 households whose herd per person is below ``trap_threshold`` at the horizon
-(exited households count as 0), by :func:`experiments.analysis.trap.trap_share` on the
+(exited households count as 0), by :func:`experiments.analysis.trap_compute.trap_share` on the
 run's final household state. The threshold is held fixed across the sample —
 take it from `herdtrap trap` on a baseline batch.
 
@@ -98,7 +98,7 @@ SPEC_KEYS = {
 }
 #: Outcome computed by this module (not by runner.summarise): the share of households
 #: whose herd per person is below ``trap_threshold`` (SFU per person) at the horizon,
-#: exited households included as h = 0 (experiments.analysis.trap.trap_share on the final state).
+#: exited households included as h = 0 (experiments.analysis.trap_compute.trap_share on the final state).
 TRAP_OUTCOME = TRAP_SHARE.name  # "trap_share_final" (experiments/outcomes.py)
 #: Ishigami test function (Ishigami & Homma 1990), SALib's default a = 7, b = 0.1.
 ISHIGAMI_A, ISHIGAMI_B = 7.0, 0.1
@@ -547,7 +547,7 @@ class TrapShareRun:
         self.threshold = float(threshold)
 
     def __call__(self, scenario: Scenario, seed: Any, panel_fraction: float = 0.0) -> Any:
-        from experiments.analysis.trap import trap_share
+        from experiments.analysis.trap_compute import trap_share
         from experiments.run.runner import simulate
 
         out = simulate(scenario, seed, panel_fraction=panel_fraction)

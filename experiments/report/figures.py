@@ -202,6 +202,32 @@ def export_figure(fig: go.Figure, path_stem: str | Path,
     return written
 
 
+def save_figure(fig: go.Figure, stem: str | Path,
+                formats: Sequence[str] = ("html", "png")) -> list[Path]:
+    """Write a plotly figure as ``stem.<fmt>``; returns the files written.
+
+    HTML embeds plotly.js (opens offline). PNG/SVG go through :func:`export_figure`
+    (kaleido driving the system Chromium); if no browser is available, static formats
+    are skipped with a note rather than failing the command.
+    """
+    stem = Path(stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    if "html" in formats:
+        path = stem.with_name(f"{stem.name}.html")
+        tmp = path.with_name(f".{path.name}.tmp")
+        fig.write_html(tmp, include_plotlyjs=True, full_html=True)
+        os.replace(tmp, path)
+        written.append(path)
+    static = tuple(f for f in formats if f != "html")
+    if static:
+        try:
+            written += export_figure(fig, stem, formats=static)
+        except FigureExportError as exc:
+            print(f"note: {stem.name}: PNG/SVG skipped ({exc})")
+    return written
+
+
 __all__ = [
     "DASHES",
     "OKABE_ITO",
@@ -212,6 +238,7 @@ __all__ = [
     "figure_exporter",
     "render_image",
     "rgba",
+    "save_figure",
     "series_style",
     "style_figure",
 ]

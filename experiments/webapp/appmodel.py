@@ -379,7 +379,7 @@ class AppModel(HerdtrapModel):
         """(years 1.., share of the households in scope each year (herding now or before)
         below ``threshold`` SFU/person).
 
-        As :func:`experiments.analysis.trap.trap_share`: households without a herd (they left
+        As :func:`experiments.analysis.trap_compute.trap_share`: households without a herd (they left
         herding) count as 0; households founded during
         the run count from their first year, dissolved ones no longer count.
         """

@@ -60,11 +60,12 @@ def validation_threshold(path: Path | None = None) -> dict | None:
     """The poverty-trap threshold of docs/VALIDATION.md, as ``trap_threshold`` holds it.
 
     ``herdtrap validate`` measures it (section 3) and records it in
-    docs/validation/trap.json (:data:`experiments.analysis.validate.TRAP_JSON`); read from there
-    only, so that it follows the model when validate is run again. None if absent.
+    docs/validation/trap.json (:data:`experiments.analysis.validate_compute.TRAP_JSON`);
+    read from there only, so that it follows the model when validate is run again. None
+    if absent.
     """
-    from experiments.analysis.trap import read_threshold
-    from experiments.analysis.validate import TRAP_JSON
+    from experiments.analysis.trap_compute import read_threshold
+    from experiments.analysis.validate_compute import TRAP_JSON
 
     thr = read_threshold(path or TRAP_JSON)
     if thr is None:
@@ -81,7 +82,7 @@ def validation_threshold(path: Path | None = None) -> dict | None:
 
 def results_threshold(folder: Path) -> dict | None:
     """The threshold ``herdtrap trap`` wrote to ``folder/trap/trap.json``, or None."""
-    from experiments.analysis.trap import read_threshold
+    from experiments.analysis.trap_compute import read_threshold
 
     thr = read_threshold(folder / "trap" / "trap.json")
     if thr is None:

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.analysis import hindcast as hc
+from experiments.analysis import hindcast_compute as hc
 from experiments.cli import main as cli
 from model.region import default_data_dir
 

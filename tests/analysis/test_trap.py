@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.analysis import trap
+from experiments.analysis import trap_compute
 from experiments.cli import main as cli
 
 THRESHOLD = 20.0  # SFU per person
@@ -56,7 +56,7 @@ def linear_panel(n=2000, years=8, seed=1) -> pd.DataFrame:
 
 def test_s_shaped_threshold_recovered_within_ci():
     panel = s_shaped_panel()
-    est = trap.estimate(trap.transitions(panel), scenario="s", n_boot=100)
+    est = trap_compute.estimate(trap_compute.transitions(panel), scenario="s", n_boot=100)
     thr = est.threshold
     assert thr is not None and thr["kind"] == "unstable"
     assert thr["h_lo"] <= THRESHOLD <= thr["h_hi"]
@@ -66,7 +66,7 @@ def test_s_shaped_threshold_recovered_within_ci():
 
 
 def test_linear_recursion_has_no_threshold():
-    est = trap.estimate(trap.transitions(linear_panel()), scenario="linear", n_boot=50)
+    est = trap_compute.estimate(trap_compute.transitions(linear_panel()), scenario="linear", n_boot=50)
     assert est.threshold is None
     assert "no poverty-trap threshold" in est.message()
     stable = [e for e in est.equilibria if e["kind"] == "stable"]
@@ -78,7 +78,7 @@ def test_transitions_treat_exit_as_absorbing_zero():
         "year": [0, 1, 2, 0, 1, 2], "household": [0, 0, 0, 1, 1, 1],
         "herd_sfu": [40.0, 8.0, 8.0, 40.0, 44.0, 48.0], "persons": 4,
         "herding": [True, False, False, True, True, True]})
-    t = trap.transitions(panel)
+    t = trap_compute.transitions(panel)
     # household 0: one transition into exit (10 -> 0), none from the exited state
     h0 = t[t["household"] == 0]
     assert list(h0["h"]) == [10.0] and list(h0["h_next"]) == [0.0]
@@ -91,7 +91,7 @@ def test_transitions_follow_household_ids_not_slots():
     panel = pd.DataFrame({
         "year": [0, 1, 2, 3], "household": [0, 0, 0, 0], "hid": [0, 0, 7, 7],
         "herd_sfu": [40.0, 36.0, 4.0, 8.0], "persons": [4, 4, 2, 2], "herding": True})
-    t = trap.transitions(panel)
+    t = trap_compute.transitions(panel)
     assert list(zip(t["household"], t["h"], t["h_next"], strict=True)) == [
         (0, 10.0, 9.0), (7, 2.0, 4.0)]
 
@@ -101,7 +101,7 @@ def test_trap_share_counts_exited_households_as_below():
         "scenario": "a", "replicate": 0, "year": [1, 1, 1, 1],
         "household": [0, 1, 2, 3], "herd_sfu": [10.0, 200.0, 400.0, 500.0],
         "persons": [1, 2, 4, 5], "herding": [True, True, True, False]})
-    out = trap.trap_share(panel, threshold=50.0)
+    out = trap_compute.trap_share(panel, threshold=50.0)
     row = out.iloc[0]
     # h = 10 (below), 100, 100 (above), exited (below)
     assert row["trap_share"] == pytest.approx(0.5)
@@ -117,7 +117,7 @@ def test_cli_writes_trap_folder(tmp_path, capsys):
     assert "unstable threshold" in printed.out and "1 weather replicate" in printed.out
     # one replicate = one weather path: a one-line warning names the replicates needed
     warning = [line for line in printed.err.splitlines() if "warning" in line]
-    assert len(warning) == 1 and f"at least {trap.MIN_REPLICATES}" in warning[0]
+    assert len(warning) == 1 and f"at least {trap_compute.MIN_REPLICATES}" in warning[0]
     eq = pd.read_csv(tmp_path / "trap" / "trap.csv")
     assert "unstable" in set(eq["kind"])
     share = pd.read_csv(tmp_path / "trap" / "trap_share.csv")
@@ -133,11 +133,11 @@ def test_head_conversion_uses_species_mix_and_family_size():
     # (260 SFU in 40 head, 43 SFU/person)
     panel = pd.DataFrame({"sheep": [100, 0], "goat": 0, "cattle": [0, 20], "horse": [0, 20],
                           "camel": 0, "persons": [4, 6], "herding": True})
-    c = trap.herd_conversion(panel)
+    c = trap_compute.herd_conversion(panel)
     assert c["sfu_per_head"] == pytest.approx(360 / 140) and c["persons"] == pytest.approx(5.0)
     # 100 head per household of this mix and size = 51.4 SFU per person
     assert 100 * c["sfu_per_head"] / c["persons"] == pytest.approx(51.43, abs=0.01)
-    near = trap.herd_conversion(panel, around=25.0)  # only the sheep herd (25 SFU/person)
+    near = trap_compute.herd_conversion(panel, around=25.0)  # only the sheep herd (25 SFU/person)
     assert near["rows"] == 1 and near["head_share"]["sheep"] == 1.0
 
 
@@ -148,23 +148,23 @@ def test_cli_without_panel_is_exit_2(tmp_path, capsys):
 
 def test_validate_records_the_threshold_where_the_app_reads_it(tmp_path):
     """`herdtrap validate` writes validation/trap.json; the app shows that threshold and its CI."""
-    from experiments.analysis import validate
+    from experiments.analysis import validate, validate_compute
     from experiments.webapp.explore import validation_threshold
 
-    est = trap.estimate(trap.transitions(s_shaped_panel()), scenario="s", n_boot=50)
+    est = trap_compute.estimate(trap_compute.transitions(s_shaped_panel()), scenario="s", n_boot=50)
     path = validate.write_trap_json(tmp_path, est, replicates=4, seed=0,
                                     git={"commit": "0123456789abcdef", "dirty": False})
-    assert path == tmp_path / validate.TRAP_JSON_NAME
+    assert path == tmp_path / validate_compute.TRAP_JSON_NAME
     shown = validation_threshold(path)
     assert shown["value"] == pytest.approx(est.threshold["h"])
     assert f"95% CI {est.threshold['h_lo']:.1f}–{est.threshold['h_hi']:.1f}" in shown["where"]
     assert "herdtrap validate" in shown["where"] and "model 0123456" in shown["where"]
     # no threshold (a linear recursion): nothing to show, no made-up number
-    flat = trap.estimate(trap.transitions(linear_panel()), scenario="linear", n_boot=20)
+    flat = trap_compute.estimate(trap_compute.transitions(linear_panel()), scenario="linear", n_boot=20)
     assert validation_threshold(validate.write_trap_json(
         tmp_path, flat, replicates=4, seed=0, git={})) is None
     (tmp_path / "broken.json").write_text("{not json")
-    assert trap.read_threshold(tmp_path / "broken.json") is None
+    assert trap_compute.read_threshold(tmp_path / "broken.json") is None
 
 
 # ---------------------------------------------------------------- honesty of the CI
@@ -189,7 +189,7 @@ def _model_batch(root: int):
     for r in range(REPLICATES):
         p = simulate(scen, run_seed_sequence(5000 + root, r), panel_fraction=1.0).panel
         p["scenario"], p["replicate"] = scen.name, r
-        frames.append(p[list(trap.PANEL_COLUMNS)])
+        frames.append(p[list(trap_compute.PANEL_COLUMNS)])
     return pd.concat(frames, ignore_index=True)
 
 
@@ -203,7 +203,7 @@ def test_threshold_ci_covers_the_estimates_of_other_root_seeds():
     stable equilibrium (the check is about the CI, not the trap's existence)."""
     from scipy import stats
 
-    ests = [trap.estimate(trap.transitions(_model_batch(root)), n_boot=100)
+    ests = [trap_compute.estimate(trap_compute.transitions(_model_batch(root)), n_boot=100)
             for root in ROOT_SEEDS]
     if all(e.threshold is not None for e in ests):
         eq = [e.threshold for e in ests]

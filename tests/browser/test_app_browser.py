@@ -120,8 +120,8 @@ def test_explore_loads_steps_and_resets(app_url, page, page_errors, tmp_path):
 
 def test_pages_and_views_are_named_and_the_trap_threshold_says_where_it_comes_from(
         app_url, page, page_errors):
-    from experiments.analysis.trap import read_threshold
-    from experiments.analysis.validate import TRAP_JSON
+    from experiments.analysis.trap_compute import read_threshold
+    from experiments.analysis.validate_compute import TRAP_JSON
 
     errors = page_errors(page)
     _open_explore(page, app_url)

@@ -307,11 +307,11 @@ def _trap_json(path, value: float) -> None:
 
 def test_explore_shows_the_validation_threshold_and_says_where_it_comes_from(tmp_path,
                                                                              monkeypatch):
-    import experiments.analysis.validate
+    import experiments.analysis.validate_compute
     from experiments.webapp.explore import VIEWS_TAB, ExplorePage
 
     _trap_json(tmp_path / "trap.json", 30.0)  # not the repository's value: read, not hard-coded
-    monkeypatch.setattr(experiments.analysis.validate, "TRAP_JSON", tmp_path / "trap.json")
+    monkeypatch.setattr(experiments.analysis.validate_compute, "TRAP_JSON", tmp_path / "trap.json")
     rc = _render(ExplorePage)
     tabs = [w.children[0] for w in rc.find(v.Tab).widgets]
     assert VIEWS_TAB in tabs and not any("Page" in str(t) for t in tabs)
@@ -330,10 +330,10 @@ def test_explore_shows_the_validation_threshold_and_says_where_it_comes_from(tmp
 
 
 def test_explore_without_a_threshold_says_how_to_get_one(tmp_path, monkeypatch):
-    import experiments.analysis.validate
+    import experiments.analysis.validate_compute
     from experiments.webapp.explore import ExplorePage
 
-    monkeypatch.setattr(experiments.analysis.validate, "TRAP_JSON", tmp_path / "missing.json")
+    monkeypatch.setattr(experiments.analysis.validate_compute, "TRAP_JSON", tmp_path / "missing.json")
     rc = _render(ExplorePage)
     note = next(t for t in _texts(rc) if t.startswith("Trap share"))
     assert "no threshold found" in note and "herdtrap validate" in note
@@ -343,7 +343,7 @@ def test_explore_without_a_threshold_says_how_to_get_one(tmp_path, monkeypatch):
 
 
 def test_trap_share_per_season_view_agrees_with_the_trap_analysis():
-    from experiments.analysis.trap import trap_share
+    from experiments.analysis.trap_compute import trap_share
 
     m = AppModel(**{**SMALL, "years": 5})
     m.run()
@@ -359,8 +359,8 @@ def test_validation_threshold_file_matches_the_validation_report():
     """docs/validation/trap.json and docs/VALIDATION.md come from one `herdtrap validate` run."""
     import re
 
-    from experiments.analysis.trap import read_threshold
-    from experiments.analysis.validate import DEFAULT_OUT, TRAP_JSON
+    from experiments.analysis.trap_compute import read_threshold
+    from experiments.analysis.validate_compute import DEFAULT_OUT, TRAP_JSON
 
     thr = read_threshold(TRAP_JSON)
     assert thr is not None, f"{TRAP_JSON} missing: run `herdtrap validate`"
