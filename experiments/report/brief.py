@@ -44,6 +44,7 @@ from experiments.report.brief_render import (
     render_markdown,
     style_frontier,
     style_who_gains,
+    trigger_scorecard,
     who_gains,
 )
 from experiments.report.provenance import check_output_folder, git_commit, now_iso
@@ -122,6 +123,7 @@ def write_brief(batch_dir: str | Path, *, baseline: str | None = None,
             warnings=scenario_file_warnings(batch),
             distribution=dist,
             frontier=frontier,
+            scorecard=trigger_scorecard(batch),
         )
         findings.to_csv(tmp / "findings.csv", index=False, lineterminator="\n")
         if dist is not None:

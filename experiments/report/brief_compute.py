@@ -545,6 +545,8 @@ class BriefContent:
     distribution: Any = None
     #: (spec, points, equal-budget table) of a `herdtrap frontier` folder; None otherwise
     frontier: Any = None
+    #: trigger scorecard (experiments.analysis.triggers); None: no policy pays on a signal
+    scorecard: Any = None
 
 
 KEY_OUTCOMES = ("poverty_headcount", "asset_poverty")

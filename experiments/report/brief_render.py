@@ -193,6 +193,20 @@ def style_frontier(frontier):
     return frontier_render.figure(spec, points)
 
 
+def trigger_scorecard(batch: Batch):
+    """The trigger scorecard (default bad winter and loss) of the reported scenarios' ok
+    runs, or None when no policy of theirs pays on a signal."""
+    from experiments.analysis.triggers import read_triggers, scorecard
+
+    df = read_triggers(batch.path)
+    if df is None:
+        return None
+    df = df.merge(batch.runs[["scenario", "replicate"]], on=["scenario", "replicate"])
+    if df.empty:
+        return None
+    return scorecard(df)
+
+
 def who_gains(batch: Batch):
     """The distribution of effects (experiments.analysis.distribution) of the reported
     scenarios, or None when the batch has no household outcomes."""
@@ -316,6 +330,13 @@ def render_markdown(c: BriefContent) -> str:
         lines += ["## At equal budgets", "", *[f"- {v}" for v in verdicts(spec, eq)], "",
                   _md_table(list(t.columns), t.astype(str).values.tolist()), "",
                   "Every point of the frontier: frontier/points.csv (`herdtrap frontier`).", ""]
+    if c.scorecard is not None:
+        from experiments.report import triggers_render as tr
+
+        t, y = tr.display(c.scorecard), tr.years_display(c.scorecard)
+        lines += ["## How well the triggers fire", "", tr.note(c.scorecard), "",
+                  _md_table(list(t.columns), t.astype(str).values.tolist()), "",
+                  _md_table(list(y.columns), y.astype(str).values.tolist()), ""]
     if c.distribution is not None:
         from experiments.report.distribution_render import headline
 
@@ -389,8 +410,14 @@ def render_html(c: BriefContent, out_dir: Path, figs: dict[str, Any]) -> str:
 
         spec, _, eq = c.frontier
         budgets = {"verdicts": verdicts(spec, eq), "table": table(budget_display(spec, eq))}
+    trig = None
+    if c.scorecard is not None:
+        from experiments.report import triggers_render as tr
+
+        trig = {"note": tr.note(c.scorecard), "table": table(tr.display(c.scorecard)),
+                "years": table(tr.years_display(c.scorecard))}
     return render(
-        "brief.html", budgets=budgets, who_gains=gains, who_gains_note=WHO_GAINS_NOTE, title=c.title, version=c.version, commit=c.commit, date=c.date,
+        "brief.html", triggers=trig, budgets=budgets, who_gains=gains, who_gains_note=WHO_GAINS_NOTE, title=c.title, version=c.version, commit=c.commit, date=c.date,
         baseline=b.baseline, replicates=str(b.manifest.get("replicates")),
         key_sentences=list(key_findings(c)["sentence"]), n_findings=len(c.findings),
         figure_note=c.figure_note, figures=figures, scenarios=scenarios,

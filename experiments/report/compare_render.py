@@ -319,8 +319,18 @@ def distribution_html(dist) -> list[tuple[str, str]]:
     return out
 
 
+def triggers_html(card) -> dict | None:
+    """The trigger scorecard section; None when no policy pays on a signal."""
+    from experiments.report import triggers_render as tr
+
+    if card is None or card.table.empty:
+        return None
+    return {"note": tr.note(card), "table": Markup(table(tr.display(card))),
+            "years": Markup(table(tr.years_display(card)))}
+
+
 def html_report(batch: Batch, baseline: str, comparison: pd.DataFrame, levels: pd.DataFrame,
-                costs: pd.DataFrame, dist=None) -> str:
+                costs: pd.DataFrame, dist=None, card=None) -> str:
     from experiments.report import distribution_render
 
     m = batch.manifest
@@ -348,6 +358,7 @@ def html_report(batch: Batch, baseline: str, comparison: pd.DataFrame, levels: p
         baseline=baseline, failed=batch.failed, not_compared=batch.not_compared,
         written=now_iso(), uncertainty=uncertainty_note(m), bootstrap=BOOTSTRAP,
         width_ratio=width_ratio, distribution=distribution_html(dist),
+        triggers=triggers_html(card),
         worse_off=f"{WORSE_OFF:.0%}",
         costs_table=_table_html(display_costs(costs)) if not costs.empty else None,
         comparison_table=_table_html(main) if not main.empty else "",

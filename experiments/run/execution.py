@@ -55,9 +55,10 @@ from model.streams import run_seed_sequence
 
 BACKENDS = ("sequential", "loky", "dask")
 #: Tables a run can contribute besides its runs.parquet row (RunOutput attribute names).
-TABLES = ("timeseries", "ledger", "panel", "household_outcomes", "households", "soums")
+TABLES = ("timeseries", "ledger", "panel", "household_outcomes", "triggers", "households",
+          "soums")
 #: Tables kept by default (the households' final state is large; soums is rarely needed).
-DEFAULT_TABLES = ("timeseries", "ledger", "panel", "household_outcomes")
+DEFAULT_TABLES = ("timeseries", "ledger", "panel", "household_outcomes", "triggers")
 #: Columns of runs.parquet that measure time, so differ between two identical runs.
 TIMING_COLUMNS = ("elapsed_s",)
 PARTS = "parts"

@@ -16,6 +16,7 @@ import pandas as pd
 
 from experiments.outcomes import outcomes
 from experiments.run.household_outcomes import HouseholdOutcomes
+from experiments.run.trigger_record import TriggerRecord
 from model.model import HerdtrapModel
 from model.scenario import Scenario
 from model.species import SPECIES
@@ -37,6 +38,8 @@ class RunOutput:
     panel: pd.DataFrame | None = None  # yearly household panel for a sample of ids
     #: one row per household that lived in the region (experiments/run/household_outcomes.py)
     household_outcomes: pd.DataFrame | None = None
+    #: per soum and year, the triggers of policies that pay on a signal (trigger_record.py)
+    triggers: pd.DataFrame | None = None
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -128,6 +131,7 @@ def simulate(
     )
     t1 = time.perf_counter()
     outcomes_of = HouseholdOutcomes(model)
+    triggers = TriggerRecord()
     for _ in range(model.years):
         for _ in range(4):
             model.step()
@@ -136,6 +140,7 @@ def simulate(
                 # sample's households into the slots founded (or reused) during the run.
                 model.panel_rows = sampled_slots(model, k)
         outcomes_of.add_year(model)
+        triggers.add_year(model)
     model.running = False
     t2 = time.perf_counter()
     ts = model.metrics()
@@ -157,6 +162,7 @@ def simulate(
         ledger=model.ledger.frame(),
         panel=panel,
         household_outcomes=outcomes_of.frame(model),
+        triggers=triggers.frame(),
         timings={"setup_s": t1 - t0, "run_s": t2 - t1, "total_s": time.perf_counter() - t0},
     )
     return out

@@ -57,6 +57,7 @@ from model.policies import register
 from model.policies.levers import policy_levers
 from model.policies.programme import (
     Programme,
+    SignalRecord,
     species_mask,
     step_index,
 )
@@ -238,6 +239,12 @@ class Insurance(Programme):
             rate = (bip + drp)[insured] / value.sum(axis=1)[insured]
             if own.std() > 0 and rate.std() > 0:
                 self.year_stats["basis_corr"] = float(np.corrcoef(own, rate)[0, 1])
+        # the trigger scorecard: the index triggers a soum when a covered species' rate
+        # exceeds the trigger; insured households are covered
+        rates = bip_payout_rate(model.winter.soum_mortality, s["trigger"], s["exhaustion"])
+        self.signal_record = SignalRecord(
+            year=model.year, fired_soums=(rates[:, self.covered] > 0).any(axis=1),
+            covered=insured, paid=bip + drp)
         step = step_index(model) + s["payout_lag"]
         if bip.any():
             self.schedule(step, bip)

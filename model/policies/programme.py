@@ -17,6 +17,7 @@ Ledger counts: ``beneficiaries`` (written by ``model.pay``) counts household
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -151,8 +152,23 @@ def children_in_band(model: HerdtrapModel, band: str) -> np.ndarray:
     }[band].astype(float)
 
 
+@dataclass(frozen=True, eq=False)
+class SignalRecord:
+    """What a policy that pays on a signal decided for one winter (the trigger scorecard,
+    experiments/analysis/triggers.py): the soums where its trigger fired, the households
+    it covers (would pay if their soum fired) and what it awarded each (kMNT)."""
+
+    year: int  # simulated year of the winter
+    fired_soums: np.ndarray  # bool (n_soums,)
+    covered: np.ndarray  # bool per household slot
+    paid: np.ndarray  # float per household slot, awarded for this winter
+
+
 class Programme(Policy):
     """A policy with its own ledger account (= its name) and yearly accounting."""
+
+    #: the last winter's trigger decision of a policy that pays on a signal (None: none)
+    signal_record: SignalRecord | None = None
 
     #: children counted as reached (None: the programme does not target children)
     counts_children: ClassVar[bool] = False

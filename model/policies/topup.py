@@ -41,6 +41,7 @@ from model.policies import register
 from model.policies.levers import policy_levers
 from model.policies.programme import (
     Programme,
+    SignalRecord,
     children_in_band,
     parse_years,
     select_soums,
@@ -96,13 +97,20 @@ class ShockResponsiveTopup(Programme):
         if self.years and model.calendar_year not in self.years:
             return
         hit = hit & self.soum_mask
+        kids = self.kids
+        soum = model.households.soum
+        covered = (kids > 0) & self.soum_mask[soum]
         if not hit.any():
+            self.signal_record = SignalRecord(year=model.year, fired_soums=hit,
+                                              covered=covered, paid=np.zeros(kids.shape))
             return
         self.triggered_soums |= hit
         # The amount per child is decided now; each instalment is paid for the children
         # in the age band when it is paid (children who turn 6 leave a 0-5 top-up).
-        per_child = s["amount"] * hit[model.households.soum].astype(float)
-        expected = per_child * self.kids  # what households are told they will receive
+        per_child = s["amount"] * hit[soum].astype(float)
+        expected = per_child * kids  # what households are told they will receive
+        self.signal_record = SignalRecord(year=model.year, fired_soums=hit, covered=covered,
+                                          paid=s["months"] * expected)
         step = step_index(model) + s["lag"]
         left = s["months"]
         first = True

@@ -45,7 +45,7 @@ def test_page_templates_escape_text_and_keep_fragments():
                        figure_note=None, figures=[], scenarios=[], n_failed=0,
                        methods=html.kv_table([("Model", "m")]), limitations="L.",
                        citation=html.kv_table([("Cite", "c")]), reproduce="herdtrap batch",
-                       dirty=False, warnings=[], budgets=None, who_gains_note="N <b>",
+                       dirty=False, warnings=[], budgets=None, triggers=None, who_gains_note="N <b>",
                        who_gains=[{"name": "s<1>", "headline": "H & I.",
                                    "table": html.table([["a"]], ["g"])}])
     assert "<script>x()" not in page
