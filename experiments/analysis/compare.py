@@ -35,7 +35,10 @@ from pathlib import Path
 import pandas as pd
 
 from experiments import argtypes
+from experiments.analysis import futures as futures_analysis
 from experiments.analysis import triggers
+from experiments.analysis.compare_compute import DEFAULT_BASELINES
+from experiments.analysis.futures import FutureRanking, rank_futures
 from experiments.analysis.compare_compute import (
     check_comparable,
     choose_baseline,
@@ -48,7 +51,7 @@ from experiments.analysis.compare_compute import (
 )
 from experiments.analysis.distribution import Distribution, distribution, read_outcomes
 from experiments.errors import UsageError
-from experiments.report import distribution_render, triggers_render
+from experiments.report import distribution_render, futures_render, triggers_render
 from experiments.report.compare_render import html_report, text_report
 from experiments.report.provenance import atomic_write_bytes, check_output_folder
 
@@ -66,6 +69,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--bad-winter", type=float, default=triggers.BAD_WINTER, metavar="X",
                         help="trigger scorecard: a bad winter is a soum mortality index >= X "
                         f"(default {triggers.BAD_WINTER:g})")
+    parser.add_argument("--futures", action="store_true",
+                        help="a batch run with --futures: compare within each climate future "
+                        "(compare/<future>/) and rank the designs across futures by regret")
+    parser.add_argument("--outcome", default=futures_analysis.DEFAULT_OUTCOME, metavar="NAME",
+                        help="with --futures: the outcome designs are ranked on (default "
+                        f"{futures_analysis.DEFAULT_OUTCOME})")
     parser.add_argument("--loss-threshold", type=float, default=triggers.LOSS, metavar="X",
                         help="trigger scorecard: basis risk counts households losing more "
                         f"than X of their herd (0.1, 0.2, 0.3 or 0.5; default {triggers.LOSS:g})")
@@ -99,23 +108,28 @@ def compare(folder: Path, baseline: str | None = None, horizons: Sequence[int] |
     base = choose_baseline(batch, baseline)
     check_comparable(batch, base)
     check_output_folder(Path(folder) / OUT, UsageError)
+    return _compare_batch(batch, base, Path(folder) / OUT, horizons, write_html, bad_winter,
+                          loss_threshold, read_outcomes(folder), triggers.read_triggers(folder))
+
+
+def _compare_batch(batch, base: str, out: Path, horizons, write_html: bool, bad_winter: float,
+                   loss_threshold: float, outcomes, trig) -> Comparison:
+    """compare's tables, text and report of ``batch`` against ``base``, into ``out``."""
     frames = outcome_frames(batch, horizons_of(batch, horizons))
     levels = levels_table(batch, frames)
     comparison = comparison_table(batch, frames, base)
     costs = cost_table(batch, base)
-    outcomes = read_outcomes(folder)
     dist = (distribution(outcomes, batch.scenarios, base)
             if outcomes is not None else None)
-    trig = triggers.read_triggers(folder)
     card = (triggers.scorecard(trig[trig["scenario"].isin(batch.scenarios)], bad_winter,
-                               loss_threshold) if trig is not None else None)
+                               loss_threshold)
+            if trig is not None and trig["scenario"].isin(batch.scenarios).any() else None)
     text = text_report(batch, base, comparison, levels, costs)
     if dist is not None and not dist.table.empty:
         text += "\n\n" + distribution_render.text_section(dist)
     if card is not None and not card.table.empty:
         text += "\n\n" + triggers_render.text_section(card)
-    out = Path(folder) / OUT
-    out.mkdir(exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
     tables = [("levels", levels), ("comparison", comparison), ("cost_effectiveness", costs)]
     if dist is not None and not dist.table.empty:
         tables.append(("distribution", dist.table))
@@ -131,7 +145,74 @@ def compare(folder: Path, baseline: str | None = None, horizons: Sequence[int] |
     return Comparison(base, levels, comparison, costs, text, out, dist, card)
 
 
+@dataclass
+class FuturesComparison:
+    ranking: FutureRanking
+    per_future: dict[str, Comparison]
+    text: str
+    out_dir: Path
+
+
+def compare_futures(folder: Path, baseline: str | None = None,
+                    horizons: Sequence[int] | None = None, write_html: bool = True,
+                    bad_winter: float = triggers.BAD_WINTER, loss_threshold: float = triggers.LOSS,
+                    outcome: str = futures_analysis.DEFAULT_OUTCOME) -> FuturesComparison:
+    """A batch run with --futures: the usual comparison within each future (baseline@future,
+    in ``compare/<future>/``), and the designs' ranks and regret across futures."""
+    from dataclasses import replace
+
+    from experiments.run import futures as futures_run
+
+    triggers.check_thresholds(bad_winter, loss_threshold)
+    batch = load_batch(folder)
+    if batch.runs.empty:
+        raise UsageError(f"{folder}: no successful runs to compare")
+    rec = futures_run.read_record(folder)
+    if rec is None:
+        raise UsageError(f"{folder}: not a batch run with --futures (no {futures_run.FILE}); "
+                         "run `herdtrap batch SCENARIO... --futures FILE` first")
+    designs = list(dict.fromkeys(d for d, _ in rec["scenarios"].values()))
+    base = baseline or next((b for b in DEFAULT_BASELINES if b in designs), designs[0])
+    if base not in designs:
+        raise UsageError(f"--baseline {base!r}: not a design of this batch (designs: "
+                         f"{', '.join(designs)})")
+    out = check_output_folder(Path(folder) / OUT, UsageError)
+    outcomes, trig = read_outcomes(folder), triggers.read_triggers(folder)
+    per: dict[str, Comparison] = {}
+    for f in rec["futures"]:
+        names = [n for n, (_, ff) in rec["scenarios"].items() if ff == f and n in batch.scenarios]
+        base_f = f"{base}{futures_run.SEP}{f}"
+        if base_f not in names or len(names) < 2:
+            continue
+        sub = replace(batch, runs=batch.runs[batch.runs["scenario"].isin(names)],
+                      timeseries=batch.timeseries[batch.timeseries["scenario"].isin(names)],
+                      panel=None if batch.panel is None
+                      else batch.panel[batch.panel["scenario"].isin(names)],
+                      scenarios=names)
+        check_comparable(sub, base_f)
+        per[f] = _compare_batch(sub, base_f, out / f, horizons, write_html, bad_winter,
+                                loss_threshold, outcomes, trig)
+    ranking = rank_futures(folder, batch.runs, base, outcome)
+    text = futures_render.text_report(ranking)
+    atomic_write_bytes(out / "futures.csv", ranking.table.to_csv(index=False).encode())
+    atomic_write_bytes(out / "robustness.csv", ranking.robustness.to_csv(index=False).encode())
+    atomic_write_bytes(out / "summary.txt", (text + "\n").encode())
+    if write_html:
+        atomic_write_bytes(out / "futures.html",
+                           futures_render.html_report(ranking, batch.manifest).encode())
+    return FuturesComparison(ranking, per, text, out)
+
+
 def main(args: argparse.Namespace) -> int:
+    if args.futures:
+        res = compare_futures(args.dir, args.baseline, args.horizons,
+                              write_html=not args.no_html, bad_winter=args.bad_winter,
+                              loss_threshold=args.loss_threshold, outcome=args.outcome)
+        print(res.text)
+        print(f"\nwrote {res.out_dir}/ (futures.csv, robustness.csv, summary.txt"
+              + ("" if args.no_html else ", futures.html")
+              + "".join(f", {f}/" for f in res.per_future) + ")")
+        return 0
     result = compare(args.dir, args.baseline, args.horizons, write_html=not args.no_html,
                      bad_winter=args.bad_winter, loss_threshold=args.loss_threshold)
     print(result.text)

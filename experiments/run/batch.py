@@ -87,6 +87,10 @@ def add_run_options(parser: argparse.ArgumentParser, *, replicates_required: boo
     parser.add_argument("--flush-every", type=argtypes.int_range(1), default=None, metavar="N",
                         help="write finished runs to disk every N runs (default: automatic)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--futures", type=Path, default=None, metavar="FILE",
+                        help="run every scenario under every climate future of FILE (e.g. "
+                             "experiments/specs/futures.toml) as SCENARIO@FUTURE; `herdtrap "
+                             "compare --futures` ranks the designs in each future")
     parser.add_argument("--posterior", type=Path, default=None, metavar="FILE",
                         help="draw one parameter set per replicate from a fitted posterior "
                              "(the posterior.csv of `herdtrap fit`); every scenario gets the "
@@ -312,6 +316,13 @@ def run_from_args(names: Sequence[str], args: argparse.Namespace,
     UsageError (exit 2)."""
     try:
         scenarios = load_scenarios(names, args.years)
+        futures_file = getattr(args, "futures", None)
+        designs = scenarios
+        if futures_file is not None:
+            from experiments.run import futures
+
+            chosen = futures.load_futures(futures_file)
+            scenarios = futures.expand(scenarios, chosen)
         path = getattr(args, "posterior", None)
         posterior = load_posterior(path) if path is not None else None
         out = out or args.out or default_out(scenarios, args.replicates)
@@ -321,6 +332,8 @@ def run_from_args(names: Sequence[str], args: argparse.Namespace,
             progress=not args.no_progress, flush_every=args.flush_every,
             worker_timeout=args.worker_timeout, posterior=posterior,
         )
+        if futures_file is not None:
+            futures.record(out, designs, chosen)
     except (BatchError, PosteriorError) as exc:
         raise UsageError(str(exc)) from None
     return report, out
