@@ -37,9 +37,8 @@ import pandas as pd
 from experiments import argtypes
 from experiments.analysis import futures as futures_analysis
 from experiments.analysis import triggers
-from experiments.analysis.compare_compute import DEFAULT_BASELINES
-from experiments.analysis.futures import FutureRanking, rank_futures
 from experiments.analysis.compare_compute import (
+    DEFAULT_BASELINES,
     check_comparable,
     choose_baseline,
     comparison_table,
@@ -50,6 +49,7 @@ from experiments.analysis.compare_compute import (
     outcome_frames,
 )
 from experiments.analysis.distribution import Distribution, distribution, read_outcomes
+from experiments.analysis.futures import FutureRanking, rank_futures
 from experiments.errors import UsageError
 from experiments.report import distribution_render, futures_render, triggers_render
 from experiments.report.compare_render import html_report, text_report
