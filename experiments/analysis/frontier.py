@@ -27,12 +27,11 @@ import pandas as pd
 from experiments import argtypes
 from experiments.analysis.frontier_compute import (
     FrontierSpec,
-    build_scenarios,
-    equal_budget,
+    build_all,
+    compute_all,
     load_spec,
-    paired,
     parse_spec,
-    point_table,
+    robustness,
 )
 from experiments.errors import UsageError
 from experiments.report.provenance import atomic_write_bytes, check_output_folder
@@ -91,32 +90,34 @@ def analyse(folder: Path, spec: FrontierSpec, *, images: bool = True,
     from experiments.report.provenance import read_batch
 
     tables = read_batch(folder, UsageError, panel=False)
-    points_of = build_scenarios(spec)
-    pairs = paired(tables.runs, spec, points_of)
-    missing = [n for n, d in pairs.items() if len(d) < 2]
-    if missing:
-        raise UsageError(f"{folder}: fewer than two paired replicates for {', '.join(missing)} "
-                         "(failed runs?); see runs.parquet, column error")
-    points = point_table(spec, points_of, pairs)
-    eq = equal_budget(spec, points, pairs) if spec.budgets else pd.DataFrame()
-    baseline = points_of.baseline.name
-    text = fr.text_report(spec, points, eq, baseline)
+    baseline = spec.baseline
+    points, eq, per = compute_all(spec, tables.runs, str(folder))
+    figs, stems = [], []
+    for future, (p, _) in per.items():
+        for o in spec.outcomes:
+            figs.append(fr.figure(spec, p, o, future=future))
+            stem = "frontier" if o == spec.outcomes[0] else f"frontier_{o}"
+            stems.append(stem + (f"_{future}" if future is not None else ""))
+    per_future = {f: v for f, v in per.items() if f is not None}
+    robust = robustness(spec, per_future) if per_future and spec.budgets else pd.DataFrame()
+    text = fr.text_report(spec, points, eq, baseline, robust)
     out = check_output_folder(Path(folder) / OUT, UsageError)
     out.mkdir(exist_ok=True)
     atomic_write_bytes(out / "points.csv", points.to_csv(index=False).encode())
     if spec.budgets:
         atomic_write_bytes(out / "equal_budget.csv", eq.to_csv(index=False).encode())
+    if not robust.empty:
+        atomic_write_bytes(out / "robustness.csv", robust.to_csv(index=False).encode())
     atomic_write_bytes(out / "summary.txt", (text + "\n").encode())
-    figs = [fr.figure(spec, points, o) for o in spec.outcomes]
     atomic_write_bytes(out / "report.html",
-                       fr.html_report(spec, points, eq, baseline, tables.manifest, figs).encode())
+                       fr.html_report(spec, points, eq, baseline, tables.manifest, figs,
+                                      robust).encode())
     if images:
         from experiments.report.figures import FigureExportError, export_figure, figure_exporter
 
         try:
             with figure_exporter():
-                for o, fig in zip(spec.outcomes, figs, strict=True):
-                    stem = "frontier" if o == spec.outcomes[0] else f"frontier_{o}"
+                for stem, fig in zip(stems, figs, strict=True):
                     export_figure(fig, out / stem)
         except FigureExportError as exc:
             log(f"herdtrap frontier: PNG/SVG figures skipped ({exc}); report.html has them")
@@ -128,7 +129,7 @@ def run_frontier(spec: FrontierSpec, out: Path, *, backend: str = "loky", jobs: 
                  flush_every: int | None = None, log=print) -> FrontierResult:
     from experiments.run.batch import DEFAULT_ROOT_SEED, print_report, run_batch
 
-    scenarios = build_scenarios(spec).scenarios
+    scenarios = [sc for points in build_all(spec).values() for sc in points.scenarios]
     out = Path(out)
     report, _ = run_batch(scenarios, spec.replicates, out,
                           root_seed=spec.seed if spec.seed is not None else DEFAULT_ROOT_SEED,

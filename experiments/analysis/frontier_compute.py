@@ -52,7 +52,7 @@ from experiments.run.runner import OUTCOMES
 from model.scenario import Scenario, ScenarioError, load_scenario
 
 SPEC_KEYS = {"name", "baseline", "replicates", "years", "seed", "households", "outcomes",
-             "budgets", "designs"}
+             "budgets", "designs", "futures"}
 DESIGN_KEYS = {"name", "scenario", "policy", "lever", "values", "levers", "scale"}
 DEFAULT_OUTCOMES = ("poverty_headcount_mean", "asset_poverty_final")
 COST = "fiscal_cost_per_household_year"
@@ -83,11 +83,15 @@ class FrontierSpec:
     seed: int | None = None
     households: int | None = None
     source: str = ""
+    #: climate futures (experiments/run/futures.py): the frontier in each of them
+    futures: tuple[Any, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "baseline": self.baseline, "replicates": self.replicates,
                 "years": self.years, "seed": self.seed, "households": self.households,
                 "outcomes": list(self.outcomes), "budgets": list(self.budgets),
+                "futures": {f.name: {"description": f.description, "params": f.params}
+                            for f in self.futures} or None,
                 "designs": [{"name": d.name, "scenario": d.scenario, "policy": d.policy,
                              "levers": list(d.levers), "values": list(d.values),
                              "scaled": d.scaled} for d in self.designs]}
@@ -190,12 +194,34 @@ def parse_spec(raw: Mapping[str, Any], where: str = "<spec>") -> FrontierSpec:
     if len(set(names)) != len(names):
         raise UsageError(f"{where}: two designs are called "
                          f"{next(n for n in names if names.count(n) > 1)!r}")
-    n_points = sum(len(d.values) for d in designs)
+    futures = _futures(raw.get("futures"), where)
+    n_points = sum(len(d.values) for d in designs) * max(len(futures), 1)
     if n_points > MAX_POINTS:
-        raise UsageError(f"{where}: {n_points} grid points; at most {MAX_POINTS}")
+        raise UsageError(f"{where}: {n_points} grid points (designs x futures); at most "
+                         f"{MAX_POINTS}")
     return FrontierSpec(name=name, baseline=baseline, replicates=replicates,
                         designs=tuple(designs), outcomes=outcomes, budgets=budgets,
-                        years=years, seed=seed, households=households, source=where)
+                        years=years, seed=seed, households=households, source=where,
+                        futures=futures)
+
+
+def _futures(value: Any, where: str) -> tuple[Any, ...]:
+    """``futures``: a futures file (path, relative to the spec's folder or the working
+    folder), or the table a frontier folder records."""
+    from experiments.run.futures import Future, load_futures
+
+    if value is None:
+        return ()
+    if isinstance(value, dict):  # recorded in frontier.json
+        return tuple(Future(k, v.get("description", ""), dict(v.get("params", {})))
+                     for k, v in value.items())
+    if not isinstance(value, str) or not value:
+        raise UsageError(f"{where}: futures must be the path of a futures file, got {value!r}")
+    path = Path(value)
+    if not path.is_absolute() and not path.exists():
+        near = Path(where).parent / path
+        path = near if near.exists() else path
+    return tuple(load_futures(path))
 
 
 def load_spec(path: str | Path) -> FrontierSpec:
@@ -231,20 +257,30 @@ class Points:
     index: dict[str, tuple[str, float]] = field(default_factory=dict)
 
 
-def build_scenarios(spec: FrontierSpec) -> Points:
+def build_all(spec: FrontierSpec) -> dict[str | None, Points]:
+    """The points of every future (key None without futures), in batch order."""
+    if not spec.futures:
+        return {None: build_scenarios(spec)}
+    return {f.name: build_scenarios(spec, f) for f in spec.futures}
+
+
+def build_scenarios(spec: FrontierSpec, future: Any = None) -> Points:
     """Every grid point as a scenario (UsageError for unknown scenarios, policies or levers,
-    values outside a lever's range)."""
+    values outside a lever's range); under ``future``, named ``...@future``."""
     from model.policies import policy_class
+
+    suffix = f"@{future.name}" if future is not None else ""
 
     def load(name: str) -> Scenario:
         try:
             s = load_scenario(name)
         except ScenarioError as exc:
             raise UsageError(f"{spec.source}: {exc}") from None
-        over: dict[str, Any] = {}
+        over: dict[str, Any] = dict(future.params) if future is not None else {}
         if spec.households is not None:
             over["population.households"] = spec.households
-        return s.with_overrides(years=spec.years, params=over or None)
+        return s.with_overrides(years=spec.years, params=over or None,
+                                name=s.name + suffix)
 
     base = load(spec.baseline)
     out = [base]
@@ -273,7 +309,7 @@ def build_scenarios(spec: FrontierSpec) -> Points:
                     raise UsageError(f"{w}: {d.policy}.{lever} = {x:g} is outside its range "
                                      f"[{low:g}, {high:g}]")
                 changes[lever] = int(round(x)) if spec_l.type == "int" else x
-            name = point_name(d, v)
+            name = point_name(d, v) + suffix
             try:
                 point = sc.with_overrides(policies={d.policy: changes}, name=name)
             except ScenarioError as exc:
@@ -381,6 +417,67 @@ def equal_budget(spec: FrontierSpec, points: pd.DataFrame,
     return pd.DataFrame(rows)
 
 
-__all__ = ["COST", "DEFAULT_OUTCOMES", "Design", "FrontierSpec", "Points", "at_budget",
-           "build_scenarios", "equal_budget", "load_spec", "paired",
+def robustness(spec: FrontierSpec, per_future: dict[str, tuple[pd.DataFrame, dict]]
+               ) -> pd.DataFrame:
+    """At each budget, each design's regret in each future (the best design's gain there
+    minus its own, per replicate: the replicates share seeds across futures' points) and
+    its largest regret over the futures; ``per_future``: future -> (points, pairs)."""
+    o = spec.outcomes[0]
+    rows = []
+    for budget in spec.budgets:
+        gains = {}
+        for f, (points, pairs) in per_future.items():
+            for d in spec.designs:
+                g = at_budget(points[points["design"] == d.name], pairs, o, budget)
+                if g is not None:
+                    gains[(f, d.name)] = g
+        for f in per_future:
+            here = {d: g for (ff, d), g in gains.items() if ff == f}
+            if not here:
+                continue
+            best = max(here, key=lambda d: float(np.mean(here[d])))
+            for d, g in here.items():
+                r, lo, hi = _t(here[best] - g)
+                rows.append({"budget": budget, "future": f, "design": d, "regret": r,
+                             "regret_low": lo, "regret_high": hi, "best": d == best})
+    df = pd.DataFrame(rows)
+    if df.empty:
+        return df
+    worst = df.loc[df.groupby(["budget", "design"])["regret"].idxmax()]
+    futures_reached = df.groupby(["budget", "design"])["future"].nunique()
+    worst = worst.assign(futures=worst.set_index(["budget", "design"]).index.map(futures_reached))
+    worst = worst.rename(columns={"regret": "max_regret", "regret_low": "max_regret_low",
+                                  "regret_high": "max_regret_high", "future": "worst_future"})
+    worst = worst.drop(columns="best").sort_values(["budget", "max_regret"])
+    worst["robust_rank"] = worst.groupby("budget").cumcount() + 1
+    return worst.reset_index(drop=True)
+
+
+def compute_all(spec: FrontierSpec, runs: pd.DataFrame, where: str = "") -> tuple[
+        pd.DataFrame, pd.DataFrame, dict[str | None, tuple[pd.DataFrame, dict]]]:
+    """Points and equal-budget tables of every future (a ``future`` column with futures),
+    and future -> (points, pairs). UsageError when a point has fewer than two pairs."""
+    points_all, eq_all, per = [], [], {}
+    for future, points_of in build_all(spec).items():
+        pairs = paired(runs, spec, points_of)
+        missing = [n for n, d in pairs.items() if len(d) < 2]
+        if missing:
+            raise UsageError(f"{where}: fewer than two paired replicates for "
+                             f"{', '.join(missing)} (failed runs?); see runs.parquet, "
+                             "column error")
+        points = point_table(spec, points_of, pairs)
+        eq = equal_budget(spec, points, pairs) if spec.budgets else pd.DataFrame()
+        if future is not None:
+            points.insert(0, "future", future)
+            if not eq.empty:
+                eq.insert(0, "future", future)
+        per[future] = (points, pairs)
+        points_all.append(points)
+        eq_all.append(eq)
+    eq = pd.concat(eq_all, ignore_index=True) if spec.budgets else pd.DataFrame()
+    return pd.concat(points_all, ignore_index=True), eq, per
+
+
+__all__ = ["COST", "compute_all", "DEFAULT_OUTCOMES", "Design", "FrontierSpec", "Points", "at_budget",
+           "build_all", "build_scenarios", "robustness", "equal_budget", "load_spec", "paired",
            "parse_spec", "point_name", "point_table", "sign_of"]

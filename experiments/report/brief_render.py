@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 from markupsafe import Markup
 
+from experiments.errors import UsageError
 from experiments.report.brief_compute import (
     CONFIDENCE,
     KMNT_TO_MNT,
@@ -166,23 +167,15 @@ def frontier_of(batch: Batch):
     """(spec, points, equal-budget table) when the batch is a `herdtrap frontier` folder,
     else None; computed from runs.parquet (the model is not re-run)."""
     from experiments.analysis.frontier import read_spec_of
-    from experiments.analysis.frontier_compute import (
-        build_scenarios,
-        equal_budget,
-        paired,
-        point_table,
-    )
+    from experiments.analysis.frontier_compute import compute_all
 
     spec = read_spec_of(batch.path)
     if spec is None:
         return None
-    points_of = build_scenarios(spec)
-    pairs = paired(pd.concat([batch.runs.assign(status="ok")], ignore_index=True), spec,
-                   points_of)
-    if any(len(d) < 2 for d in pairs.values()):
+    try:
+        points, eq, _ = compute_all(spec, batch.runs.assign(status="ok"), str(batch.path))
+    except UsageError:  # points without two paired replicates (e.g. --scenarios)
         return None
-    points = point_table(spec, points_of, pairs)
-    eq = equal_budget(spec, points, pairs) if spec.budgets else pd.DataFrame()
     return spec, points, eq
 
 
@@ -190,6 +183,9 @@ def style_frontier(frontier):
     from experiments.report import frontier_render
 
     spec, points, _ = frontier
+    if "future" in points:  # the first future's frontier (the others: frontier/)
+        first = points["future"].iloc[0]
+        return frontier_render.figure(spec, points[points["future"] == first], future=first)
     return frontier_render.figure(spec, points)
 
 

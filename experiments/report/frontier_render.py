@@ -52,11 +52,18 @@ def points_display(spec: FrontierSpec, points: pd.DataFrame) -> pd.DataFrame:
             fmt_gain_ci(o, r[f"gain_{o}"], r[f"gain_{o}_low"], r[f"gain_{o}_high"])
             for _, r in points.iterrows()]
     out["on frontier"] = points["on_frontier"].map({True: "yes", False: ""})
+    if "future" in points:
+        out.insert(0, "future", points["future"].to_numpy())
     return out
 
 
 def budget_display(spec: FrontierSpec, eq: pd.DataFrame) -> pd.DataFrame:
     o = spec.outcomes[0]
+    if "future" in eq:
+        parts = [budget_display(spec, g.drop(columns="future")).assign(future=f)
+                 for f, g in eq.groupby("future", sort=False)]
+        out = pd.concat(parts, ignore_index=True)
+        return out[["future", *[c for c in out.columns if c != "future"]]]
     rows = []
     for r in eq.to_dict("records"):
         if r.get("rank") is None or (isinstance(r.get("rank"), float) and math.isnan(r["rank"])):
@@ -74,8 +81,12 @@ def budget_display(spec: FrontierSpec, eq: pd.DataFrame) -> pd.DataFrame:
 
 
 def verdicts(spec: FrontierSpec, eq: pd.DataFrame) -> list[str]:
-    """One sentence per budget: which design does most, and whether it is clear."""
+    """One sentence per budget (and future): which design does most, and whether it is
+    clear."""
     o = spec.outcomes[0]
+    if "future" in eq:
+        return [f"Future {f}: {v}" for f, g in eq.groupby("future", sort=False)
+                for v in verdicts(spec, g.drop(columns="future"))]
     out = []
     for budget in spec.budgets:
         b = eq[(eq["budget"] == budget) & eq["best"].astype(bool)]
@@ -101,8 +112,20 @@ def verdicts(spec: FrontierSpec, eq: pd.DataFrame) -> list[str]:
     return out
 
 
+def robustness_display(robust: pd.DataFrame, spec: FrontierSpec) -> pd.DataFrame:
+    o = spec.outcomes[0]
+    return pd.DataFrame({
+        "budget (kMNT/household/year)": robust["budget"].map("{:g}".format),
+        "robust rank": robust["robust_rank"], "design": robust["design"],
+        "largest regret [95% CI]": [fmt_gain_ci(o, m, lo, hi) for m, lo, hi in zip(
+            robust["max_regret"], robust["max_regret_low"], robust["max_regret_high"],
+            strict=True)],
+        "in future": robust["worst_future"],
+        "futures reached": robust["futures"]})
+
+
 def text_report(spec: FrontierSpec, points: pd.DataFrame, eq: pd.DataFrame,
-                baseline: str) -> str:
+                baseline: str, robust: pd.DataFrame | None = None) -> str:
     lines = [f"Frontier {spec.name}: {len(points)} points of {len(spec.designs)} designs against "
              f"{baseline}, {spec.replicates} paired replicates. Gain = improvement over "
              f"{baseline} (positive = better); cost = extra fiscal cost per household per "
@@ -111,10 +134,15 @@ def text_report(spec: FrontierSpec, points: pd.DataFrame, eq: pd.DataFrame,
     if spec.budgets:
         lines += ["Equal budgets:", budget_display(spec, eq).to_string(index=False), ""]
         lines += verdicts(spec, eq)
+    if robust is not None and not robust.empty:
+        lines += ["", "Across futures at equal budgets (regret: how far a design falls short "
+                  "of the best in a future; robust = smallest largest regret):",
+                  robustness_display(robust, spec).to_string(index=False)]
     return "\n".join(lines)
 
 
-def figure(spec: FrontierSpec, points: pd.DataFrame, outcome: str | None = None):
+def figure(spec: FrontierSpec, points: pd.DataFrame, outcome: str | None = None,
+           future: str | None = None):
     """Gain against extra cost, one line per design, 95% CIs both ways; the frontier
     points circled; the spec's budgets as vertical lines."""
     import plotly.graph_objects as go
@@ -145,7 +173,8 @@ def figure(spec: FrontierSpec, points: pd.DataFrame, outcome: str | None = None)
                                      "line": {"width": 2}}))
     for b in spec.budgets:
         fig.add_vline(x=b, line_dash="dot", line_color="#888888")
-    style_figure(fig, title=f"Cost and {label(o)}: designs at equal budget (95% CI)",
+    where = f", future {future}" if future else ""
+    style_figure(fig, title=f"Cost and {label(o)}: designs at equal budget{where} (95% CI)",
                  height=520)
     fig.update_xaxes(title_text="extra fiscal cost (kMNT per household per year)", zeroline=True)
     unit = " (points)" if is_share(o) else ""
@@ -154,7 +183,7 @@ def figure(spec: FrontierSpec, points: pd.DataFrame, outcome: str | None = None)
 
 
 def html_report(spec: FrontierSpec, points: pd.DataFrame, eq: pd.DataFrame, baseline: str,
-                manifest: dict[str, Any], figs: list) -> str:
+                manifest: dict[str, Any], figs: list, robust: pd.DataFrame | None = None) -> str:
     fig_html = [Markup(f.to_html(full_html=False, include_plotlyjs=(i == 0),
                                  default_width="100%")) for i, f in enumerate(figs)]
     git = manifest.get("git", {})
@@ -165,5 +194,7 @@ def html_report(spec: FrontierSpec, points: pd.DataFrame, eq: pd.DataFrame, base
         points_table=Markup(table(points_display(spec, points))),
         budget_table=Markup(table(budget_display(spec, eq))) if spec.budgets else None,
         verdicts=verdicts(spec, eq) if spec.budgets else [],
+        robustness_table=Markup(table(robustness_display(robust, spec)))
+        if robust is not None and not robust.empty else None,
         spec=json.dumps(spec.to_dict(), indent=1), command=str(manifest.get("command")),
         commit=str(git.get("commit")), dirty=git.get("dirty"))

@@ -191,3 +191,25 @@ def test_killed_part_way_a_frontier_resumes_to_the_same_result(tmp_path, small_f
     got = pd.read_csv(out / "frontier" / "points.csv")
     want = pd.read_csv(small_frontier / "frontier" / "points.csv")
     pd.testing.assert_frame_equal(got, want)
+
+
+def test_a_frontier_under_climate_futures_ranks_the_designs_by_regret(tmp_path):
+    futures = _write(tmp_path, '[today]\n[harsh]\n"climate.dzud_prob_scale" = 2.0\n'
+                     '"climate.severity_shift" = 0.5\n', "futures.toml")
+    spec = _write(tmp_path, SMALL.replace('budgets = [200.0]',
+                                          f'budgets = [200.0]\nfutures = "{futures.name}"'))
+    out = tmp_path / "out"
+    assert cli.main(["frontier", str(spec), "--out", str(out), "--no-images",
+                     "--backend", "sequential", "--no-progress"]) == 0
+    f = out / "frontier"
+    points = pd.read_csv(f / "points.csv")
+    assert set(points["future"]) == {"today", "harsh"} and len(points) == 8
+    # the same lever value costs and gains differently when winters are harder
+    cash = points[points["design"] == "cash"].set_index(["future", "value"])
+    assert cash.loc[("harsh", 60.0), "gain_poverty_headcount_mean"] != cash.loc[
+        ("today", 60.0), "gain_poverty_headcount_mean"]
+    rob = pd.read_csv(f / "robustness.csv")
+    assert set(rob["design"]) <= {"cash", "child_money"} and (rob["max_regret"] >= 0).all()
+    assert (rob.groupby("budget")["robust_rank"].min() == 1).all()
+    assert "Across futures at equal budgets" in (f / "summary.txt").read_text()
+    assert "Across climate futures" in (f / "report.html").read_text()
