@@ -37,7 +37,6 @@ Spec keys::
 from __future__ import annotations
 
 import math
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +48,7 @@ from scipy import stats
 
 from experiments.errors import UsageError
 from experiments.run.runner import OUTCOMES
+from experiments.specfile import need, read_toml
 from model.scenario import Scenario, ScenarioError, load_scenario
 
 SPEC_KEYS = {"name", "baseline", "replicates", "years", "seed", "households", "outcomes",
@@ -97,21 +97,8 @@ class FrontierSpec:
                              "scaled": d.scaled} for d in self.designs]}
 
 
-def _need(raw: Mapping[str, Any], key: str, kinds: tuple[type, ...], where: str,
-          default: Any = ...) -> Any:
-    if key not in raw:
-        if default is ...:
-            raise UsageError(f"{where}: missing key {key!r}")
-        return default
-    value = raw[key]
-    if isinstance(value, bool) and bool not in kinds or not isinstance(value, kinds):
-        names = " or ".join(k.__name__ for k in kinds)
-        raise UsageError(f"{where}: {key} must be of type {names}, got {value!r}")
-    return value
-
-
 def _numbers(raw: Mapping[str, Any], key: str, where: str) -> tuple[float, ...]:
-    values = _need(raw, key, (list,), where)
+    values = need(raw, key, (list,), where)
     if not values:
         raise UsageError(f"{where}: {key} must list at least one number")
     out = []
@@ -130,24 +117,24 @@ def parse_spec(raw: Mapping[str, Any], where: str = "<spec>") -> FrontierSpec:
         if key not in SPEC_KEYS:
             raise UsageError(f"{where}: unknown key {key!r}; allowed: "
                              f"{', '.join(sorted(SPEC_KEYS))}")
-    name = _need(raw, "name", (str,), where)
+    name = need(raw, "name", (str,), where)
     if not name or any(c in name for c in "/\\") or name != name.strip():
         raise UsageError(f"{where}: name = {name!r}: a non-empty name without slashes")
-    baseline = _need(raw, "baseline", (str,), where, "status_quo")
-    replicates = _need(raw, "replicates", (int,), where)
+    baseline = need(raw, "baseline", (str,), where, "status_quo")
+    replicates = need(raw, "replicates", (int,), where)
     if not 2 <= replicates <= MAX_REPLICATES:
         raise UsageError(f"{where}: replicates = {replicates} is outside [2, {MAX_REPLICATES}] "
                          "(intervals need two)")
-    years = _need(raw, "years", (int,), where, None)
+    years = need(raw, "years", (int,), where, None)
     if years is not None and not 1 <= years <= 200:
         raise UsageError(f"{where}: years = {years} is outside [1, 200]")
-    seed = _need(raw, "seed", (int,), where, None)
+    seed = need(raw, "seed", (int,), where, None)
     if seed is not None and seed < 0:
         raise UsageError(f"{where}: seed = {seed} must be a non-negative integer")
-    households = _need(raw, "households", (int,), where, None)
+    households = need(raw, "households", (int,), where, None)
     if households is not None and not 10 <= households <= 1_000_000:
         raise UsageError(f"{where}: households = {households} is outside [10, 1000000]")
-    outcomes = tuple(_need(raw, "outcomes", (list,), where, list(DEFAULT_OUTCOMES)))
+    outcomes = tuple(need(raw, "outcomes", (list,), where, list(DEFAULT_OUTCOMES)))
     for o in outcomes:
         if o not in OUTCOMES or o == COST or o.startswith("fiscal"):
             allowed = ", ".join(k for k in OUTCOMES if not k.startswith("fiscal"))
@@ -157,7 +144,7 @@ def parse_spec(raw: Mapping[str, Any], where: str = "<spec>") -> FrontierSpec:
     budgets = _numbers(raw, "budgets", where) if "budgets" in raw else ()
     if any(b <= 0 for b in budgets):
         raise UsageError(f"{where}: budgets must be > 0 (kMNT per household per year)")
-    raw_designs = _need(raw, "designs", (list,), where)
+    raw_designs = need(raw, "designs", (list,), where)
     if not raw_designs:
         raise UsageError(f"{where}: designs must list at least one [[designs]] table")
     designs = []
@@ -169,26 +156,26 @@ def parse_spec(raw: Mapping[str, Any], where: str = "<spec>") -> FrontierSpec:
             if key not in DESIGN_KEYS:
                 raise UsageError(f"{w}: unknown key {key!r}; allowed: "
                                  f"{', '.join(sorted(DESIGN_KEYS))}")
-        dname = _need(d, "name", (str,), w)
+        dname = need(d, "name", (str,), w)
         if not dname or any(c in dname for c in "/\\@="):
             raise UsageError(f"{w}: name = {dname!r}: a non-empty name without / \\ @ =")
         if "lever" in d and "levers" in d:
             raise UsageError(f"{w}: give lever (with values) or levers (with scale), not both")
         if "lever" in d:
-            levers = (_need(d, "lever", (str,), w),)
+            levers = (need(d, "lever", (str,), w),)
             if "scale" in d:
                 values, scaled = _numbers(d, "scale", w), True
             else:
                 values, scaled = _numbers(d, "values", w), False
         else:
-            levers = tuple(_need(d, "levers", (list,), w))
+            levers = tuple(need(d, "levers", (list,), w))
             if not levers or not all(isinstance(x, str) for x in levers):
                 raise UsageError(f"{w}: levers must list lever names")
             if "values" in d:
                 raise UsageError(f"{w}: with several levers give scale (multipliers), not values")
             values, scaled = _numbers(d, "scale", w), True
-        designs.append(Design(name=dname, scenario=_need(d, "scenario", (str,), w, baseline),
-                              policy=_need(d, "policy", (str,), w), levers=levers,
+        designs.append(Design(name=dname, scenario=need(d, "scenario", (str,), w, baseline),
+                              policy=need(d, "policy", (str,), w), levers=levers,
                               values=values, scaled=scaled))
     names = [d.name for d in designs]
     if len(set(names)) != len(names):
@@ -226,16 +213,7 @@ def _futures(value: Any, where: str) -> tuple[Any, ...]:
 
 def load_spec(path: str | Path) -> FrontierSpec:
     """Read and validate a spec file."""
-    from model.textfile import read_utf8
-
-    path = Path(path)
-    text = read_utf8(path, error=UsageError, what="spec file", folder_hint=" (give a .toml file)",
-                     expected="spec files must be UTF-8 TOML")
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise UsageError(f"{path}: not valid TOML: {exc}") from None
-    return parse_spec(raw, where=str(path))
+    return parse_spec(read_toml(path), where=str(path))
 
 
 # --------------------------------------------------------------------------- scenarios

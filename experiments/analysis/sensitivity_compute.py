@@ -63,7 +63,6 @@ from __future__ import annotations
 
 import math
 import time
-import tomllib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -84,6 +83,7 @@ from experiments.report.provenance import (
     run_record,
 )
 from experiments.report.sensitivity_render import render_report
+from experiments.specfile import need, read_toml
 from model.parameters import parameter_table, uncertain_parameters
 from model.scenario import Scenario, ScenarioError, load_scenario
 
@@ -155,61 +155,43 @@ class SensitivitySpec:
         return tuple(o for o in self.outcomes if o.startswith(EFFECT_PREFIX))
 
 
-def _need(raw: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where: str,
-          default: Any = ...) -> Any:
-    if key not in raw:
-        if default is ...:
-            raise UsageError(f"{where}: missing key {key!r}")
-        return default
-    value = raw[key]
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    if isinstance(value, bool) and bool not in kinds:
-        ok = False
-    else:
-        ok = isinstance(value, kinds)
-    if not ok:
-        names = " or ".join(k.__name__ for k in kinds)
-        raise UsageError(f"{where}: {key} must be of type {names}, got {value!r}")
-    return value
-
-
 def parse_spec(raw: Mapping[str, Any], where: str = "<spec>") -> SensitivitySpec:
     """Validate a spec's raw TOML content; raise UsageError naming the file and key."""
     for key in raw:
         if key not in SPEC_KEYS:
             raise UsageError(f"{where}: unknown key {key!r}; allowed: {', '.join(sorted(SPEC_KEYS))}")
-    model = _need(raw, "model", str, where, "herdtrap")
+    model = need(raw, "model", str, where, "herdtrap")
     if model not in MODELS:
         raise UsageError(f"{where}: model = {model!r}; allowed: {', '.join(MODELS)}")
-    method = _need(raw, "method", str, where)
+    method = need(raw, "method", str, where)
     if method not in METHODS:
         raise UsageError(f"{where}: method = {method!r}; allowed: {', '.join(METHODS)}")
-    n = _need(raw, "n", int, where)
+    n = need(raw, "n", int, where)
     if method == "sobol" and (n < 2 or n & (n - 1)):
         raise UsageError(f"{where}: n = {n}: Sobol needs a power of 2 (>= 2), e.g. 256, 512, 1024")
     if method == "morris" and n < 2:
         raise UsageError(f"{where}: n = {n}: Morris needs at least 2 trajectories")
-    second_order = _need(raw, "second_order", bool, where, False)
+    second_order = need(raw, "second_order", bool, where, False)
     if second_order and method != "sobol":
         raise UsageError(f"{where}: second_order applies to method = \"sobol\" only")
-    num_levels = _need(raw, "num_levels", int, where, 4)
+    num_levels = need(raw, "num_levels", int, where, 4)
     if num_levels < 2 or num_levels % 2:
         raise UsageError(f"{where}: num_levels = {num_levels}: must be an even number >= 2")
-    replicates = _need(raw, "replicates", int, where, 1)
+    replicates = need(raw, "replicates", int, where, 1)
     if not 1 <= replicates <= 1000:
         raise UsageError(f"{where}: replicates = {replicates} is outside [1, 1000]")
-    root_seed = _need(raw, "root_seed", int, where, 0)
-    seed = _need(raw, "seed", int, where, 12345)
+    root_seed = need(raw, "root_seed", int, where, 0)
+    seed = need(raw, "seed", int, where, 12345)
     for key, value in (("root_seed", root_seed), ("seed", seed)):
         if not 0 <= value < 2**63:
             raise UsageError(f"{where}: {key} = {value} must be a non-negative integer")
-    bootstrap = _need(raw, "bootstrap", int, where, 1000)
+    bootstrap = need(raw, "bootstrap", int, where, 1000)
     if not 10 <= bootstrap <= 100_000:
         raise UsageError(f"{where}: bootstrap = {bootstrap} is outside [10, 100000]")
-    conf_level = float(_need(raw, "conf_level", (float, int), where, 0.95))
+    conf_level = float(need(raw, "conf_level", (float, int), where, 0.95))
     if not 0.5 <= conf_level < 1:
         raise UsageError(f"{where}: conf_level = {conf_level} is outside [0.5, 1)")
-    years = _need(raw, "years", int, where, None)
+    years = need(raw, "years", int, where, None)
     if years is not None and not 1 <= years <= 200:
         raise UsageError(f"{where}: years = {years} is outside [1, 200]")
 
@@ -219,7 +201,7 @@ def parse_spec(raw: Mapping[str, Any], where: str = "<spec>") -> SensitivitySpec
     else:
         allowed = herdtrap_outcomes()
         table_names = tuple(p.name for p in uncertain_parameters())
-    outcomes = _need(raw, "outcomes", list, where, [allowed[0]])
+    outcomes = need(raw, "outcomes", list, where, [allowed[0]])
     if not outcomes or not all(isinstance(o, str) for o in outcomes):
         raise UsageError(f"{where}: outcomes must be a non-empty list of names")
     if len(set(outcomes)) != len(outcomes):
@@ -232,7 +214,7 @@ def parse_spec(raw: Mapping[str, Any], where: str = "<spec>") -> SensitivitySpec
                 + (f" (or {EFFECT_PREFIX}<outcome> for a policy effect)" if model == "herdtrap"
                    else "")
             )
-    trap_threshold = _need(raw, "trap_threshold", (float, int), where, None)
+    trap_threshold = need(raw, "trap_threshold", (float, int), where, None)
     needs_trap = any(o.removeprefix(EFFECT_PREFIX) == TRAP_OUTCOME for o in outcomes)
     if needs_trap and trap_threshold is None:
         raise UsageError(f"{where}: outcome {TRAP_OUTCOME} needs trap_threshold (herd per person, "
@@ -240,14 +222,14 @@ def parse_spec(raw: Mapping[str, Any], where: str = "<spec>") -> SensitivitySpec
     if trap_threshold is not None and not 0 < trap_threshold < 1000:
         raise UsageError(f"{where}: trap_threshold = {trap_threshold} must be in (0, 1000) "
                          "SFU per person")
-    policy = _need(raw, "policy_scenario", str, where, None)
-    baseline = _need(raw, "baseline_scenario", str, where, None)
+    policy = need(raw, "policy_scenario", str, where, None)
+    baseline = need(raw, "baseline_scenario", str, where, None)
     if any(o.startswith(EFFECT_PREFIX) for o in outcomes) and policy is None:
         raise UsageError(f"{where}: {EFFECT_PREFIX}* outcomes need policy_scenario")
     if model == "ishigami" and (policy or baseline):
         raise UsageError(f"{where}: model = \"ishigami\" takes no policy or baseline scenario")
 
-    params = _need(raw, "parameters", (str, list), where, "all")
+    params = need(raw, "parameters", (str, list), where, "all")
     if isinstance(params, str):
         if params != "all":
             raise UsageError(f"{where}: parameters must be \"all\" or a list of parameter names")
@@ -268,7 +250,7 @@ def parse_spec(raw: Mapping[str, Any], where: str = "<spec>") -> SensitivitySpec
     if len(names) < 2:
         raise UsageError(f"{where}: vary at least 2 parameters")
 
-    ranges_raw = _need(raw, "ranges", dict, where, {})
+    ranges_raw = need(raw, "ranges", dict, where, {})
     ranges: dict[str, tuple[float, float]] = {}
     full = _full_ranges(model)
     for p, rng in ranges_raw.items():
@@ -289,7 +271,7 @@ def parse_spec(raw: Mapping[str, Any], where: str = "<spec>") -> SensitivitySpec
             )
         ranges[p] = (lo, hi)
 
-    fixed = _need(raw, "fixed", dict, where, {})
+    fixed = need(raw, "fixed", dict, where, {})
     fixed = dict(_flatten(fixed))
     for p in fixed:
         if model == "ishigami":
@@ -297,13 +279,13 @@ def parse_spec(raw: Mapping[str, Any], where: str = "<spec>") -> SensitivitySpec
         if p in names:
             raise UsageError(f"{where}: fixed.{p} is also varied; remove it from one of them")
     spec = SensitivitySpec(
-        name=_need(raw, "name", str, where, Path(where).stem),
-        description=_need(raw, "description", str, where, ""),
+        name=need(raw, "name", str, where, Path(where).stem),
+        description=need(raw, "description", str, where, ""),
         model=model, method=method, n=n, outcomes=tuple(outcomes), parameters=names,
         ranges=ranges, second_order=second_order, num_levels=num_levels,
         replicates=1 if model == "ishigami" else replicates, root_seed=root_seed, seed=seed,
         bootstrap=bootstrap, conf_level=conf_level,
-        scenario=_need(raw, "scenario", str, where, "baseline"), years=years,
+        scenario=need(raw, "scenario", str, where, "baseline"), years=years,
         policy_scenario=policy, baseline_scenario=baseline, fixed=fixed,
         trap_threshold=None if trap_threshold is None else float(trap_threshold), source=where,
     )
@@ -320,16 +302,7 @@ def _flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 
 def load_spec(path: str | Path) -> SensitivitySpec:
     """Read and validate a spec file (UsageError with file and key on bad input)."""
-    path = Path(path)
-    from model.textfile import read_utf8
-
-    text = read_utf8(path, error=UsageError, what="spec file", folder_hint=" (give a .toml file)",
-                     expected="spec files must be UTF-8 TOML")
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise UsageError(f"{path}: not valid TOML: {exc}") from None
-    return parse_spec(raw, where=str(path))
+    return parse_spec(read_toml(path), where=str(path))
 
 
 def _full_ranges(model: str) -> dict[str, tuple[float, float]]:

@@ -18,12 +18,12 @@ designs in each future and reports their regret (experiments/analysis/futures.py
 from __future__ import annotations
 
 import json
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from experiments.errors import UsageError
+from experiments.specfile import read_toml
 from model.parameters import ParameterError, resolve
 from model.scenario import Scenario, ScenarioError
 
@@ -40,15 +40,8 @@ class Future:
 
 def load_futures(path: str | Path) -> list[Future]:
     """Read and validate a futures file (UsageError: one line naming the file and key)."""
-    from model.textfile import read_utf8
-
     path = Path(path)
-    text = read_utf8(path, error=UsageError, what="futures file",
-                     folder_hint=" (give a .toml file)", expected="futures files must be UTF-8 TOML")
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise UsageError(f"{path}: not valid TOML: {exc}") from None
+    raw = read_toml(path, "futures file")
     if not raw:
         raise UsageError(f"{path}: no future defined (one [name] table per future)")
     out = []

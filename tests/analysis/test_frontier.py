@@ -4,17 +4,14 @@ kill -9, and the brief of a frontier folder."""
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from killing import kill_after_first_part
 
 from experiments import cli
 from experiments.analysis.frontier_compute import (
@@ -175,17 +172,7 @@ def test_killed_part_way_a_frontier_resumes_to_the_same_result(tmp_path, small_f
     out = tmp_path / "killed"
     cmd = [sys.executable, "-m", "experiments.cli", "frontier", str(spec), "--out", str(out),
            "--no-images", "--backend", "sequential", "--no-progress", "--flush-every", "1"]
-    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    parts = out / "parts"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None:
-        if parts.is_dir() and any(p.name.startswith("part-") for p in parts.iterdir()):
-            break
-        time.sleep(0.005)
-    assert proc.poll() is None, f"frontier ended before it could be killed: {proc.stderr.read()}"
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=30)
-    proc.stderr.close()
+    kill_after_first_part(cmd, out)
     assert not (out / "frontier").exists()
     assert cli.main(cmd[3:]) == 0  # the same command resumes
     got = pd.read_csv(out / "frontier" / "points.csv")

@@ -6,15 +6,12 @@ Small batches: 300 households, 5 years, 2 scenarios x 4 replicates (a run takes 
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from killing import kill_after_first_part
 from small_scenarios import write_scenarios
 
 from experiments import cli
@@ -176,17 +173,8 @@ def test_sigkill_part_way_then_resume_is_complete_without_duplicates(scenario_fi
     cmd = [sys.executable, "-m", "experiments.cli", "batch", *map(str, scenario_files),
            "--replicates", str(reps), "--years", str(years), "--out", str(out),
            "--backend", "sequential", "--flush-every", "1", "--no-progress"]
-    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    kill_after_first_part(cmd, out)
     parts = out / "parts"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None:
-        if parts.is_dir() and any(p.name.startswith("part-") for p in parts.iterdir()):
-            break
-        time.sleep(0.005)
-    assert proc.poll() is None, f"batch ended before it could be killed: {proc.stderr.read()}"
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=30)
-    proc.stderr.close()
     assert not (out / "runs.parquet").exists()  # nothing counts as finished yet
     done_before = len([p for p in parts.iterdir() if p.name.startswith("part-")])
     assert 1 <= done_before < 2 * reps
