@@ -747,8 +747,13 @@ def predictive_check(spec: FitSpec, result: FitResult, *, jobs: int = 1,
     seeds = rng.integers(0, 2**31 - 1, size=n)
     draws = [{k: float(post.iloc[i][k]) for k in spec.parameters} for i in idx]
     warm(spec, data_dir)
-    sims = Parallel(n_jobs=jobs)(delayed(_predict_one)(spec, d, int(s), str(data_dir))
-                                 for d, s in zip(draws, seeds, strict=True))
+    from tqdm.auto import tqdm
+
+    # a progress bar on a terminal (tqdm disables itself when stderr is not one)
+    runs = Parallel(n_jobs=jobs, return_as="generator")(
+        delayed(_predict_one)(spec, d, int(s), str(data_dir))
+        for d, s in zip(draws, seeds, strict=True))
+    sims = list(tqdm(runs, total=n, desc="predictive check", unit="draw", disable=None))
     x0 = observed(spec, data_dir)
     fitted = weights(spec)
     rows = []
