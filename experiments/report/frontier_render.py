@@ -171,8 +171,9 @@ def figure(spec: FrontierSpec, points: pd.DataFrame, outcome: str | None = None,
                              name="on the frontier",
                              marker={"size": 18, "symbol": "circle-open", "color": "#000000",
                                      "line": {"width": 2}}))
-    for b in spec.budgets:
-        fig.add_vline(x=b, line_dash="dot", line_color="#888888")
+    for b in spec.budgets:  # the equal-budget table's budgets
+        fig.add_shape(type="line", x0=b, x1=b, xref="x", y0=0, y1=1, yref="paper",
+                      line={"color": "#888888", "dash": "dot", "width": 1.5})
     where = f", future {future}" if future else ""
     style_figure(fig, title=f"Cost and {label(o)}: designs at equal budget{where} (95% CI)",
                  height=520)
