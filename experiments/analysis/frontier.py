@@ -28,6 +28,7 @@ from experiments import argtypes
 from experiments.analysis.frontier_compute import (
     FrontierSpec,
     build_all,
+    by_outcome,
     compute_all,
     load_spec,
     parse_spec,
@@ -91,7 +92,7 @@ def analyse(folder: Path, spec: FrontierSpec, *, images: bool = True,
 
     tables = read_batch(folder, UsageError, panel=False)
     baseline = spec.baseline
-    points, eq, per = compute_all(spec, tables.runs, str(folder))
+    points, eq, per = compute_all(spec, tables.runs, str(folder), tables.timeseries)
     figs, stems = [], []
     for future, (p, _) in per.items():
         for o in spec.outcomes:
@@ -100,7 +101,12 @@ def analyse(folder: Path, spec: FrontierSpec, *, images: bool = True,
             stems.append(stem + (f"_{future}" if future is not None else ""))
     per_future = {f: v for f, v in per.items() if f is not None}
     robust = robustness(spec, per_future) if per_future and spec.budgets else pd.DataFrame()
-    text = fr.text_report(spec, points, eq, baseline, robust)
+    long = pd.DataFrame()
+    if spec.budgets and len(spec.outcomes) > 1:
+        long = pd.concat([by_outcome(spec, p, pairs).assign(future=f) if f is not None
+                          else by_outcome(spec, p, pairs) for f, (p, pairs) in per.items()],
+                         ignore_index=True)
+    text = fr.text_report(spec, points, eq, baseline, robust, long)
     out = check_output_folder(Path(folder) / OUT, UsageError)
     out.mkdir(exist_ok=True)
     atomic_write_bytes(out / "points.csv", points.to_csv(index=False).encode())
@@ -108,10 +114,13 @@ def analyse(folder: Path, spec: FrontierSpec, *, images: bool = True,
         atomic_write_bytes(out / "equal_budget.csv", eq.to_csv(index=False).encode())
     if not robust.empty:
         atomic_write_bytes(out / "robustness.csv", robust.to_csv(index=False).encode())
+    if not long.empty:
+        atomic_write_bytes(out / "equal_budget_by_outcome.csv",
+                           long.to_csv(index=False).encode())
     atomic_write_bytes(out / "summary.txt", (text + "\n").encode())
     atomic_write_bytes(out / "report.html",
                        fr.html_report(spec, points, eq, baseline, tables.manifest, figs,
-                                      robust).encode())
+                                      robust, long).encode())
     if images:
         from experiments.report.figures import FigureExportError, export_figure, figure_exporter
 

@@ -52,7 +52,9 @@ from experiments.specfile import need, read_toml
 from model.scenario import Scenario, ScenarioError, load_scenario
 
 SPEC_KEYS = {"name", "baseline", "replicates", "years", "seed", "households", "outcomes",
-             "budgets", "designs", "futures"}
+             "budgets", "designs", "futures", "horizons", "parameters"}
+#: separates a yearly outcome from its horizon in an outcome key: "poverty_headcount@10"
+AT = "@"
 DESIGN_KEYS = {"name", "scenario", "policy", "lever", "values", "levers", "scale"}
 DEFAULT_OUTCOMES = ("poverty_headcount_mean", "asset_poverty_final")
 COST = "fiscal_cost_per_household_year"
@@ -85,11 +87,19 @@ class FrontierSpec:
     source: str = ""
     #: climate futures (experiments/run/futures.py): the frontier in each of them
     futures: tuple[Any, ...] = ()
+    #: years at which yearly outcomes are read (outcome keys "name@year")
+    horizons: tuple[int, ...] = ()
+    #: parameter overrides of every scenario (baseline included)
+    parameters: dict[str, Any] = field(default_factory=dict)
+    #: the outcomes as the spec names them (before expansion over horizons)
+    named_outcomes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "baseline": self.baseline, "replicates": self.replicates,
                 "years": self.years, "seed": self.seed, "households": self.households,
-                "outcomes": list(self.outcomes), "budgets": list(self.budgets),
+                "outcomes": list(self.named_outcomes or self.outcomes),
+                "budgets": list(self.budgets), "horizons": list(self.horizons) or None,
+                "parameters": dict(self.parameters) or None,
                 "futures": {f.name: {"description": f.description, "params": f.params}
                             for f in self.futures} or None,
                 "designs": [{"name": d.name, "scenario": d.scenario, "policy": d.policy,
@@ -134,13 +144,41 @@ def parse_spec(raw: Mapping[str, Any], where: str = "<spec>") -> FrontierSpec:
     households = need(raw, "households", (int,), where, None)
     if households is not None and not 10 <= households <= 1_000_000:
         raise UsageError(f"{where}: households = {households} is outside [10, 1000000]")
-    outcomes = tuple(need(raw, "outcomes", (list,), where, list(DEFAULT_OUTCOMES)))
-    for o in outcomes:
-        if o not in OUTCOMES or o == COST or o.startswith("fiscal"):
+    from experiments.outcomes import BY_NAME
+
+    named = tuple(need(raw, "outcomes", (list,), where, list(DEFAULT_OUTCOMES)))
+    horizons = tuple(need(raw, "horizons", (list,), where, []))
+    if not all(isinstance(h, int) and not isinstance(h, bool) and 1 <= h <= 200
+               for h in horizons) or len(set(horizons)) != len(horizons):
+        raise UsageError(f"{where}: horizons must be distinct whole years in [1, 200], "
+                         f"got {list(horizons)}")
+    if years is not None and horizons and max(horizons) > years:
+        raise UsageError(f"{where}: horizon {max(horizons)} is after the last year ({years})")
+    yearly = [k for k, o in BY_NAME.items() if o.kind == "yearly" and not k.startswith("fiscal")]
+    outcomes: list[str] = []
+    for o in named:
+        if isinstance(o, str) and o in BY_NAME and BY_NAME[o].kind == "yearly" and horizons:
+            if o.startswith("fiscal"):
+                raise UsageError(f"{where}: outcomes: {o!r} is the cost, not an outcome")
+            outcomes += [f"{o}{AT}{h}" for h in horizons]
+        elif o in OUTCOMES and o != COST and not o.startswith("fiscal"):
+            outcomes.append(o)
+        else:
             allowed = ", ".join(k for k in OUTCOMES if not k.startswith("fiscal"))
-            raise UsageError(f"{where}: outcomes: unknown outcome {o!r}; allowed: {allowed}")
+            raise UsageError(f"{where}: outcomes: unknown outcome {o!r}; allowed: {allowed}"
+                             + (f"; with horizons also {', '.join(yearly)}" if horizons else
+                                "; yearly outcomes need horizons = [...]"))
+    outcomes = tuple(outcomes)
     if not outcomes:
         raise UsageError(f"{where}: outcomes must name at least one outcome")
+    parameters = need(raw, "parameters", (dict,), where, {})
+    if parameters:
+        from model.parameters import ParameterError, resolve
+
+        try:
+            resolve(parameters, where=f"{where}: parameters")
+        except ParameterError as exc:
+            raise UsageError(str(exc)) from None
     budgets = _numbers(raw, "budgets", where) if "budgets" in raw else ()
     if any(b <= 0 for b in budgets):
         raise UsageError(f"{where}: budgets must be > 0 (kMNT per household per year)")
@@ -189,7 +227,8 @@ def parse_spec(raw: Mapping[str, Any], where: str = "<spec>") -> FrontierSpec:
     return FrontierSpec(name=name, baseline=baseline, replicates=replicates,
                         designs=tuple(designs), outcomes=outcomes, budgets=budgets,
                         years=years, seed=seed, households=households, source=where,
-                        futures=futures)
+                        futures=futures, horizons=horizons, parameters=dict(parameters),
+                        named_outcomes=named)
 
 
 def _futures(value: Any, where: str) -> tuple[Any, ...]:
@@ -254,7 +293,9 @@ def build_scenarios(spec: FrontierSpec, future: Any = None) -> Points:
             s = load_scenario(name)
         except ScenarioError as exc:
             raise UsageError(f"{spec.source}: {exc}") from None
-        over: dict[str, Any] = dict(future.params) if future is not None else {}
+        over: dict[str, Any] = dict(spec.parameters)
+        if future is not None:
+            over.update(future.params)
         if spec.households is not None:
             over["population.households"] = spec.households
         return s.with_overrides(years=spec.years, params=over or None,
@@ -312,14 +353,32 @@ def _t(x: np.ndarray) -> tuple[float, float, float]:
 
 def sign_of(outcome: str) -> float:
     """+1 when lower is better (the gain is baseline − scenario), else −1."""
-    return 1.0 if OUTCOMES.get(outcome, "min") == "min" else -1.0
+    from experiments.outcomes import BY_NAME
+
+    o = BY_NAME.get(outcome.split(AT)[0])
+    return 1.0 if o is None or o.better == "min" else -1.0
 
 
-def paired(runs: pd.DataFrame, spec: FrontierSpec, points: Points) -> dict[str, pd.DataFrame]:
+def _values(runs: pd.DataFrame, timeseries: pd.DataFrame | None, scenario: str,
+            key: str) -> pd.Series:
+    """Per replicate, outcome ``key`` of ``scenario``: a run summary, or with "@year" a
+    yearly metric in that simulated year."""
+    if AT not in key:
+        return runs[runs["scenario"] == scenario].set_index("replicate")[key]
+    name, year = key.split(AT)
+    if timeseries is None:
+        raise UsageError(f"outcome {key!r} needs the batch's timeseries.parquet")
+    t = timeseries[(timeseries["scenario"] == scenario) & (timeseries["year"] == int(year))]
+    return t.set_index("replicate")[name]
+
+
+def paired(runs: pd.DataFrame, spec: FrontierSpec, points: Points,
+           timeseries: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """Per point, per replicate: extra cost and gains (wide frames, replicates as index)."""
     ok = runs[runs["status"] == "ok"]
     base_name = points.baseline.name
     b = ok[ok["scenario"] == base_name].set_index("replicate")
+    base = {o: _values(ok, timeseries, base_name, o) for o in spec.outcomes}
     out = {}
     for name in points.index:
         s = ok[ok["scenario"] == name].set_index("replicate")
@@ -327,7 +386,8 @@ def paired(runs: pd.DataFrame, spec: FrontierSpec, points: Points) -> dict[str, 
         d = pd.DataFrame(index=reps)
         d["cost"] = s.loc[reps, COST] - b.loc[reps, COST]
         for o in spec.outcomes:
-            d[o] = sign_of(o) * (b.loc[reps, o] - s.loc[reps, o])
+            v = _values(ok, timeseries, name, o)
+            d[o] = sign_of(o) * (base[o].reindex(reps) - v.reindex(reps))
         out[name] = d
     return out
 
@@ -366,9 +426,10 @@ def at_budget(design_points: pd.DataFrame, pairs: dict[str, pd.DataFrame], outco
 
 
 def equal_budget(spec: FrontierSpec, points: pd.DataFrame,
-                 pairs: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Each design's gain (headline outcome) at each budget, the best, and its margin."""
-    o = spec.outcomes[0]
+                 pairs: dict[str, pd.DataFrame], outcome: str | None = None) -> pd.DataFrame:
+    """Each design's gain (headline outcome, or ``outcome``) at each budget, the best, and
+    its margin over the next."""
+    o = outcome or spec.outcomes[0]
     rows = []
     for budget in spec.budgets:
         gains = {}
@@ -431,13 +492,28 @@ def robustness(spec: FrontierSpec, per_future: dict[str, tuple[pd.DataFrame, dic
     return worst.reset_index(drop=True)
 
 
-def compute_all(spec: FrontierSpec, runs: pd.DataFrame, where: str = "") -> tuple[
+def by_outcome(spec: FrontierSpec, points: pd.DataFrame,
+               pairs: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The equal-budget table of every outcome key (long: an ``outcome`` column, and
+    ``gain``, ``gain_low``, ``gain_high``)."""
+    frames = []
+    for o in spec.outcomes:
+        eq = equal_budget(spec, points, pairs, o)
+        eq = eq.rename(columns={f"gain_{o}": "gain", f"gain_{o}_low": "gain_low",
+                                f"gain_{o}_high": "gain_high"})
+        frames.append(eq.assign(outcome=o))
+    out = pd.concat(frames, ignore_index=True)
+    return out[["outcome", *[c for c in out.columns if c != "outcome"]]]
+
+
+def compute_all(spec: FrontierSpec, runs: pd.DataFrame, where: str = "",
+                timeseries: pd.DataFrame | None = None) -> tuple[
         pd.DataFrame, pd.DataFrame, dict[str | None, tuple[pd.DataFrame, dict]]]:
     """Points and equal-budget tables of every future (a ``future`` column with futures),
     and future -> (points, pairs). UsageError when a point has fewer than two pairs."""
     points_all, eq_all, per = [], [], {}
     for future, points_of in build_all(spec).items():
-        pairs = paired(runs, spec, points_of)
+        pairs = paired(runs, spec, points_of, timeseries)
         missing = [n for n, d in pairs.items() if len(d) < 2]
         if missing:
             raise UsageError(f"{where}: fewer than two paired replicates for "
@@ -456,6 +532,6 @@ def compute_all(spec: FrontierSpec, runs: pd.DataFrame, where: str = "") -> tupl
     return pd.concat(points_all, ignore_index=True), eq, per
 
 
-__all__ = ["COST", "compute_all", "DEFAULT_OUTCOMES", "Design", "FrontierSpec", "Points", "at_budget",
+__all__ = ["AT", "COST", "by_outcome", "compute_all", "DEFAULT_OUTCOMES", "Design", "FrontierSpec", "Points", "at_budget",
            "build_all", "build_scenarios", "robustness", "equal_budget", "load_spec", "paired",
            "parse_spec", "point_name", "point_table", "sign_of"]

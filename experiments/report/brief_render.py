@@ -167,22 +167,28 @@ def frontier_of(batch: Batch):
     """(spec, points, equal-budget table) when the batch is a `herdtrap frontier` folder,
     else None; computed from runs.parquet (the model is not re-run)."""
     from experiments.analysis.frontier import read_spec_of
-    from experiments.analysis.frontier_compute import compute_all
+    from experiments.analysis.frontier_compute import by_outcome, compute_all
 
     spec = read_spec_of(batch.path)
     if spec is None:
         return None
     try:
-        points, eq, _ = compute_all(spec, batch.runs.assign(status="ok"), str(batch.path))
+        points, eq, per = compute_all(spec, batch.runs.assign(status="ok"), str(batch.path),
+                                      batch.timeseries)
     except UsageError:  # points without two paired replicates (e.g. --scenarios)
         return None
-    return spec, points, eq
+    long = None
+    if spec.budgets and len(spec.outcomes) > 1:
+        long = pd.concat([by_outcome(spec, p, pairs).assign(future=f) if f is not None
+                          else by_outcome(spec, p, pairs) for f, (p, pairs) in per.items()],
+                         ignore_index=True)
+    return spec, points, eq, long
 
 
 def style_frontier(frontier):
     from experiments.report import frontier_render
 
-    spec, points, _ = frontier
+    spec, points = frontier[0], frontier[1]
     if "future" in points:  # the first future's frontier (the others: frontier/)
         first = points["future"].iloc[0]
         return frontier_render.figure(spec, points[points["future"] == first], future=first)
@@ -319,13 +325,18 @@ def render_markdown(c: BriefContent) -> str:
             lines += [f"![{caption}]({files['png']})", "",
                       f"*{caption}* ([PNG]({files['png']}), [SVG]({files['svg']}))", ""]
     if c.frontier is not None and c.frontier[0].budgets:
-        from experiments.report.frontier_render import budget_display, verdicts
+        from experiments.report.frontier_render import budget_display, outcome_lines, verdicts
 
-        spec, _, eq = c.frontier
+        spec, _, eq, long = c.frontier
         t = budget_display(spec, eq)
         lines += ["## At equal budgets", "", *[f"- {v}" for v in verdicts(spec, eq)], "",
-                  _md_table(list(t.columns), t.astype(str).values.tolist()), "",
-                  "Every point of the frontier: frontier/points.csv (`herdtrap frontier`).", ""]
+                  _md_table(list(t.columns), t.astype(str).values.tolist()), ""]
+        if long is not None and not long.empty:
+            lines += ["Best design by outcome (gain over the baseline, then the paired "
+                      "margin over the next design):", "", "```",
+                      *outcome_lines(spec, long), "```", ""]
+        lines += ["Every point of the frontier: frontier/points.csv (`herdtrap frontier`).",
+                  ""]
     if c.scorecard is not None:
         from experiments.report import triggers_render as tr
 
@@ -402,10 +413,12 @@ def render_html(c: BriefContent, out_dir: Path, figs: dict[str, Any]) -> str:
                           "table": table(rows, header)})
     budgets = None
     if c.frontier is not None and c.frontier[0].budgets:
-        from experiments.report.frontier_render import budget_display, verdicts
+        from experiments.report.frontier_render import budget_display, outcome_lines, verdicts
 
-        spec, _, eq = c.frontier
-        budgets = {"verdicts": verdicts(spec, eq), "table": table(budget_display(spec, eq))}
+        spec, _, eq, long = c.frontier
+        budgets = {"verdicts": verdicts(spec, eq), "table": table(budget_display(spec, eq)),
+                   "lines": outcome_lines(spec, long) if long is not None and not long.empty
+                   else []}
     trig = None
     if c.scorecard is not None:
         from experiments.report import triggers_render as tr

@@ -17,12 +17,15 @@ from experiments.report.provenance import now_iso
 
 
 def label(outcome: str) -> str:
-    o = BY_NAME.get(outcome)
-    return o.label if o is not None else outcome
+    """An outcome key's label: 'poverty headcount (...), year 10' for "name@10"."""
+    name, _, year = outcome.partition("@")
+    o = BY_NAME.get(name)
+    text = o.label if o is not None else name
+    return f"{text}, year {year}" if year else text
 
 
 def is_share(outcome: str) -> bool:
-    o = BY_NAME.get(outcome)
+    o = BY_NAME.get(outcome.partition("@")[0])
     return o is not None and o.unit == "share"
 
 
@@ -124,8 +127,32 @@ def robustness_display(robust: pd.DataFrame, spec: FrontierSpec) -> pd.DataFrame
         "futures reached": robust["futures"]})
 
 
+def outcome_lines(spec: FrontierSpec, long: pd.DataFrame) -> list[str]:
+    """Per budget (and future), per outcome: the best design and its paired margin over
+    the next (the equal-budget table of every outcome)."""
+    lines = []
+    keys = ["future", "budget"] if "future" in long else ["budget"]
+    for key, g in long.groupby(keys, sort=False):
+        head = (f"future {key[0]}, {key[1]:g}" if len(keys) == 2 else f"{key[0]:g}")
+        lines.append(f"At {head} kMNT per household per year:")
+        for o, h in g.groupby("outcome", sort=False):
+            best = h[h["best"].astype(bool)]
+            if best.empty:
+                lines.append(f"  {label(o)}: no design reaches the budget")
+                continue
+            r = best.iloc[0]
+            nxt = h[h["rank"] == 2]
+            margin = ("" if nxt.empty else
+                      f"; then {nxt.iloc[0]['design']}, margin "
+                      f"{fmt_gain_ci(o, r['margin_over_next'], r['margin_low'], r['margin_high'])}")
+            lines.append(f"  {label(o)}: {r['design']} "
+                         f"{fmt_gain_ci(o, r['gain'], r['gain_low'], r['gain_high'])}{margin}")
+    return lines
+
+
 def text_report(spec: FrontierSpec, points: pd.DataFrame, eq: pd.DataFrame,
-                baseline: str, robust: pd.DataFrame | None = None) -> str:
+                baseline: str, robust: pd.DataFrame | None = None,
+                long: pd.DataFrame | None = None) -> str:
     lines = [f"Frontier {spec.name}: {len(points)} points of {len(spec.designs)} designs against "
              f"{baseline}, {spec.replicates} paired replicates. Gain = improvement over "
              f"{baseline} (positive = better); cost = extra fiscal cost per household per "
@@ -134,6 +161,9 @@ def text_report(spec: FrontierSpec, points: pd.DataFrame, eq: pd.DataFrame,
     if spec.budgets:
         lines += ["Equal budgets:", budget_display(spec, eq).to_string(index=False), ""]
         lines += verdicts(spec, eq)
+    if long is not None and not long.empty:
+        lines += ["", "Best design by outcome at equal budgets (paired margin over the next; "
+                  "equal_budget_by_outcome.csv):", *outcome_lines(spec, long)]
     if robust is not None and not robust.empty:
         lines += ["", "Across futures at equal budgets (regret: how far a design falls short "
                   "of the best in a future; robust = smallest largest regret):",
@@ -184,7 +214,8 @@ def figure(spec: FrontierSpec, points: pd.DataFrame, outcome: str | None = None,
 
 
 def html_report(spec: FrontierSpec, points: pd.DataFrame, eq: pd.DataFrame, baseline: str,
-                manifest: dict[str, Any], figs: list, robust: pd.DataFrame | None = None) -> str:
+                manifest: dict[str, Any], figs: list, robust: pd.DataFrame | None = None,
+                long: pd.DataFrame | None = None) -> str:
     fig_html = [Markup(f.to_html(full_html=False, include_plotlyjs=(i == 0),
                                  default_width="100%")) for i, f in enumerate(figs)]
     git = manifest.get("git", {})
@@ -195,6 +226,7 @@ def html_report(spec: FrontierSpec, points: pd.DataFrame, eq: pd.DataFrame, base
         points_table=Markup(table(points_display(spec, points))),
         budget_table=Markup(table(budget_display(spec, eq))) if spec.budgets else None,
         verdicts=verdicts(spec, eq) if spec.budgets else [],
+        outcome_lines=outcome_lines(spec, long) if long is not None and not long.empty else [],
         robustness_table=Markup(table(robustness_display(robust, spec)))
         if robust is not None and not robust.empty else None,
         spec=json.dumps(spec.to_dict(), indent=1), command=str(manifest.get("command")),

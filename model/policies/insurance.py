@@ -58,6 +58,7 @@ from model.policies.levers import policy_levers
 from model.policies.programme import (
     Programme,
     SignalRecord,
+    herd_sfu_per_person,
     species_mask,
     step_index,
 )
@@ -199,9 +200,19 @@ class Insurance(Programme):
         rate_hh = self.household_rate[hh.soum]
         premium_full = (heads * si * rate_full).sum(axis=1)
         premium_hh = (heads * si * rate_hh).sum(axis=1)
+        chance = self.uptake_probability(model)
+        if s["subsidy_min_herd"] > 0 or s["subsidy_max_herd"] < 1e6:
+            # a subsidy targeted on herd per person (e.g. the vulnerable non-poor): the
+            # others pay the full premium; the targeted may take up at their own rate
+            pp = herd_sfu_per_person(model)
+            band = (pp >= s["subsidy_min_herd"]) & (pp < s["subsidy_max_herd"])
+            premium_hh = np.where(band, premium_hh, premium_full)
+            if s["subsidy_uptake_rate"] >= 0:
+                chance = np.where(band, s["subsidy_uptake_rate"], chance)
+        elif s["subsidy_uptake_rate"] >= 0:
+            chance = np.full(hh.n, s["subsidy_uptake_rate"])
         buy = (
-            hh.herding & (heads.sum(axis=1) > 0) & (premium_hh <= hh.cash)
-            & (u < self.uptake_probability(model))
+            hh.herding & (heads.sum(axis=1) > 0) & (premium_hh <= hh.cash) & (u < chance)
         )
         heads = np.where(buy[:, None], heads, 0)
         paid = model.charge("insurer", np.where(buy, premium_hh, 0.0), item="premiums")

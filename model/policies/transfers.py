@@ -39,6 +39,7 @@ from model.policies.programme import (
     soum_loss_index,
     step_index,
 )
+from model.species import SFU
 
 if TYPE_CHECKING:
     from model.model import HerdtrapModel
@@ -111,9 +112,20 @@ class HybridTransfer(Programme):
         shock = soum_loss_index(model)[hh.soum] > s["loss_threshold"]
         vulnerable = shock & hh.herding & (before >= s["critical_line"]) & (
             after < s["vulnerable_line"])
-        if vulnerable.any():
-            self.schedule(step_index(model) + s["lag"],
-                          s["amount_vulnerable"] * hh.persons * vulnerable)
+        if not vulnerable.any():
+            return
+        if s["vulnerable_payment"] == "to_critical_line":
+            # Ikegami et al.: the transfer restores a household the shock pushed below the
+            # critical threshold to it: the price of the missing sheep units (aimag's
+            # desired mix, soum prices now)
+            gap = np.maximum(s["critical_line"] * persons - hh.herd_sfu, 0.0) * vulnerable
+            head_per_sfu = model.target_mix[hh.aimag] / SFU
+            price_per_sfu = np.einsum("ij,ij->i", head_per_sfu, model.prices())
+            amount = gap * price_per_sfu
+        else:
+            amount = s["amount_vulnerable"] * hh.persons * vulnerable
+        if amount.any():
+            self.schedule(step_index(model) + s["lag"], amount)
 
     def season(self, model: HerdtrapModel, season: int) -> None:
         self.pay_due(model)
