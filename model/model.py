@@ -97,6 +97,8 @@ class HerdtrapModel(mesa.Model):
         #: Poverty line in kMNT per person per month, 2021 prices.
         self.line_month = self.p["consumption.poverty_line"] * self.p["consumption.cpi_2018_to_2021"]
         self._need: tuple[np.ndarray, np.ndarray] | None = None  # (persons, need_per_season)
+        self._shared_herd_sfu: np.ndarray | None = None  # see herd_sfu()
+        self._share_herd_sfu = False
         self.region = region if region is not None else load_region(list(scenario.aimags))
         #: observed NSO mortality (replay regime) and its loss years
         self.observed = None
@@ -295,6 +297,19 @@ class HerdtrapModel(mesa.Model):
             cached[1].flags.writeable = False
         return cached[1]
 
+    def herd_sfu(self) -> np.ndarray:
+        """The households' herds in sheep units (``HouseholdState.herd_sfu``), computed once
+        for consecutive processes of a step that keep herds (``Process.keeps_herds``:
+        off-farm income and pensions, running costs, dairy, preparation) and afresh
+        anywhere else. Read-only."""
+        shared = self._shared_herd_sfu
+        if shared is None:
+            shared = self.households.herd_sfu
+            shared.flags.writeable = False
+            if self._share_herd_sfu:
+                self._shared_herd_sfu = shared
+        return shared
+
     # ------------------------------------------------------------------ step
     def step(self) -> None:
         """Advance one season: run the season's processes of :data:`model.schedule.SCHEDULE`."""
@@ -305,10 +320,16 @@ class HerdtrapModel(mesa.Model):
         hh.income_season[:] = 0.0
         self.season_sales_sfu[:] = 0.0
         timings = self.timings
-        for process in BY_SEASON[self.season]:
-            t = time.perf_counter()
-            process.run(self)
-            timings[process.name] += time.perf_counter() - t
+        try:
+            for process in BY_SEASON[self.season]:
+                t = time.perf_counter()
+                if not process.keeps_herds:
+                    self._shared_herd_sfu = None
+                self._share_herd_sfu = process.keeps_herds
+                process.run(self)
+                timings[process.name] += time.perf_counter() - t
+        finally:
+            self._shared_herd_sfu, self._share_herd_sfu = None, False
         self._t += 1
         timings["step"] += time.perf_counter() - t0
 

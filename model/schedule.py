@@ -57,6 +57,9 @@ class Process:
     name: str
     seasons: tuple[int, ...]
     run: Callable[[HerdtrapModel], None]
+    #: the process reads herds and never changes them (nor do the policies it calls):
+    #: consecutive such processes share the herds' sheep units (HerdtrapModel.herd_sfu)
+    keeps_herds: bool = False
 
 
 def _after_winter(model: HerdtrapModel) -> None:
@@ -76,14 +79,14 @@ SCHEDULE: tuple[Process, ...] = (
     Process("occupation", (0,), occupation.decide),
     Process("births", (0,), births.spring_births),
     Process("cashmere", (0,), income.cashmere),
-    Process("dairy", (1,), income.dairy),
+    Process("dairy", (1,), income.dairy, keeps_herds=True),
     Process("winter_draw", (2,), winter.draw),
     Process("offtake", (2,), offtake.autumn_offtake),
-    Process("preparation", (2,), preparation.prepare),
+    Process("preparation", (2,), preparation.prepare, keeps_herds=True),
     Process("winter_losses", (3,), winter.losses),
     Process("policies_after_winter", (3,), _after_winter),
-    Process("offfarm_pensions", ALL, income.offfarm_and_pensions),
-    Process("herding_costs", ALL, income.herding_costs),
+    Process("offfarm_pensions", ALL, income.offfarm_and_pensions, keeps_herds=True),
+    Process("herding_costs", ALL, income.herding_costs, keeps_herds=True),
     Process("policies_season", ALL, _policies_season),
     Process("consumption", ALL, consumption.consume_and_cope),
     Process("purchases", ALL, purchases.buy_animals),

@@ -238,3 +238,25 @@ def test_offtake_leans_on_species_above_the_mix_and_holds_it_over_decades():
     assert start < goat19
     assert abs(steered - goat19) < abs(start - goat19) / 2
     assert abs(steered - goat19) < abs(free - goat19)
+
+
+def test_running_costs_follow_the_herd_changed_between_steps():
+    """Herds edited between steps (a notebook, a policy) cost and earn what they are:
+    the sheep units that off-farm work, running costs and dairy share within a step are
+    never carried into the next one."""
+    from model.processes import income
+
+    m = small_model(years=1)
+    m.step()  # spring
+    hh = m.households
+    hh.herd[:] = hh.herd * 2
+    hh.cash[:] = 1e9  # (running costs are capped at the cash held)
+    before = hh.cash.copy()
+    income.herding_costs(m)
+    expected = m.p["herd.running_cost_per_sfu"] * (hh.herd @ SFU) / 4.0 * hh.herding
+    assert np.allclose(before - hh.cash, expected)
+    hh.herd[:] = hh.herd + 3
+    sfu = hh.herd @ SFU
+    m.step()  # summer: dairy comes first, from these herds
+    dairy = hh.income_year[:, model.household.income_index("dairy")]
+    assert np.allclose(dairy, sfu * m.p["income.dairy_per_sfu"])
