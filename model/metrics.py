@@ -122,7 +122,7 @@ def year_metrics(model: HerdtrapModel) -> dict[str, Any]:
     asset_poor, prev_poor = asset_poor_all[live], prev_all[live]
     demo = model.demography_year
     # members by age (the occupied seats: an empty seat has age -1)
-    seat_ages = hh.ages[live].ravel()
+    seat_ages = hh.ages.compress(live, axis=0).ravel()
     age_counts = np.bincount(seat_ages[seat_ages >= 0], minlength=5)
     n_persons = max(int(persons_live.sum()), 1)
     row: dict[str, Any] = {

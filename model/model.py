@@ -212,7 +212,7 @@ class HerdtrapModel(mesa.Model):
         if rows.size == 0:
             return np.zeros((0,) if width is None else (0, width))
         upto = int(rows.max()) + 1
-        return self.draw(stream, upto if width is None else (upto, width), kind, key)[rows]
+        return self.draw(stream, upto if width is None else (upto, width), kind, key).take(rows, axis=0)
 
     # ------------------------------------------------------------------ public API for policies
     def pay(self, programme: str, amount: np.ndarray, *, item: str = "transfers",
@@ -280,9 +280,12 @@ class HerdtrapModel(mesa.Model):
 
     def prices(self, season: int | None = None, rows: np.ndarray | None = None) -> np.ndarray:
         """Current price per head (N, 5) in kMNT, including any soum price crash (of the
-        slots ``rows`` only if given)."""
+        slots ``rows`` only if given).
+
+        Rows are picked with ``take``: for (k, 5) tables it is about 4 times faster than
+        indexing with an array (the same rows)."""
         s = self.season if season is None else season
-        price = self._season_price[s] if rows is None else self._season_price[s][rows]
+        price = self._season_price[s] if rows is None else self._season_price[s].take(rows, axis=0)
         if self._crash_active:
             soum = self.households.soum if rows is None else self.households.soum[rows]
             return price * self.soum_price_crash[soum, None]
@@ -476,7 +479,7 @@ class HerdtrapModel(mesa.Model):
         stock = np.bincount(self._aimag_species_cell.ravel(), weights=hh.herd.ravel(),
                             minlength=n_aimags * N_SPECIES).reshape(n_aimags, N_SPECIES) * SFU
         weights = herd_process.mix_weights(stock, self.target_mix, self.p["herd.mix_elasticity"])
-        return weights[hh.aimag]
+        return weights.take(hh.aimag, axis=0)
 
     def set_price_crash(self, crash: np.ndarray) -> None:
         """The soum price multipliers of this season (distress sales)."""

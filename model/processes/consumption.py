@@ -88,7 +88,7 @@ def consume_and_cope(model: HerdtrapModel) -> None:
                            cap)
         # drawn for every slot (common random numbers), used for the rows that sell
         u = model.draw_rows("offtake", rows, hh.herd.shape[1], key="distress")
-        sold = market.sell_share(hh.herd[rows], share, u)
+        sold = market.sell_share(hh.herd.take(rows, axis=0), share, u)
         model.sell_rows(rows, sold, model.prices(rows=rows), distress=True)
     # (3) debt service: interest accrues; the instalment (interest + debt / term) is paid
     # before discretionary consumption, from cash above the subsistence floor. It is a
