@@ -76,11 +76,11 @@ def consume_and_cope(model: HerdtrapModel) -> None:
             np.divide(shortfall[rows], v, out=np.zeros(rows.size), where=v > 0), cap
         )
         herd_sfu = hh.herd_sfu
-        offered = np.zeros(hh.n)
-        offered[rows] = wanted_share * herd_sfu[rows]
-        crash = market.crash_factor(
-            hh.soum, offered, herd_sfu * herding, model.n_soums, p["market.price_elasticity"],
-        )
+        n_soums = model.n_soums
+        offered = np.bincount(hh.soum[rows], weights=wanted_share * herd_sfu[rows],
+                              minlength=n_soums)
+        stock = np.bincount(hh.soum, weights=herd_sfu * herding, minlength=n_soums)
+        crash = market.crash_factor(offered, stock, p["market.price_elasticity"])
         model.set_price_crash(crash)
         value = value * crash[hh.soum]  # the crash scales all species of a soum alike
         v = value[rows]
