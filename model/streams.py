@@ -69,75 +69,80 @@ def _words(n: int) -> list[int]:
 _BLOCK = 128
 
 
+def _hash_consts(h: int, count: int, mult: int) -> np.ndarray:
+    """The hash constants of ``count`` successive hashes starting at constant ``h``
+    (``count + 1`` values: a hash xors with one constant and multiplies by the next)."""
+    out = [h]
+    for _ in range(count):
+        h = (h * mult) & _M32
+        out.append(h)
+    return np.array(out, dtype=np.uint32)[:, None]
+
+
 class _Pool:
     """numpy's ``SeedSequence`` entropy pool, mixed word by word, for many seeds at once.
 
     A SeedSequence hashes its entropy words (the run's entropy padded to the pool size,
     then the spawn key's words) into its pool in order, and the hash constant moves on
-    with every word whatever its value. So the pool after a prefix of the words can be
+    with every hash whatever the values. So the pool after a prefix of the words can be
     kept and the rest mixed in later, and seeds that differ only in their last words
-    can be mixed side by side: ``words[i]`` is a uint32 array with one entry per seed
-    ("lane"). The arithmetic is numpy's uint32 (wrapping like the C code), so the pools
-    and the generator states are numpy's (tests/model/test_streams.py checks them).
+    can be mixed side by side: ``pool`` is (pool size, lanes), one column per seed, and
+    a word is a uint32 array with one entry per lane (or one for all). After the first
+    pool-size words, a word is hashed with each pool word's own constant and mixed into
+    it, so the pool words are updated together. The arithmetic is numpy's uint32
+    (wrapping like the C code), so the pools and the generator states are numpy's
+    (tests/model/test_streams.py checks them).
     """
 
     __slots__ = ("pool", "hash_const")
 
-    def __init__(self, pool: list[np.ndarray], hash_const: int):
-        self.pool = pool  # pool_size uint32 arrays, one entry per lane
+    def __init__(self, pool: np.ndarray, hash_const: int):
+        self.pool = pool  # (pool_size, lanes) uint32
         self.hash_const = hash_const
-
-    @staticmethod
-    def _hashmix(value: np.ndarray, h: int) -> tuple[np.ndarray, int]:
-        value = value ^ np.uint32(h)
-        h = (h * _MULT_A) & _M32
-        value = value * np.uint32(h)
-        return value ^ (value >> np.uint32(16)), h
-
-    @staticmethod
-    def _mix(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        r = np.uint32(_MIX_L) * x - np.uint32(_MIX_R) * y
-        return r ^ (r >> np.uint32(16))
 
     @classmethod
     def start(cls, run_words: list[int], pool_size: int) -> _Pool:
         """The pool (one lane) after the run's entropy words, padded with zeros to the
-        pool size as SeedSequence does when a spawn key follows."""
-        words = [np.array([w], dtype=np.uint32) for w in run_words]
-        words += [np.zeros(1, dtype=np.uint32)] * max(pool_size - len(words), 0)
+        pool size as SeedSequence does when a spawn key follows (in Python integers:
+        the pool words are mixed into each other one after the other)."""
+        words = list(run_words) + [0] * max(pool_size - len(run_words), 0)
         h = _INIT_A
-        pool = []
-        for w in words[:pool_size]:  # the first words fill the pool ...
-            v, h = cls._hashmix(w, h)
-            pool.append(v)
+
+        def hashmix(value: int) -> int:
+            nonlocal h
+            value ^= h
+            h = (h * _MULT_A) & _M32
+            value = (value * h) & _M32
+            return value ^ (value >> 16)
+
+        pool = [hashmix(w) for w in words[:pool_size]]  # the first words fill the pool ...
         for i_src in range(pool_size):  # ... and are mixed into each other
             for i_dst in range(pool_size):
                 if i_src != i_dst:
-                    v, h = cls._hashmix(pool[i_src], h)
-                    pool[i_dst] = cls._mix(pool[i_dst], v)
-        return cls(pool, h).mixed(words[pool_size:])
+                    x = (_MIX_L * pool[i_dst] - _MIX_R * hashmix(pool[i_src])) & _M32
+                    pool[i_dst] = x ^ (x >> 16)
+        start = cls(np.array(pool, dtype=np.uint32)[:, None], h)
+        return start.mixed([np.array([w], dtype=np.uint32) for w in words[pool_size:]])
 
     def mixed(self, words: list[np.ndarray]) -> _Pool:
-        """The pool after the further entropy words ``words`` (uint32 arrays that
-        broadcast with the lanes), each mixed into every pool word."""
-        pool, h = list(self.pool), self.hash_const
+        """The pool after the further entropy words ``words``."""
+        pool, h = self.pool, self.hash_const
         for w in words:
-            for i in range(len(pool)):
-                v, h = self._hashmix(w, h)
-                pool[i] = self._mix(pool[i], v)
+            c = _hash_consts(h, pool.shape[0], _MULT_A)
+            h = int(c[-1, 0])
+            v = (w ^ c[:-1]) * c[1:]
+            v ^= v >> np.uint32(16)
+            r = np.uint32(_MIX_L) * pool - np.uint32(_MIX_R) * v
+            pool = r ^ (r >> np.uint32(16))
         return _Pool(pool, h)
 
     def generate_state(self, n_words: int) -> np.ndarray:
         """``SeedSequence.generate_state(n_words, np.uint32)`` of each lane's pool:
         (lanes, n_words) uint32."""
-        h = _INIT_B
-        out = np.empty((self.pool[0].size, n_words), dtype=np.uint32)
-        for i in range(n_words):
-            v = self.pool[i % len(self.pool)] ^ np.uint32(h)
-            h = (h * _MULT_B) & _M32
-            v = v * np.uint32(h)
-            out[:, i] = v ^ (v >> np.uint32(16))
-        return out
+        c = _hash_consts(_INIT_B, n_words, _MULT_B)
+        v = (self.pool[np.arange(n_words) % self.pool.shape[0]] ^ c[:-1]) * c[1:]
+        v ^= v >> np.uint32(16)
+        return np.ascontiguousarray(v.T)
 
 
 def _as_dtype(state32: np.ndarray, dtype) -> np.ndarray:
@@ -168,7 +173,7 @@ class _StepSeed(np.random.bit_generator.ISpawnableSeedSequence):
     def generate_state(self, n_words: int, dtype=np.uint32) -> np.ndarray:
         if n_words == 4 and dtype is np.uint64:  # (what PCG64 asks for)
             return self._pcg_words
-        pool = _Pool([np.array([w], dtype=np.uint32) for w in self._pool], 0)
+        pool = _Pool(self._pool[:, None], 0)
         n32 = n_words * (2 if np.dtype(dtype) == np.dtype(np.uint64) else 1)
         return _as_dtype(pool.generate_state(n32)[0], dtype)
 
@@ -212,6 +217,8 @@ class Streams:
                        for w in _coerce_to_uint32_array(self._spawn_key).tolist()]
         #: the pool after the run's entropy and spawn key (the words every seed shares)
         self._run = _Pool.start(run_words, ss.pool_size).mixed(spawn_words)
+        #: name -> the pool after the stream's name too
+        self._named: dict[str, _Pool] = {}
         #: (name, key, block) -> (pools, PCG64 words) of the block's steps
         self._blocks: dict[tuple[str, str, int], tuple[np.ndarray, np.ndarray]] = {}
 
@@ -234,21 +241,26 @@ class Streams:
             pool, pcg_words = pools[i], pcg[i]
         else:  # (a step beyond 32 bits: this seed alone)
             tail = [*_words(step), *spawn[len(self._spawn_key) + 2:]]
-            mixed = self._run.mixed([np.array([w], dtype=np.uint32) for w in (_key(name), *tail)])
-            pool = np.concatenate(mixed.pool)
+            mixed = self._name_pool(name).mixed([np.array([w], dtype=np.uint32) for w in tail])
+            pool = mixed.pool[:, 0]
             pcg_words = _as_dtype(mixed.generate_state(8)[0], np.uint64)
         ss = self.seed_sequence
         seed = _StepSeed(pool, pcg_words, ss.entropy, spawn, ss.pool_size)
         return np.random.Generator(np.random.PCG64(seed))
 
+    def _name_pool(self, name: str) -> _Pool:
+        named = self._named.get(name)
+        if named is None:
+            named = self._named[name] = self._run.mixed([np.array([_key(name)], dtype=np.uint32)])
+        return named
+
     def _block(self, name: str, key: str, block: int) -> tuple[np.ndarray, np.ndarray]:
         """The pools and PCG64 words of the steps of ``block`` (each step one word)."""
-        steps = np.arange(block * _BLOCK, (block + 1) * _BLOCK, dtype=np.uint32)
-        words = [np.array([_key(name)], dtype=np.uint32), steps]
+        words = [np.arange(block * _BLOCK, (block + 1) * _BLOCK, dtype=np.uint32)]
         if key:
             words.append(np.array([_key(key)], dtype=np.uint32))
-        mixed = self._run.mixed(words)
-        pools = np.stack(np.broadcast_arrays(*mixed.pool), axis=1)  # (steps, pool size)
+        mixed = self._name_pool(name).mixed(words)
+        pools = np.ascontiguousarray(mixed.pool.T)  # (steps, pool size)
         pcg = _as_dtype(mixed.generate_state(8), np.uint64)  # (steps, 4)
         pools.flags.writeable = pcg.flags.writeable = False  # (handed out as rows)
         self._blocks[name, key, block] = pools, pcg
