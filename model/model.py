@@ -256,6 +256,7 @@ class HerdtrapModel(mesa.Model):
         """Add ``head`` (N, 5) animals to herds (restocking), at ``cost`` kMNT to ``programme``."""
         head = np.maximum(head.astype(np.int64), 0)
         self.households.herd += head
+        self._shared_herd_sfu = None
         self.flows["received"] += head
         self.ledger.add(self.year, programme, "animals", cost)
 
@@ -302,9 +303,10 @@ class HerdtrapModel(mesa.Model):
 
     def herd_sfu(self) -> np.ndarray:
         """The households' herds in sheep units (``HouseholdState.herd_sfu``), computed once
-        for consecutive processes of a step that keep herds (``Process.keeps_herds``:
-        off-farm income and pensions, running costs, dairy, preparation) and afresh
-        anywhere else. Read-only."""
+        for consecutive processes of a step that change herds only through ``sell``,
+        ``sell_rows`` and ``give_animals`` (``Process.shares_herd_sfu``: off-farm income
+        and pensions, running costs, dairy, preparation, the policies, consumption), until
+        one of these methods changes herds; afresh anywhere else. Read-only."""
         shared = self._shared_herd_sfu
         if shared is None:
             shared = self.households.herd_sfu
@@ -326,9 +328,9 @@ class HerdtrapModel(mesa.Model):
         try:
             for process in BY_SEASON[self.season]:
                 t = time.perf_counter()
-                if not process.keeps_herds:
+                if not process.shares_herd_sfu:
                     self._shared_herd_sfu = None
-                self._share_herd_sfu = process.keeps_herds
+                self._share_herd_sfu = process.shares_herd_sfu
                 process.run(self)
                 timings[process.name] += time.perf_counter() - t
         finally:
@@ -542,6 +544,7 @@ class HerdtrapModel(mesa.Model):
         """``sell`` for the household slots ``rows`` only (``sold``, ``price``: their rows)."""
         hh = self.households
         hh.herd[rows] -= sold
+        self._shared_herd_sfu = None
         self.flows["sales"][rows] += sold
         self.season_sales_sfu[rows] += to_sfu(sold)
         revenue = np.einsum("ij,ij->i", sold, price)
@@ -557,6 +560,7 @@ class HerdtrapModel(mesa.Model):
         """Sell ``sold`` (N, 5) head at ``price``; distress sales are not regular income."""
         hh = self.households
         hh.herd -= sold
+        self._shared_herd_sfu = None
         self.flows["sales"] += sold
         self.season_sales_sfu += to_sfu(sold)
         revenue = np.einsum("ij,ij->i", sold, price)

@@ -75,7 +75,7 @@ def consume_and_cope(model: HerdtrapModel) -> None:
         wanted_share = np.minimum(
             np.divide(shortfall[rows], v, out=np.zeros(rows.size), where=v > 0), cap
         )
-        herd_sfu = hh.herd_sfu
+        herd_sfu = model.herd_sfu()  # (before any sale)
         n_soums = model.n_soums
         offered = np.bincount(hh.soum[rows], weights=wanted_share * herd_sfu[rows],
                               minlength=n_soums)

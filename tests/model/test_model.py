@@ -260,3 +260,30 @@ def test_running_costs_follow_the_herd_changed_between_steps():
     m.step()  # summer: dairy comes first, from these herds
     dairy = hh.income_year[:, model.household.income_index("dairy")]
     assert np.allclose(dairy, sfu * m.p["income.dairy_per_sfu"])
+
+
+def test_sheep_units_shared_by_processes_follow_animals_given_and_sold(monkeypatch):
+    """Processes that share the herds' sheep units see the animals a policy gives and
+    the animals sold in the same step."""
+    import model.model as model_module
+    from model.schedule import ALL, Process
+
+    errors = []
+
+    def probe(m: HerdtrapModel) -> None:
+        hh = m.households
+        errors.append(np.abs(m.herd_sfu() - hh.herd @ SFU).max())
+        m.give_animals("test", np.ones_like(hh.herd), 0.0)
+        errors.append(np.abs(m.herd_sfu() - hh.herd @ SFU).max())
+        rows = np.flatnonzero(hh.herding)
+        sold = np.zeros((rows.size, hh.herd.shape[1]), dtype=hh.herd.dtype)
+        sold[:, 2] = 1  # one head of cattle each (each was given one)
+        m.sell_rows(rows, sold, m.prices(rows=rows))
+        errors.append(np.abs(m.herd_sfu() - hh.herd @ SFU).max())
+
+    m = small_model(years=1)
+    m.timings["probe"] = 0.0
+    monkeypatch.setattr(model_module, "BY_SEASON",
+                        ((Process("probe", ALL, probe, shares_herd_sfu=True),) * 2,) * 4)
+    m.step()
+    assert len(errors) == 6 and max(errors) < 1e-9
