@@ -18,14 +18,10 @@ import numpy as np
 from model.herd import stochastic_round
 
 
-def crash_factor(
-    soum: np.ndarray, offered_sfu: np.ndarray, stock_sfu: np.ndarray, n_soums: int,
-    elasticity: float,
-) -> np.ndarray:
-    """Price multiplier per soum, (1 + offered/stock)^−ε; 1 where nothing is offered."""
-    offered = np.bincount(soum, weights=offered_sfu, minlength=n_soums)
-    stock = np.bincount(soum, weights=stock_sfu, minlength=n_soums)
-    share = np.divide(offered, stock, out=np.zeros(n_soums), where=stock > 0)
+def crash_factor(offered: np.ndarray, stock: np.ndarray, elasticity: float) -> np.ndarray:
+    """Price multiplier per soum, (1 + offered/stock)^−ε, from the sheep units offered in
+    distress sales and the stock (SFU) per soum; 1 where nothing is offered."""
+    share = np.divide(offered, stock, out=np.zeros(offered.size), where=stock > 0)
     return (1.0 + share) ** (-elasticity)
 
 

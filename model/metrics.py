@@ -121,8 +121,9 @@ def year_metrics(model: HerdtrapModel) -> dict[str, Any]:
     model._asset_poor_prev = asset_poor_all
     asset_poor, prev_poor = asset_poor_all[live], prev_all[live]
     demo = model.demography_year
-    # members by age (an empty seat, age -1, is counted in bin 0 and dropped)
-    age_counts = np.bincount(hh.ages[live].ravel() + 1, minlength=6)[1:]
+    # members by age (the occupied seats: an empty seat has age -1)
+    seat_ages = hh.ages.compress(live, axis=0).ravel()
+    age_counts = np.bincount(seat_ages[seat_ages >= 0], minlength=5)
     n_persons = max(int(persons_live.sum()), 1)
     row: dict[str, Any] = {
         "year": model.year,

@@ -97,6 +97,8 @@ class HerdtrapModel(mesa.Model):
         #: Poverty line in kMNT per person per month, 2021 prices.
         self.line_month = self.p["consumption.poverty_line"] * self.p["consumption.cpi_2018_to_2021"]
         self._need: tuple[np.ndarray, np.ndarray] | None = None  # (persons, need_per_season)
+        self._shared_herd_sfu: np.ndarray | None = None  # see herd_sfu()
+        self._share_herd_sfu = False
         self.region = region if region is not None else load_region(list(scenario.aimags))
         #: observed NSO mortality (replay regime) and its loss years
         self.observed = None
@@ -210,7 +212,7 @@ class HerdtrapModel(mesa.Model):
         if rows.size == 0:
             return np.zeros((0,) if width is None else (0, width))
         upto = int(rows.max()) + 1
-        return self.draw(stream, upto if width is None else (upto, width), kind, key)[rows]
+        return self.draw(stream, upto if width is None else (upto, width), kind, key).take(rows, axis=0)
 
     # ------------------------------------------------------------------ public API for policies
     def pay(self, programme: str, amount: np.ndarray, *, item: str = "transfers",
@@ -254,6 +256,7 @@ class HerdtrapModel(mesa.Model):
         """Add ``head`` (N, 5) animals to herds (restocking), at ``cost`` kMNT to ``programme``."""
         head = np.maximum(head.astype(np.int64), 0)
         self.households.herd += head
+        self._shared_herd_sfu = None
         self.flows["received"] += head
         self.ledger.add(self.year, programme, "animals", cost)
 
@@ -278,9 +281,12 @@ class HerdtrapModel(mesa.Model):
 
     def prices(self, season: int | None = None, rows: np.ndarray | None = None) -> np.ndarray:
         """Current price per head (N, 5) in kMNT, including any soum price crash (of the
-        slots ``rows`` only if given)."""
+        slots ``rows`` only if given).
+
+        Rows are picked with ``take``: for (k, 5) tables it is about 4 times faster than
+        indexing with an array (the same rows)."""
         s = self.season if season is None else season
-        price = self._season_price[s] if rows is None else self._season_price[s][rows]
+        price = self._season_price[s] if rows is None else self._season_price[s].take(rows, axis=0)
         if self._crash_active:
             soum = self.households.soum if rows is None else self.households.soum[rows]
             return price * self.soum_price_crash[soum, None]
@@ -295,6 +301,20 @@ class HerdtrapModel(mesa.Model):
             cached[1].flags.writeable = False
         return cached[1]
 
+    def herd_sfu(self) -> np.ndarray:
+        """The households' herds in sheep units (``HouseholdState.herd_sfu``), computed once
+        for consecutive processes of a step that change herds only through ``sell``,
+        ``sell_rows`` and ``give_animals`` (``Process.shares_herd_sfu``: off-farm income
+        and pensions, running costs, dairy, preparation, the policies, consumption), until
+        one of these methods changes herds; afresh anywhere else. Read-only."""
+        shared = self._shared_herd_sfu
+        if shared is None:
+            shared = self.households.herd_sfu
+            shared.flags.writeable = False
+            if self._share_herd_sfu:
+                self._shared_herd_sfu = shared
+        return shared
+
     # ------------------------------------------------------------------ step
     def step(self) -> None:
         """Advance one season: run the season's processes of :data:`model.schedule.SCHEDULE`."""
@@ -305,10 +325,16 @@ class HerdtrapModel(mesa.Model):
         hh.income_season[:] = 0.0
         self.season_sales_sfu[:] = 0.0
         timings = self.timings
-        for process in BY_SEASON[self.season]:
-            t = time.perf_counter()
-            process.run(self)
-            timings[process.name] += time.perf_counter() - t
+        try:
+            for process in BY_SEASON[self.season]:
+                t = time.perf_counter()
+                if not process.shares_herd_sfu:
+                    self._shared_herd_sfu = None
+                self._share_herd_sfu = process.shares_herd_sfu
+                process.run(self)
+                timings[process.name] += time.perf_counter() - t
+        finally:
+            self._shared_herd_sfu, self._share_herd_sfu = None, False
         self._t += 1
         timings["step"] += time.perf_counter() - t0
 
@@ -455,7 +481,7 @@ class HerdtrapModel(mesa.Model):
         stock = np.bincount(self._aimag_species_cell.ravel(), weights=hh.herd.ravel(),
                             minlength=n_aimags * N_SPECIES).reshape(n_aimags, N_SPECIES) * SFU
         weights = herd_process.mix_weights(stock, self.target_mix, self.p["herd.mix_elasticity"])
-        return weights[hh.aimag]
+        return weights.take(hh.aimag, axis=0)
 
     def set_price_crash(self, crash: np.ndarray) -> None:
         """The soum price multipliers of this season (distress sales)."""
@@ -518,6 +544,7 @@ class HerdtrapModel(mesa.Model):
         """``sell`` for the household slots ``rows`` only (``sold``, ``price``: their rows)."""
         hh = self.households
         hh.herd[rows] -= sold
+        self._shared_herd_sfu = None
         self.flows["sales"][rows] += sold
         self.season_sales_sfu[rows] += to_sfu(sold)
         revenue = np.einsum("ij,ij->i", sold, price)
@@ -533,6 +560,7 @@ class HerdtrapModel(mesa.Model):
         """Sell ``sold`` (N, 5) head at ``price``; distress sales are not regular income."""
         hh = self.households
         hh.herd -= sold
+        self._shared_herd_sfu = None
         self.flows["sales"] += sold
         self.season_sales_sfu += to_sfu(sold)
         revenue = np.einsum("ij,ij->i", sold, price)

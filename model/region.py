@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -170,11 +170,6 @@ class Region:
         return np.flatnonzero(self.soum_aimag == i)
 
 
-def _read_json(path: Path) -> dict[str, Any]:
-    with open(path, encoding="utf-8") as f:
-        return json.load(f)
-
-
 def nearest_corr_psd(c: np.ndarray) -> np.ndarray:
     """Clip negative eigenvalues so a correlation matrix admits a Cholesky factor."""
     c = 0.5 * (c + c.T)
@@ -186,13 +181,16 @@ def nearest_corr_psd(c: np.ndarray) -> np.ndarray:
 
 
 def load_region(aimags: list[str] | tuple[str, ...], regions_dir: Path | None = None) -> Region:
-    """Load and concatenate the calibrated aimags (names are case-insensitive)."""
+    """Load and concatenate the calibrated aimags (names are case-insensitive).
+
+    A region is built once per process and content of the files: later calls with the
+    same files return the same :class:`Region`, whose arrays are read-only."""
     if isinstance(aimags, str):
         aimags = [aimags]
     if not aimags:
         raise ValueError("load_region needs at least one aimag")
     d = Path(regions_dir) if regions_dir is not None else REGIONS_DIR
-    blobs = []
+    files = []
     for a in aimags:
         path = d / region_file_name(a)
         if not path.is_file():
@@ -201,7 +199,22 @@ def load_region(aimags: list[str] | tuple[str, ...], regions_dir: Path | None = 
                 f"no calibration file for aimag {a!r} ({path}); available aimags: {avail}. "
                 "Run `herdtrap calibrate --aimag NAME` to create one."
             )
-        blobs.append(_read_json(path))
+        files.append(path.read_bytes())
+    return _region_of_files(tuple(aimags), tuple(files))
+
+
+@lru_cache(maxsize=16)
+def _region_of_files(aimags: tuple[str, ...], files: tuple[bytes, ...]) -> Region:
+    """The region of the calibration files' contents ``files`` (one per aimag)."""
+    region = _build_region(aimags, [json.loads(f.decode("utf-8")) for f in files])
+    for obj in (region, region.dzud_arrays):
+        for value in vars(obj).values():
+            if isinstance(value, np.ndarray):
+                value.flags.writeable = False  # (shared by the models of the process)
+    return region
+
+
+def _build_region(aimags: tuple[str, ...], blobs: list[dict[str, Any]]) -> Region:
     names = tuple(b["aimag"] for b in blobs)
     if len(set(names)) != len(names):
         raise ValueError(f"aimag listed twice: {list(aimags)}")

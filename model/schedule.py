@@ -57,6 +57,11 @@ class Process:
     name: str
     seasons: tuple[int, ...]
     run: Callable[[HerdtrapModel], None]
+    #: the process changes herds only through the model's methods ``sell``, ``sell_rows``
+    #: and ``give_animals`` (which drop the shared sheep units), if at all: consecutive
+    #: such processes share the herds' sheep units (HerdtrapModel.herd_sfu). Policies move
+    #: animals only through ``give_animals`` (model.policies).
+    shares_herd_sfu: bool = False
 
 
 def _after_winter(model: HerdtrapModel) -> None:
@@ -76,16 +81,16 @@ SCHEDULE: tuple[Process, ...] = (
     Process("occupation", (0,), occupation.decide),
     Process("births", (0,), births.spring_births),
     Process("cashmere", (0,), income.cashmere),
-    Process("dairy", (1,), income.dairy),
+    Process("dairy", (1,), income.dairy, shares_herd_sfu=True),
     Process("winter_draw", (2,), winter.draw),
     Process("offtake", (2,), offtake.autumn_offtake),
-    Process("preparation", (2,), preparation.prepare),
+    Process("preparation", (2,), preparation.prepare, shares_herd_sfu=True),
     Process("winter_losses", (3,), winter.losses),
-    Process("policies_after_winter", (3,), _after_winter),
-    Process("offfarm_pensions", ALL, income.offfarm_and_pensions),
-    Process("herding_costs", ALL, income.herding_costs),
-    Process("policies_season", ALL, _policies_season),
-    Process("consumption", ALL, consumption.consume_and_cope),
+    Process("policies_after_winter", (3,), _after_winter, shares_herd_sfu=True),
+    Process("offfarm_pensions", ALL, income.offfarm_and_pensions, shares_herd_sfu=True),
+    Process("herding_costs", ALL, income.herding_costs, shares_herd_sfu=True),
+    Process("policies_season", ALL, _policies_season, shares_herd_sfu=True),
+    Process("consumption", ALL, consumption.consume_and_cope, shares_herd_sfu=True),
     Process("purchases", ALL, purchases.buy_animals),
     Process("exits", ALL, consumption.exits),
     Process("end_year", (3,), _end_year),

@@ -75,12 +75,12 @@ def consume_and_cope(model: HerdtrapModel) -> None:
         wanted_share = np.minimum(
             np.divide(shortfall[rows], v, out=np.zeros(rows.size), where=v > 0), cap
         )
-        herd_sfu = hh.herd_sfu
-        offered = np.zeros(hh.n)
-        offered[rows] = wanted_share * herd_sfu[rows]
-        crash = market.crash_factor(
-            hh.soum, offered, herd_sfu * herding, model.n_soums, p["market.price_elasticity"],
-        )
+        herd_sfu = model.herd_sfu()  # (before any sale)
+        n_soums = model.n_soums
+        offered = np.bincount(hh.soum[rows], weights=wanted_share * herd_sfu[rows],
+                              minlength=n_soums)
+        stock = np.bincount(hh.soum, weights=herd_sfu * herding, minlength=n_soums)
+        crash = market.crash_factor(offered, stock, p["market.price_elasticity"])
         model.set_price_crash(crash)
         value = value * crash[hh.soum]  # the crash scales all species of a soum alike
         v = value[rows]
@@ -88,7 +88,7 @@ def consume_and_cope(model: HerdtrapModel) -> None:
                            cap)
         # drawn for every slot (common random numbers), used for the rows that sell
         u = model.draw_rows("offtake", rows, hh.herd.shape[1], key="distress")
-        sold = market.sell_share(hh.herd[rows], share, u)
+        sold = market.sell_share(hh.herd.take(rows, axis=0), share, u)
         model.sell_rows(rows, sold, model.prices(rows=rows), distress=True)
     # (3) debt service: interest accrues; the instalment (interest + debt / term) is paid
     # before discretionary consumption, from cash above the subsistence floor. It is a

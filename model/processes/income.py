@@ -107,15 +107,15 @@ def cashmere(model: HerdtrapModel) -> None:
 
 def dairy(model: HerdtrapModel) -> None:
     """Summer: milk and dairy products, valued per sheep unit."""
-    hh = model.households
-    model.add_income(I_DAIRY, hh.herd_sfu * model.p["income.dairy_per_sfu"])
+    model.add_income(I_DAIRY, model.herd_sfu() * model.p["income.dairy_per_sfu"])
 
 
 def herding_costs(model: HerdtrapModel) -> None:
     """Every season: the herd's running costs (veterinary care, fuel and transport, salt,
     hired help, livestock tax), c · H / 4, paid from cash; a regular cost."""
     hh, p = model.households, model.p
-    cost = np.minimum(p["herd.running_cost_per_sfu"] * hh.herd_sfu / 4.0, np.maximum(hh.cash, 0.0))
+    cost = np.minimum(p["herd.running_cost_per_sfu"] * model.herd_sfu() / 4.0,
+                      np.maximum(hh.cash, 0.0))
     cost = cost * hh.herding
     hh.cash -= cost
     hh.income_season -= cost
@@ -128,5 +128,5 @@ def offfarm_and_pensions(model: HerdtrapModel) -> None:
     of the pension programmes in force (``pensions.pay_pensions``: income source
     "pension", paid through the programmes' ledgers)."""
     hh, p = model.households, model.p
-    model.add_income(I_OFFFARM, offfarm_year(hh.herd_sfu, hh.adults, hh.herding, p) / 4.0)
+    model.add_income(I_OFFFARM, offfarm_year(model.herd_sfu(), hh.adults, hh.herding, p) / 4.0)
     pay_pensions(model)

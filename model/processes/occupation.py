@@ -127,7 +127,7 @@ def decide(model: HerdtrapModel) -> None:
     if rows.size == 0:
         return
     spare = np.maximum(hh.cash[rows] - buffer_target(model)[rows], 0.0)
-    head_per_sfu = model.target_mix[hh.aimag[rows]] / SFU
+    head_per_sfu = model.target_mix.take(hh.aimag[rows], axis=0) / SFU
     price = model.prices(rows=rows)  # (leaving sets no price crash)
     tc = p["market.purchase_transaction_cost"]
     price_per_sfu = np.einsum("ij,ij->i", head_per_sfu, price) * (1.0 + tc)

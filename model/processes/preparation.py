@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 def prepare(model: HerdtrapModel) -> None:
     hh, p = model.households, model.p
-    cost = p["prep.fixed_cost"] + p["prep.cost_per_sfu"] * hh.herd_sfu
+    cost = p["prep.fixed_cost"] + p["prep.cost_per_sfu"] * model.herd_sfu()
     reserve = model.need_per_season()
     from_cash = np.clip(hh.cash - reserve, 0.0, cost)
     from_credit = np.minimum(cost - from_cash, model.credit_room()) * hh.herding

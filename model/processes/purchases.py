@@ -59,7 +59,7 @@ def buy_animals(model: HerdtrapModel) -> None:
     # to round all five species of its purchase.
     u = model.draw_rows("purchases", rows)
     price = model.prices(rows=rows)
-    head_per_sfu = model.target_mix[hh.aimag[rows]] / SFU  # head in one SFU of the mix
+    head_per_sfu = model.target_mix.take(hh.aimag[rows], axis=0) / SFU  # head in one SFU of the mix
     price_per_sfu = np.einsum("ij,ij->i", head_per_sfu, price)
     tc = p["market.purchase_transaction_cost"]
     want = purchase_sfu(gap[rows], spare[rows], price_per_sfu, p["herd.purchase_share"], tc)

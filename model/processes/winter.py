@@ -113,7 +113,7 @@ def losses(model: HerdtrapModel) -> None:
     )
     before = hh.herd.copy()
     deaths = herd_process.winter_losses(
-        hh.herd, model.winter.soum_mortality[hh.soum], multiplier, u
+        hh.herd, model.winter.soum_mortality.take(hh.soum, axis=0), multiplier, u
     )
     hh.herd -= deaths
     model.flows["deaths"] += deaths

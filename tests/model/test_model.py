@@ -238,3 +238,52 @@ def test_offtake_leans_on_species_above_the_mix_and_holds_it_over_decades():
     assert start < goat19
     assert abs(steered - goat19) < abs(start - goat19) / 2
     assert abs(steered - goat19) < abs(free - goat19)
+
+
+def test_running_costs_follow_the_herd_changed_between_steps():
+    """Herds edited between steps (a notebook, a policy) cost and earn what they are:
+    the sheep units that off-farm work, running costs and dairy share within a step are
+    never carried into the next one."""
+    from model.processes import income
+
+    m = small_model(years=1)
+    m.step()  # spring
+    hh = m.households
+    hh.herd[:] = hh.herd * 2
+    hh.cash[:] = 1e9  # (running costs are capped at the cash held)
+    before = hh.cash.copy()
+    income.herding_costs(m)
+    expected = m.p["herd.running_cost_per_sfu"] * (hh.herd @ SFU) / 4.0 * hh.herding
+    assert np.allclose(before - hh.cash, expected)
+    hh.herd[:] = hh.herd + 3
+    sfu = hh.herd @ SFU
+    m.step()  # summer: dairy comes first, from these herds
+    dairy = hh.income_year[:, model.household.income_index("dairy")]
+    assert np.allclose(dairy, sfu * m.p["income.dairy_per_sfu"])
+
+
+def test_sheep_units_shared_by_processes_follow_animals_given_and_sold(monkeypatch):
+    """Processes that share the herds' sheep units see the animals a policy gives and
+    the animals sold in the same step."""
+    import model.model as model_module
+    from model.schedule import ALL, Process
+
+    errors = []
+
+    def probe(m: HerdtrapModel) -> None:
+        hh = m.households
+        errors.append(np.abs(m.herd_sfu() - hh.herd @ SFU).max())
+        m.give_animals("test", np.ones_like(hh.herd), 0.0)
+        errors.append(np.abs(m.herd_sfu() - hh.herd @ SFU).max())
+        rows = np.flatnonzero(hh.herding)
+        sold = np.zeros((rows.size, hh.herd.shape[1]), dtype=hh.herd.dtype)
+        sold[:, 2] = 1  # one head of cattle each (each was given one)
+        m.sell_rows(rows, sold, m.prices(rows=rows))
+        errors.append(np.abs(m.herd_sfu() - hh.herd @ SFU).max())
+
+    m = small_model(years=1)
+    m.timings["probe"] = 0.0
+    monkeypatch.setattr(model_module, "BY_SEASON",
+                        ((Process("probe", ALL, probe, shares_herd_sfu=True),) * 2,) * 4)
+    m.step()
+    assert len(errors) == 6 and max(errors) < 1e-9
