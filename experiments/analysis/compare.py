@@ -200,6 +200,13 @@ def compare_futures(folder: Path, baseline: str | None = None,
     if write_html:
         atomic_write_bytes(out / "futures.html",
                            futures_render.html_report(ranking, batch.manifest).encode())
+        from experiments.report.figures import FigureExportError, export_figure, figure_exporter
+
+        try:  # the figure as PNG and SVG too (for briefs and slides)
+            with figure_exporter():
+                export_figure(futures_render.figure(ranking), out / "futures")
+        except FigureExportError as exc:
+            text += f"\n(futures.png/svg skipped: {exc}; futures.html has the figure)"
     return FuturesComparison(ranking, per, text, out)
 
 
@@ -210,7 +217,7 @@ def main(args: argparse.Namespace) -> int:
                               loss_threshold=args.loss_threshold, outcome=args.outcome)
         print(res.text)
         print(f"\nwrote {res.out_dir}/ (futures.csv, robustness.csv, summary.txt"
-              + ("" if args.no_html else ", futures.html")
+              + ("" if args.no_html else ", futures.html, futures.png/svg")
               + "".join(f", {f}/" for f in res.per_future) + ")")
         return 0
     result = compare(args.dir, args.baseline, args.horizons, write_html=not args.no_html,

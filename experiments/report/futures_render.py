@@ -97,9 +97,12 @@ def figure(r: FutureRanking):
             error_y={"type": "data", "symmetric": False,
                      "array": (t["gain_high"] - t["gain"]).tolist(),
                      "arrayminus": (t["gain"] - t["gain_low"]).tolist()}))
-    fig.update_layout(title=f"Gain over {r.baseline} in each climate future (95% CI)",
-                      yaxis_title=f"gain: {_label(r.outcome)}", xaxis_title="future",
-                      template="plotly_white", height=480)
+    from experiments.report.figures import style_figure
+
+    style_figure(fig, title=f"Gain over {r.baseline} in each climate future (95% CI)",
+                 height=480)
+    fig.update_yaxes(title_text=f"gain: {_label(r.outcome)}", zeroline=True)
+    fig.update_xaxes(title_text="climate future")
     return fig
 
 

@@ -72,6 +72,8 @@ def test_compare_futures_ranks_the_designs_and_computes_regret(batch_dir):
         assert res.per_future[f].baseline == f"f_base@{f}"
         assert (res.out_dir / f / "report.html").is_file()
     assert (res.out_dir / "futures.html").is_file()
+    figs = {p.name for p in res.out_dir.glob("futures.*")}
+    assert {"futures.png", "futures.svg"} <= figs or "futures.png/svg skipped" in res.text
     assert "minimax regret" in res.text
 
 
