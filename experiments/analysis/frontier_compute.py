@@ -16,6 +16,7 @@ resumable batch folder. From its ``runs.parquet``:
 Spec keys::
 
     name = "frontier_example"          # results/frontier-<name>/ by default
+    description = "Which design ..."   # optional: the question, in plain words
     baseline = "status_quo"            # scenario name or file
     replicates = 8                     # paired replicates per point
     years = 20                         # horizon of every scenario (optional)
@@ -51,7 +52,7 @@ from experiments.run.runner import OUTCOMES
 from experiments.specfile import need, read_toml
 from model.scenario import Scenario, ScenarioError, load_scenario
 
-SPEC_KEYS = {"name", "baseline", "replicates", "years", "seed", "households", "outcomes",
+SPEC_KEYS = {"name", "description", "baseline", "replicates", "years", "seed", "households", "outcomes",
              "budgets", "designs", "futures", "horizons", "parameters"}
 #: separates a yearly outcome from its horizon in an outcome key: "poverty_headcount@10"
 AT = "@"
@@ -93,9 +94,12 @@ class FrontierSpec:
     parameters: dict[str, Any] = field(default_factory=dict)
     #: the outcomes as the spec names them (before expansion over horizons)
     named_outcomes: tuple[str, ...] = ()
+    #: what the frontier asks, in plain words (briefs and reports lead with it)
+    description: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "baseline": self.baseline, "replicates": self.replicates,
+        return {"name": self.name, "description": self.description or None,
+                "baseline": self.baseline, "replicates": self.replicates,
                 "years": self.years, "seed": self.seed, "households": self.households,
                 "outcomes": list(self.named_outcomes or self.outcomes),
                 "budgets": list(self.budgets), "horizons": list(self.horizons) or None,
@@ -228,7 +232,8 @@ def parse_spec(raw: Mapping[str, Any], where: str = "<spec>") -> FrontierSpec:
                         designs=tuple(designs), outcomes=outcomes, budgets=budgets,
                         years=years, seed=seed, households=households, source=where,
                         futures=futures, horizons=horizons, parameters=dict(parameters),
-                        named_outcomes=named)
+                        named_outcomes=named,
+                        description=need(raw, "description", (str,), where, ""))
 
 
 def _futures(value: Any, where: str) -> tuple[Any, ...]:

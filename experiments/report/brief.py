@@ -110,7 +110,9 @@ def write_brief(batch_dir: str | Path, *, baseline: str | None = None,
             log(f"herdtrap brief: {note}")
         git = batch.manifest.get("git") or git_commit()
         content = BriefContent(
-            title=title or f"herdtrap policy brief: {', '.join(batch.scenarios)}",
+            title=title or (f"herdtrap policy brief: {frontier[0].name} (designs at equal "
+                            "budgets)" if frontier is not None else
+                            f"herdtrap policy brief: {', '.join(batch.scenarios)}"),
             date=now_iso(),
             batch=batch,
             findings=findings,

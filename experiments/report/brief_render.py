@@ -163,6 +163,36 @@ def make_figures(batch: Batch, findings: pd.DataFrame) -> dict[str, Any]:
     return figs
 
 
+def key_sentences(c: BriefContent) -> list[str]:
+    """The findings up front. For a frontier (designs at equal budgets), the answer to its
+    question: the spec's description and which design does most at each budget (every
+    scenario's own findings stay in findings.csv and the tables below); otherwise the
+    poverty and asset-poverty findings of every scenario."""
+    if c.frontier is not None and c.frontier[0].budgets:
+        from experiments.report.frontier_render import verdicts
+
+        spec, _, eq, long = c.frontier
+        head = [spec.description] if spec.description else []
+        later = []
+        if long is not None and not long.empty and spec.horizons:
+            from experiments.report.frontier_render import outcome_lines
+
+            last = [o for o in spec.outcomes if o.endswith(f"@{max(spec.horizons)}")]
+            text = outcome_lines(spec, long[long["outcome"].isin(last)])
+            # one sentence per budget: "At B ...: outcome: best ...; outcome: best ..."
+            for line in text:
+                if not line.startswith("  "):
+                    later.append(line.rstrip(":") + ", the best design after "
+                                 f"{max(spec.horizons)} years:")
+                else:
+                    later[-1] += " " + line.strip() + ";"
+            later = [x.rstrip(";") + "." for x in later]
+        return head + verdicts(spec, eq) + later + [
+            f"Each of the {len(c.batch.scenarios) - 1} grid points against "
+            f"{c.batch.baseline}: the tables below and findings.csv."]
+    return list(key_findings(c)["sentence"])
+
+
 def frontier_of(batch: Batch):
     """(spec, points, equal-budget table) when the batch is a `herdtrap frontier` folder,
     else None; computed from runs.parquet (the model is not re-run)."""
@@ -312,7 +342,7 @@ def render_markdown(c: BriefContent) -> str:
              f"“{b.baseline}” · {b.manifest.get('replicates')} replicates*", "",
              "## Key findings", ""]
     horizon = b.horizon(b.baseline)
-    lines += [f"- {s}" for s in key_findings(c)["sentence"]]
+    lines += [f"- {s}" for s in key_sentences(c)]
     if c.findings.empty:
         lines.append("- (no scenario besides the baseline has finished runs)")
     lines += ["", f"All findings, including herding and exits, are in findings.csv "
@@ -428,7 +458,7 @@ def render_html(c: BriefContent, out_dir: Path, figs: dict[str, Any]) -> str:
     return render(
         "brief.html", triggers=trig, budgets=budgets, who_gains=gains, who_gains_note=WHO_GAINS_NOTE, title=c.title, version=c.version, commit=c.commit, date=c.date,
         baseline=b.baseline, replicates=str(b.manifest.get("replicates")),
-        key_sentences=list(key_findings(c)["sentence"]), n_findings=len(c.findings),
+        key_sentences=key_sentences(c), n_findings=len(c.findings),
         figure_note=c.figure_note, figures=figures, scenarios=scenarios,
         n_failed=len(b.failed), methods=kv_table(methods_rows(c)), limitations=limitations(c),
         citation=kv_table(citation_rows(c)), reproduce=c.reproduce, dirty=c.dirty,

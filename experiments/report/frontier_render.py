@@ -153,7 +153,8 @@ def outcome_lines(spec: FrontierSpec, long: pd.DataFrame) -> list[str]:
 def text_report(spec: FrontierSpec, points: pd.DataFrame, eq: pd.DataFrame,
                 baseline: str, robust: pd.DataFrame | None = None,
                 long: pd.DataFrame | None = None) -> str:
-    lines = [f"Frontier {spec.name}: {len(points)} points of {len(spec.designs)} designs against "
+    lines = ([spec.description, ""] if spec.description else []) + [
+        f"Frontier {spec.name}: {len(points)} points of {len(spec.designs)} designs against "
              f"{baseline}, {spec.replicates} paired replicates. Gain = improvement over "
              f"{baseline} (positive = better); cost = extra fiscal cost per household per "
              "year (kMNT).", ""]
@@ -221,6 +222,7 @@ def html_report(spec: FrontierSpec, points: pd.DataFrame, eq: pd.DataFrame, base
     git = manifest.get("git", {})
     return render(
         "frontier.html", wide=True, name=spec.name, baseline=baseline,
+        description=spec.description,
         replicates=spec.replicates, n_points=len(points), n_designs=len(spec.designs),
         written=now_iso(), figures=fig_html,
         points_table=Markup(table(points_display(spec, points))),

@@ -165,6 +165,10 @@ def test_the_brief_of_a_frontier_folder_shows_the_equal_budget_table(small_front
     assert cli.main(["brief", str(small_frontier), "--no-images"]) == 0
     md = (small_frontier / "brief" / "brief.md").read_text()
     assert "## At equal budgets" in md and "At 200 kMNT per household per year" in md
+    # a frontier's brief leads with its answer, not with every grid point's findings
+    key = md.split("## Key findings")[1].split("##")[0]
+    assert key.strip().startswith("- At 200 kMNT per household per year")
+    assert "grid points against status_quo" in key and "cash@amount=15" not in key
 
 
 def test_killed_part_way_a_frontier_resumes_to_the_same_result(tmp_path, small_frontier):
