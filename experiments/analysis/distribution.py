@@ -41,7 +41,7 @@ import pandas as pd
 from scipy import stats
 
 from experiments.errors import UsageError
-from experiments.report.provenance import read_results_table
+from experiments.report.provenance import read_results_table, runs_written_twice
 
 FILE = "household_outcomes.parquet"
 #: A household is worse off when its outcome falls short of the paired baseline's by
@@ -72,9 +72,12 @@ def read_outcomes(folder: Path) -> pd.DataFrame | None:
     cols = ("scenario", "replicate", "hid", *_VALUES, "aimag", "soum_code", "formed_year",
             "herd_pc_start")
     df = read_results_table(Path(folder), FILE, UsageError, columns=cols, read_columns=cols,
+                            categorical=True,
                             redo="run the `herdtrap batch` command that wrote the folder again")
     # a run written twice (a resumed batch) counts once, the last
-    return df.drop_duplicates(["scenario", "replicate", "hid"], keep="last")
+    if runs_written_twice(folder):
+        df = df.drop_duplicates(["scenario", "replicate", "hid"], keep="last")
+    return df
 
 
 def paired_households(outcomes: pd.DataFrame, scenario: str, baseline: str) -> pd.DataFrame:
@@ -89,6 +92,7 @@ def paired_households(outcomes: pd.DataFrame, scenario: str, baseline: str) -> p
         raise UsageError(f"household outcomes: no household of {scenario!r} is in a run of "
                          f"{baseline!r} with the same replicate")
     out = both[["replicate", "hid", "aimag", "soum_code", "formed_year"]].copy()
+    out["aimag"] = out["aimag"].astype(str)
     for v in _VALUES:
         out[f"d_{v}"] = both[f"{v}_s"] - both[f"{v}_b"]
     cons_b, herd_b = both["consumption_pc_mean_b"], both["herd_sfu_final_b"]
@@ -146,8 +150,8 @@ def group_effects(pairs: pd.DataFrame, by: str | None) -> pd.DataFrame:
     replicates = np.sort(pairs["replicate"].unique())
     total = len(pairs)
     cols = [f"d_{c}" for c, _, _ in OUTCOMES]
-    sums = frame.groupby(["_group", "replicate"])[cols].sum()
-    counts = frame.groupby(["_group", "replicate"]).size()
+    sums = frame.groupby(["_group", "replicate"], observed=True)[cols].sum()
+    counts = frame.groupby(["_group", "replicate"], observed=True).size()
     rows = []
     for group in sums.index.get_level_values(0).unique():
         s = sums.loc[group].reindex(replicates, fill_value=0.0)

@@ -34,7 +34,7 @@ import pandas as pd
 from scipy import stats
 
 from experiments.errors import UsageError
-from experiments.report.provenance import read_results_table
+from experiments.report.provenance import read_results_table, runs_written_twice
 from experiments.run.trigger_record import LOSS_GRID, loss_key
 
 FILE = "triggers.parquet"
@@ -54,9 +54,12 @@ def read_triggers(folder: Path) -> pd.DataFrame | None:
         return None
     df = read_results_table(Path(folder), FILE, UsageError,
                             columns=("scenario", "replicate", "policy", "index", "fired"),
-                            redo="run the `herdtrap batch` command that wrote the folder again")
-    return df.drop_duplicates(["scenario", "replicate", "policy", "year", "soum_code"],
-                              keep="last")
+                            redo="run the `herdtrap batch` command that wrote the folder again",
+                            categorical=True)
+    if runs_written_twice(folder):  # a run written twice counts once, the last
+        df = df.drop_duplicates(["scenario", "replicate", "policy", "year", "soum_code"],
+                                keep="last")
+    return df
 
 
 def check_thresholds(bad_winter: float, loss: float) -> None:
@@ -101,13 +104,13 @@ def scorecard(df: pd.DataFrame, bad_winter: float = BAD_WINTER, loss: float = LO
     d = df.assign(bad=df["index"] >= bad_winter)
     d["hit"] = d["fired"] & d["bad"]
     d["false"] = d["fired"] & ~d["bad"]
-    per = d.groupby(["scenario", "policy", "replicate"]).agg(
+    per = d.groupby(["scenario", "policy", "replicate"], observed=True).agg(
         soum_winters=("fired", "size"), fired=("fired", "sum"), bad=("bad", "sum"),
         hits=("hit", "sum"), false=("false", "sum"),
         lost=(f"lost_gt_{k}", "sum"), unpaid=(f"unpaid_lost_gt_{k}", "sum"),
         paid=("paid", "sum"), paid_small=(f"paid_lost_le_{k}", "sum"),
         years=("year", "nunique"))
-    years_fired = (d[d["fired"]].groupby(["scenario", "policy", "replicate"])["year"]
+    years_fired = (d[d["fired"]].groupby(["scenario", "policy", "replicate"], observed=True)["year"]
                    .nunique().reindex(per.index, fill_value=0))
     rates = pd.DataFrame({
         "activation": _ratio(per["fired"], per["soum_winters"]),
@@ -118,7 +121,7 @@ def scorecard(df: pd.DataFrame, bad_winter: float = BAD_WINTER, loss: float = LO
         "reverse_basis_risk": _ratio(per["paid_small"], per["paid"]),
     }, index=per.index)
     rows = []
-    for (scenario, policy), g in rates.groupby(level=["scenario", "policy"]):
+    for (scenario, policy), g in rates.groupby(level=["scenario", "policy"], observed=True):
         counts = per.loc[(scenario, policy)]
         row = {"scenario": scenario, "policy": policy, "replicates": len(g),
                "soum_winters_per_replicate": float(counts["soum_winters"].mean()),
@@ -129,9 +132,9 @@ def scorecard(df: pd.DataFrame, bad_winter: float = BAD_WINTER, loss: float = LO
         rows.append(row)
     # the winter Dec Y - Feb Y+1 of model year Y (spring Y to winter) is NSO loss year Y+1
     d["loss_year"] = d["calendar_year"] + 1
-    by_year = d.groupby(["scenario", "policy", "loss_year", "replicate"]).agg(
+    by_year = d.groupby(["scenario", "policy", "loss_year", "replicate"], observed=True).agg(
         fired=("fired", "mean"), index=("index", "mean"), bad=("bad", "mean"))
-    fired_years = by_year.groupby(level=["scenario", "policy", "loss_year"]).agg(
+    fired_years = by_year.groupby(level=["scenario", "policy", "loss_year"], observed=True).agg(
         soums_fired=("fired", "mean"),
         replicates_fired=("fired", lambda x: float((x > 0).mean())),
         mean_index=("index", "mean"), soums_bad=("bad", "mean")).reset_index()

@@ -134,11 +134,12 @@ def check_output_folder(path: Path, error: type[Exception]) -> Path:
 
 def read_results_table(folder: Path, name: str, error: type[Exception], *,
                        columns: Sequence[str] = (), read_columns: Sequence[str] | None = None,
-                       redo: str = "run the command that wrote the folder again"
-                       ) -> pd.DataFrame:
+                       redo: str = "run the command that wrote the folder again",
+                       categorical: bool = False) -> pd.DataFrame:
     """A Parquet table of a results folder; ``error`` (one line naming the file) if it is
     missing, unreadable or lacks one of ``columns``. ``read_columns``: read only these
-    (those the file has)."""
+    (those the file has). ``categorical``: text columns as pandas categories (large
+    per-household tables: a fraction of the memory of Python strings)."""
     path = Path(folder) / name
     if not path.is_file():
         what = "is a folder, not a file" if path.is_dir() else "is missing"
@@ -148,7 +149,17 @@ def read_results_table(folder: Path, name: str, error: type[Exception], *,
 
         have = pq.read_schema(path).names
         cols = None if read_columns is None else [c for c in read_columns if c in have]
-        df = pd.read_parquet(path, columns=cols)
+        if categorical:
+            import pyarrow as pa
+
+            table = pq.read_table(path, columns=cols)
+            # hand the Arrow buffers over column by column, then give the pool back
+            df = table.to_pandas(strings_to_categorical=True, self_destruct=True,
+                                 split_blocks=True)
+            del table
+            pa.default_memory_pool().release_unused()
+        else:
+            df = pd.read_parquet(path, columns=cols)
     except Exception as exc:  # noqa: BLE001 - pyarrow raises several kinds for a bad file
         reason = (str(exc).splitlines() or [type(exc).__name__])[0]
         raise error(f"{path}: unreadable Parquet file ({reason}); {redo}") from None
@@ -178,6 +189,19 @@ class BatchTables:
     timeseries: pd.DataFrame
     panel: pd.DataFrame | None  # None: not read, or the batch has none
     order: list[str]  # scenarios in the manifest's order
+
+
+def runs_written_twice(folder: Path) -> bool:
+    """Whether a run of the batch was written twice (a resumed batch): its rows in the
+    per-run tables then need de-duplicating (runs.parquet's task ids tell, cheaply)."""
+    import pyarrow.parquet as pq
+
+    path = Path(folder) / "runs.parquet"
+    try:
+        ids = pq.read_table(path, columns=["task_id"]).column("task_id").to_pylist()
+    except Exception:  # noqa: BLE001 - no task ids (older folders): assume it may have
+        return True
+    return len(ids) != len(set(ids))
 
 
 def read_batch(folder: Path, error: type[Exception], *, panel: bool = True) -> BatchTables:

@@ -47,8 +47,10 @@ def main(args: argparse.Namespace) -> int:
     print(result.text)
     print()
     print(f"report: {(result.out_dir / 'report.html').resolve()}")
-    print(f"tables: {result.out_dir.resolve()}/ (comparison.csv, levels.csv, "
-          "cost_effectiveness.csv)")
+    tables = ["comparison.csv", "levels.csv", "cost_effectiveness.csv"]
+    tables += [f"{name}.csv" for name in ("distribution", "triggers")
+               if (result.out_dir / f"{name}.csv").is_file()]
+    print(f"tables: {result.out_dir.resolve()}/ ({', '.join(tables)})")
     if report.failed:
         print(f"herdtrap demo: {report.failed} run(s) failed and are left out; run the same "
               "command again to retry them", file=sys.stderr)

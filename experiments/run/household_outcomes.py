@@ -2,8 +2,8 @@
 
 One row per household (id) that lived in the region at some time during the run (the
 outputs' population, ``HouseholdState.in_scope``), with what a distributional analysis
-needs and nothing else (``household_outcomes.parquet`` of a batch, a few MB for
-the demo's 400 runs)::
+needs and nothing else (``household_outcomes.parquet`` of a batch, 32 MB for the
+demo's 500 runs)::
 
     hid, aimag, soum_code, formed_year,
     herd_pc_start        herd (SFU) per person when the run starts (or the household is founded)

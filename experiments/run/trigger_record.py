@@ -59,7 +59,7 @@ class TriggerRecord:
         loss = hh.last_winter_loss
 
         def count(mask: np.ndarray) -> np.ndarray:
-            return np.bincount(soum[mask], minlength=n_soums)
+            return np.bincount(soum[mask], minlength=n_soums).astype(np.int32)
 
         households = count(scope)
         region = model.region

@@ -62,7 +62,8 @@ def test_household_poverty_years_add_up_to_the_runs_poverty_years(batch_dir, out
     """Two paths: the yearly headcount x households (runs.parquet) and the households'
     own poverty years summed."""
     runs = pd.read_parquet(batch_dir / "runs.parquet").set_index(["scenario", "replicate"])
-    summed = outcomes.groupby(["scenario", "replicate"])["poverty_years"].sum()
+    summed = (outcomes.astype({"scenario": str})  # read as categories
+              .groupby(["scenario", "replicate"])["poverty_years"].sum())
     np.testing.assert_allclose(summed.sort_index().to_numpy(),
                                runs["poverty_years_total"].sort_index().to_numpy())
     full = pd.read_parquet(batch_dir / "household_outcomes.parquet")
@@ -79,6 +80,7 @@ def test_the_overall_effect_is_the_paired_difference_of_the_runs(batch_dir, dist
     o = read_outcomes(batch_dir)
     pairs = paired_households(o, scenario, "small_base")
     key = ["replicate", "hid"]
+    o = o.astype({"scenario": str})
     both = o[o["scenario"] == scenario].merge(o[o["scenario"] == "small_base"], on=key,
                                               how="outer", suffixes=("_s", "_b"))
     only_s = both.loc[both["scenario_b"].isna(), "poverty_years_s"].sum()
