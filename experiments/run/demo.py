@@ -5,7 +5,9 @@ raised to MNT 150,000, a shock-responsive top-up, subsidised index insurance and
 hybrid transfer (scenarios/<name>.toml) — with the same replicate seeds, then
 `herdtrap compare` against the status quo, and prints where the report is. It opens
 nothing.
-Resumable like any batch: run it again to finish an interrupted demo.
+Resumable like any batch: run it again to finish an interrupted demo. With
+``--futures FILE`` every scenario runs under every climate future of the file and the
+report ranks the reforms in each future with their regret (`compare --futures`).
 """
 
 from __future__ import annotations
@@ -42,6 +44,15 @@ def main(args: argparse.Namespace) -> int:
           f"(common random numbers) -> {out}/", flush=True)
     report, out = run_from_args(DEMO_SCENARIOS, args, out)
     print_report(report, out)
+    if getattr(args, "futures", None) is not None:
+        # every reform under every climate future: ranks and regret across the futures
+        res = compare_mod.compare_futures(out, baseline=DEMO_BASELINE)
+        print()
+        print(res.text)
+        print()
+        print(f"report: {(res.out_dir / 'futures.html').resolve()} (each future: "
+              f"{res.out_dir.resolve()}/<future>/report.html)")
+        return 1 if report.failed else 0
     result = compare_mod.compare(out, baseline=DEMO_BASELINE)
     print()
     print(result.text)

@@ -104,3 +104,16 @@ def test_compare_futures_on_a_batch_without_futures_is_one_line(tmp_path, capsys
     capsys.readouterr()
     assert cli.main(["compare", str(out), "--futures"]) == 2
     assert "--futures" in capsys.readouterr().err
+
+
+def test_the_demo_under_climate_futures_ranks_the_reforms(tmp_path, capsys):
+    futures = tmp_path / "futures.toml"
+    futures.write_text(FUTURES)
+    out = tmp_path / "demo"
+    assert cli.main(["demo", "--futures", str(futures), "--replicates", "2", "--years", "2",
+                     "--out", str(out), "--backend", "sequential", "--no-progress"]) == 0
+    text = capsys.readouterr().out
+    assert "minimax regret" in text and "futures.html" in text
+    ranking = pd.read_csv(out / "compare" / "futures.csv")
+    assert set(ranking["future"]) == {"today", "harsh"}
+    assert "hybrid_transfer" in set(ranking["design"])
