@@ -45,8 +45,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("spec", type=Path, metavar="SPEC.toml", help="frontier spec (TOML)")
     parser.add_argument("--out", "-o", type=argtypes.out_folder, default=None,
                         help="results folder (default results/frontier-<name>)")
-    parser.add_argument("--jobs", "-j", type=argtypes.int_range(-1, 1024), default=None,
-                        help="parallel workers (default: all cores)")
+    parser.add_argument("--jobs", "-j", type=argtypes.int_range(1, also=(-1,)), default=None,
+                        help="parallel workers (default: all cores; -1 = all cores)")
     parser.add_argument("--backend", choices=("sequential", "loky", "dask"), default="loky",
                         help="joblib backend (dask: a LocalCluster, or --scheduler)")
     parser.add_argument("--scheduler", type=argtypes.scheduler_address, default=None,
@@ -136,14 +136,17 @@ def analyse(folder: Path, spec: FrontierSpec, *, images: bool = True,
 def run_frontier(spec: FrontierSpec, out: Path, *, backend: str = "loky", jobs: int | None = None,
                  scheduler: str | None = None, progress: bool = True, images: bool = True,
                  flush_every: int | None = None, log=print) -> FrontierResult:
-    from experiments.run.batch import DEFAULT_ROOT_SEED, print_report, run_batch
+    from experiments.run.batch import DEFAULT_ROOT_SEED, BatchError, print_report, run_batch
 
     scenarios = [sc for points in build_all(spec).values() for sc in points.scenarios]
     out = Path(out)
-    report, _ = run_batch(scenarios, spec.replicates, out,
-                          root_seed=spec.seed if spec.seed is not None else DEFAULT_ROOT_SEED,
-                          backend=backend, jobs=jobs, scheduler=scheduler, progress=progress,
-                          flush_every=flush_every)
+    try:
+        report, _ = run_batch(scenarios, spec.replicates, out,
+                              root_seed=spec.seed if spec.seed is not None
+                              else DEFAULT_ROOT_SEED, backend=backend, jobs=jobs,
+                              scheduler=scheduler, progress=progress, flush_every=flush_every)
+    except BatchError as exc:  # a locked or foreign folder, limits, a lost cluster
+        raise UsageError(str(exc)) from None
     print_report(report, out)
     if report.failed:
         raise UsageError(f"{out}: {report.failed} runs failed; fix them (runs.parquet, column "

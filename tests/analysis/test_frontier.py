@@ -204,3 +204,13 @@ def test_a_frontier_under_climate_futures_ranks_the_designs_by_regret(tmp_path):
     assert (rob.groupby("budget")["robust_rank"].min() == 1).all()
     assert "Across futures at equal budgets" in (f / "summary.txt").read_text()
     assert "Across climate futures" in (f / "report.html").read_text()
+
+
+@pytest.mark.parametrize("flags", [["--jobs", "0"], ["--scheduler", "tcp://1.2.3.4:8786"],
+                                   ["--flush-every", "0"]])
+def test_bad_flags_are_one_line_and_exit_code_2(flags, tmp_path, capsys):
+    spec = _write(tmp_path, SMALL)
+    rc = cli.main(["frontier", str(spec), "--out", str(tmp_path / "out"), *flags])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and len(err.splitlines()) == 1 and "Traceback" not in err, err
+    assert not (tmp_path / "out").exists()
