@@ -54,6 +54,7 @@ from experiments.errors import UsageError
 from experiments.report import distribution_render, futures_render, triggers_render
 from experiments.report.compare_render import html_report, text_report
 from experiments.report.provenance import atomic_write_bytes, check_output_folder
+from experiments.run.runner import OUTCOMES
 
 OUT = "compare"
 
@@ -164,6 +165,8 @@ def compare_futures(folder: Path, baseline: str | None = None,
     from experiments.run import futures as futures_run
 
     triggers.check_thresholds(bad_winter, loss_threshold)
+    if outcome not in OUTCOMES:
+        raise UsageError(f"--outcome {outcome!r}: unknown; allowed: {', '.join(OUTCOMES)}")
     batch = load_batch(folder)
     if batch.runs.empty:
         raise UsageError(f"{folder}: no successful runs to compare")
