@@ -45,8 +45,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from experiments.analysis.compare_compute import t_interval
 from experiments.errors import UsageError
 from experiments.run.runner import OUTCOMES
 from experiments.specfile import need, read_toml
@@ -347,13 +347,9 @@ def build_scenarios(spec: FrontierSpec, future: Any = None) -> Points:
 
 
 def _t(x: np.ndarray) -> tuple[float, float, float]:
+    """Mean and 95% t interval over replicates (non-finite values left out)."""
     x = np.asarray(x, dtype=float)
-    x = x[np.isfinite(x)]
-    m = float(x.mean()) if len(x) else float("nan")
-    if len(x) < 2:
-        return m, float("nan"), float("nan")
-    half = float(stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x)))
-    return m, m - half, m + half
+    return t_interval(x[np.isfinite(x)])
 
 
 def sign_of(outcome: str) -> float:

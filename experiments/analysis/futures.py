@@ -22,28 +22,18 @@ robustness functions serve ``robust_optimize``), so the few lines are written he
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from experiments.analysis.compare_compute import t_interval
 from experiments.errors import UsageError
 from experiments.run import futures as futures_run
 from experiments.run.runner import OUTCOMES
 
 DEFAULT_OUTCOME = "poverty_years_per_household"
-
-
-def _t(x: np.ndarray) -> tuple[float, float, float]:
-    x = np.asarray(x, dtype=float)
-    m = float(x.mean())
-    if len(x) < 2:
-        return m, float("nan"), float("nan")
-    half = float(stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x)))
-    return m, m - half, m + half
 
 
 @dataclass
@@ -96,9 +86,9 @@ def rank_futures(folder: Path, runs: pd.DataFrame, baseline: str,
         best = max(means, key=means.get)
         order = sorted(means, key=lambda d: -means[d])
         for d, g in gains.items():
-            m, lo, hi = _t(g.to_numpy())
+            m, lo, hi = t_interval(g.to_numpy())
             reps = g.index.intersection(gains[best].index)
-            r, rlo, rhi = _t((gains[best].loc[reps] - g.loc[reps]).to_numpy())
+            r, rlo, rhi = t_interval((gains[best].loc[reps] - g.loc[reps]).to_numpy())
             rows.append({"future": f, "design": d, "gain": m, "gain_low": lo, "gain_high": hi,
                          "rank": order.index(d) + 1, "best": d == best, "regret": r,
                          "regret_low": rlo, "regret_high": rhi,

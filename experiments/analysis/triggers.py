@@ -31,8 +31,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from experiments.analysis.compare_compute import t_interval
 from experiments.errors import UsageError
 from experiments.report.provenance import read_results_table, runs_written_twice
 from experiments.run.trigger_record import LOSS_GRID, loss_key
@@ -71,15 +71,11 @@ def check_thresholds(bad_winter: float, loss: float) -> None:
 
 
 def _t(x: np.ndarray) -> tuple[float, float, float]:
+    """Mean and 95% t interval over replicates of a rate (non-finite values, i.e. replicates
+    without a denominator, left out; the interval clipped to [0, 1])."""
     x = np.asarray(x, dtype=float)
-    x = x[np.isfinite(x)]
-    if len(x) == 0:
-        return float("nan"), float("nan"), float("nan")
-    m = float(x.mean())
-    if len(x) < 2:
-        return m, float("nan"), float("nan")
-    half = float(stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x)))
-    return m, max(m - half, 0.0), min(m + half, 1.0)
+    m, lo, hi = t_interval(x[np.isfinite(x)])
+    return m, max(lo, 0.0), min(hi, 1.0)
 
 
 def _ratio(num: pd.Series, den: pd.Series) -> np.ndarray:
