@@ -54,7 +54,6 @@ from experiments.errors import UsageError
 from experiments.report import distribution_render, futures_render, triggers_render
 from experiments.report.compare_render import html_report, text_report
 from experiments.report.provenance import atomic_write_bytes, check_output_folder
-from experiments.run.runner import OUTCOMES
 
 OUT = "compare"
 
@@ -165,15 +164,11 @@ def compare_futures(folder: Path, baseline: str | None = None,
     from experiments.run import futures as futures_run
 
     triggers.check_thresholds(bad_winter, loss_threshold)
-    if outcome not in OUTCOMES:
-        raise UsageError(f"--outcome {outcome!r}: unknown; allowed: {', '.join(OUTCOMES)}")
+    futures_analysis.check_outcome(outcome)
     batch = load_batch(folder)
     if batch.runs.empty:
         raise UsageError(f"{folder}: no successful runs to compare")
-    rec = futures_run.read_record(folder)
-    if rec is None:
-        raise UsageError(f"{folder}: not a batch run with --futures (no {futures_run.FILE}); "
-                         "run `herdtrap batch SCENARIO... --futures FILE` first")
+    rec = futures_analysis.record_of(folder)
     designs = list(dict.fromkeys(d for d, _ in rec["scenarios"].values()))
     base = baseline or next((b for b in DEFAULT_BASELINES if b in designs), designs[0])
     if base not in designs:
@@ -195,7 +190,7 @@ def compare_futures(folder: Path, baseline: str | None = None,
         check_comparable(sub, base_f)
         per[f] = _compare_batch(sub, base_f, out / f, horizons, write_html, bad_winter,
                                 loss_threshold, outcomes, trig)
-    ranking = rank_futures(folder, batch.runs, base, outcome)
+    ranking = rank_futures(rec, batch.runs, base, outcome)
     text = futures_render.text_report(ranking)
     atomic_write_bytes(out / "futures.csv", ranking.table.to_csv(index=False).encode())
     atomic_write_bytes(out / "robustness.csv", ranking.robustness.to_csv(index=False).encode())

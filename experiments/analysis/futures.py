@@ -47,15 +47,26 @@ class FutureRanking:
     robustness: pd.DataFrame
 
 
-def rank_futures(folder: Path, runs: pd.DataFrame, baseline: str,
-                 outcome: str = DEFAULT_OUTCOME) -> FutureRanking:
-    """Rank a --futures batch's designs in each future; ``runs``: its ok runs."""
+def record_of(folder: Path) -> dict:
+    """The futures record of a batch folder (``futures.json``); UsageError if the batch was
+    not run with --futures."""
     rec = futures_run.read_record(folder)
     if rec is None:
         raise UsageError(f"{folder}: not a batch run with --futures (no {futures_run.FILE}); "
                          "run `herdtrap batch SCENARIO... --futures FILE` first")
+    return rec
+
+
+def check_outcome(outcome: str) -> None:
     if outcome not in OUTCOMES:
         raise UsageError(f"--outcome {outcome!r}: unknown; allowed: {', '.join(OUTCOMES)}")
+
+
+def rank_futures(rec: dict, runs: pd.DataFrame, baseline: str,
+                 outcome: str = DEFAULT_OUTCOME) -> FutureRanking:
+    """Rank a --futures batch's designs in each future; ``rec``: its futures record
+    (:func:`record_of`), ``runs``: its ok runs."""
+    check_outcome(outcome)
     sign = 1.0 if OUTCOMES[outcome] == "min" else -1.0
     design_of = {k: tuple(v) for k, v in rec["scenarios"].items()}
     base_design = design_of.get(baseline, (baseline.split(futures_run.SEP)[0], None))[0]
@@ -95,7 +106,7 @@ def rank_futures(folder: Path, runs: pd.DataFrame, baseline: str,
                          "extra_cost": float(costs[d].mean()), "replicates": len(g)})
     table = pd.DataFrame(rows)
     if table.empty:
-        raise UsageError(f"{folder}: no future has runs of the baseline and a design")
+        raise UsageError("no future has runs of the baseline and a design")
     worst = table.loc[table.groupby("design")["regret"].idxmax()]
     rob = pd.DataFrame({"design": worst["design"], "max_regret": worst["regret"],
                         "max_regret_low": worst["regret_low"],
