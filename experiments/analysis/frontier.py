@@ -28,9 +28,9 @@ from experiments import argtypes
 from experiments.analysis.frontier_compute import (
     FrontierSpec,
     build_all,
-    by_outcome,
     compute_all,
     load_spec,
+    outcome_table,
     parse_spec,
     robustness,
 )
@@ -101,11 +101,7 @@ def analyse(folder: Path, spec: FrontierSpec, *, images: bool = True,
             stems.append(stem + (f"_{future}" if future is not None else ""))
     per_future = {f: v for f, v in per.items() if f is not None}
     robust = robustness(spec, per_future) if per_future and spec.budgets else pd.DataFrame()
-    long = pd.DataFrame()
-    if spec.budgets and len(spec.outcomes) > 1:
-        long = pd.concat([by_outcome(spec, p, pairs).assign(future=f) if f is not None
-                          else by_outcome(spec, p, pairs) for f, (p, pairs) in per.items()],
-                         ignore_index=True)
+    long = outcome_table(spec, per)
     text = fr.text_report(spec, points, eq, baseline, robust, long)
     out = check_output_folder(Path(folder) / OUT, UsageError)
     out.mkdir(exist_ok=True)

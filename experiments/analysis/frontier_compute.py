@@ -507,6 +507,17 @@ def by_outcome(spec: FrontierSpec, points: pd.DataFrame,
     return out[["outcome", *[c for c in out.columns if c != "outcome"]]]
 
 
+def outcome_table(spec: FrontierSpec,
+                  per: dict[str | None, tuple[pd.DataFrame, dict]]) -> pd.DataFrame:
+    """:func:`by_outcome` of every future (a ``future`` column with futures); empty unless
+    the spec has budgets and more than one outcome key."""
+    if not spec.budgets or len(spec.outcomes) < 2:
+        return pd.DataFrame()
+    return pd.concat([by_outcome(spec, p, pairs).assign(future=f) if f is not None
+                      else by_outcome(spec, p, pairs) for f, (p, pairs) in per.items()],
+                     ignore_index=True)
+
+
 def compute_all(spec: FrontierSpec, runs: pd.DataFrame, where: str = "",
                 timeseries: pd.DataFrame | None = None) -> tuple[
         pd.DataFrame, pd.DataFrame, dict[str | None, tuple[pd.DataFrame, dict]]]:
@@ -533,6 +544,6 @@ def compute_all(spec: FrontierSpec, runs: pd.DataFrame, where: str = "",
     return pd.concat(points_all, ignore_index=True), eq, per
 
 
-__all__ = ["AT", "COST", "by_outcome", "compute_all", "DEFAULT_OUTCOMES", "Design", "FrontierSpec", "Points", "at_budget",
+__all__ = ["AT", "COST", "by_outcome", "compute_all", "outcome_table", "DEFAULT_OUTCOMES", "Design", "FrontierSpec", "Points", "at_budget",
            "build_all", "build_scenarios", "robustness", "equal_budget", "load_spec", "paired",
            "parse_spec", "point_name", "point_table", "sign_of"]

@@ -197,7 +197,7 @@ def frontier_of(batch: Batch):
     """(spec, points, equal-budget table) when the batch is a `herdtrap frontier` folder,
     else None; computed from runs.parquet (the model is not re-run)."""
     from experiments.analysis.frontier import read_spec_of
-    from experiments.analysis.frontier_compute import by_outcome, compute_all
+    from experiments.analysis.frontier_compute import compute_all, outcome_table
 
     spec = read_spec_of(batch.path)
     if spec is None:
@@ -207,12 +207,7 @@ def frontier_of(batch: Batch):
                                       batch.timeseries)
     except UsageError:  # points without two paired replicates (e.g. --scenarios)
         return None
-    long = None
-    if spec.budgets and len(spec.outcomes) > 1:
-        long = pd.concat([by_outcome(spec, p, pairs).assign(future=f) if f is not None
-                          else by_outcome(spec, p, pairs) for f, (p, pairs) in per.items()],
-                         ignore_index=True)
-    return spec, points, eq, long
+    return spec, points, eq, outcome_table(spec, per)
 
 
 def style_frontier(frontier):
