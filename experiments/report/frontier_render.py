@@ -10,23 +10,9 @@ import pandas as pd
 from markupsafe import Markup
 
 from experiments.analysis.frontier_compute import FrontierSpec
-from experiments.outcomes import BY_NAME
 from experiments.report.figures import series_style, style_figure
-from experiments.report.html import render, table
+from experiments.report.html import is_share, outcome_label, render, table
 from experiments.report.provenance import now_iso
-
-
-def label(outcome: str) -> str:
-    """An outcome key's label: 'poverty headcount (...), year 10' for "name@10"."""
-    name, _, year = outcome.partition("@")
-    o = BY_NAME.get(name)
-    text = o.label if o is not None else name
-    return f"{text}, year {year}" if year else text
-
-
-def is_share(outcome: str) -> bool:
-    o = BY_NAME.get(outcome.partition("@")[0])
-    return o is not None and o.unit == "share"
 
 
 def fmt_gain(outcome: str, x: float) -> str:
@@ -51,7 +37,7 @@ def points_display(spec: FrontierSpec, points: pd.DataFrame) -> pd.DataFrame:
                             f"{fmt_cost(r.extra_cost)} [{fmt_cost(r.extra_cost_low)}, "
                             f"{fmt_cost(r.extra_cost_high)}]" for r in points.itertuples()]})
     for o in spec.outcomes:
-        out[f"gain: {label(o)}"] = [
+        out[f"gain: {outcome_label(o)}"] = [
             fmt_gain_ci(o, r[f"gain_{o}"], r[f"gain_{o}_low"], r[f"gain_{o}_high"])
             for _, r in points.iterrows()]
     out["on frontier"] = points["on_frontier"].map({True: "yes", False: ""})
@@ -79,7 +65,7 @@ def budget_display(spec: FrontierSpec, eq: pd.DataFrame) -> pd.DataFrame:
                      fmt_gain_ci(o, r[f"gain_{o}"], r[f"gain_{o}_low"], r[f"gain_{o}_high"]),
                      margin])
     return pd.DataFrame(rows, columns=["budget (kMNT/household/year)", "design", "rank",
-                                       f"gain: {label(o)} [95% CI]",
+                                       f"gain: {outcome_label(o)} [95% CI]",
                                        "margin over the next [95% CI, paired]"])
 
 
@@ -101,13 +87,13 @@ def verdicts(spec: FrontierSpec, eq: pd.DataFrame) -> list[str]:
         gain = fmt_gain_ci(o, r[f"gain_{o}"], r[f"gain_{o}_low"], r[f"gain_{o}_high"])
         if math.isnan(r["margin_over_next"]):
             out.append(f"At {budget:g} kMNT per household per year only {r['design']} "
-                       f"reaches the budget: {label(o)} {gain}.")
+                       f"reaches the budget: {outcome_label(o)} {gain}.")
             continue
         others = eq[(eq["budget"] == budget) & (eq["rank"] == 2)]
         nxt = others.iloc[0]["design"] if len(others) else "the next"
         margin = fmt_gain_ci(o, r["margin_over_next"], r["margin_low"], r["margin_high"])
         head = (f"At {budget:g} kMNT per household per year {r['design']} has the largest "
-                f"mean gain ({label(o)} {gain}); ")
+                f"mean gain ({outcome_label(o)} {gain}); ")
         if r["margin_low"] > 0:
             out.append(head + f"it beats {nxt} by {margin} (paired).")
         else:
@@ -138,14 +124,14 @@ def outcome_lines(spec: FrontierSpec, long: pd.DataFrame) -> list[str]:
         for o, h in g.groupby("outcome", sort=False):
             best = h[h["best"].astype(bool)]
             if best.empty:
-                lines.append(f"  {label(o)}: no design reaches the budget")
+                lines.append(f"  {outcome_label(o)}: no design reaches the budget")
                 continue
             r = best.iloc[0]
             nxt = h[h["rank"] == 2]
             margin = ("" if nxt.empty else
                       f"; then {nxt.iloc[0]['design']}, margin "
                       f"{fmt_gain_ci(o, r['margin_over_next'], r['margin_low'], r['margin_high'])}")
-            lines.append(f"  {label(o)}: {r['design']} "
+            lines.append(f"  {outcome_label(o)}: {r['design']} "
                          f"{fmt_gain_ci(o, r['gain'], r['gain_low'], r['gain_high'])}{margin}")
     return lines
 
@@ -206,11 +192,11 @@ def figure(spec: FrontierSpec, points: pd.DataFrame, outcome: str | None = None,
         fig.add_shape(type="line", x0=b, x1=b, xref="x", y0=0, y1=1, yref="paper",
                       line={"color": "#888888", "dash": "dot", "width": 1.5})
     where = f", future {future}" if future else ""
-    style_figure(fig, title=f"Cost and {label(o)}: designs at equal budget{where} (95% CI)",
+    style_figure(fig, title=f"Cost and {outcome_label(o)}: designs at equal budget{where} (95% CI)",
                  height=520)
     fig.update_xaxes(title_text="extra fiscal cost (kMNT per household per year)", zeroline=True)
     unit = " (points)" if is_share(o) else ""
-    fig.update_yaxes(title_text=f"gain: {label(o)}{unit}", zeroline=True)
+    fig.update_yaxes(title_text=f"gain: {outcome_label(o)}{unit}", zeroline=True)
     return fig
 
 

@@ -10,15 +10,9 @@ import pandas as pd
 from markupsafe import Markup
 
 from experiments.analysis.futures import FutureRanking
-from experiments.outcomes import BY_NAME
 from experiments.report.figures import series_style
-from experiments.report.html import render, table
+from experiments.report.html import outcome_label, render, table
 from experiments.report.provenance import now_iso
-
-
-def _label(outcome: str) -> str:
-    o = BY_NAME.get(outcome)
-    return o.label if o is not None else outcome
 
 
 def _num(x: float) -> str:
@@ -59,7 +53,7 @@ def verdict(r: FutureRanking) -> str:
     best = rob.iloc[0]
     firsts = r.table[r.table["best"]].set_index("future")["design"]
     same = firsts.nunique() == 1
-    parts = [f"Gain = {_label(r.outcome)} in {r.baseline} minus in the design (higher is "
+    parts = [f"Gain = {outcome_label(r.outcome)} in {r.baseline} minus in the design (higher is "
              "better)."]
     if best["max_regret"] <= 0:
         parts.append(f"{best['design']} has the largest gain in every future (regret 0).")
@@ -101,7 +95,7 @@ def figure(r: FutureRanking):
 
     style_figure(fig, title=f"Gain over {r.baseline} in each climate future (95% CI)",
                  height=480)
-    fig.update_yaxes(title_text=f"gain: {_label(r.outcome)}", zeroline=True)
+    fig.update_yaxes(title_text=f"gain: {outcome_label(r.outcome)}", zeroline=True)
     fig.update_xaxes(title_text="climate future")
     return fig
 
@@ -112,7 +106,7 @@ def html_report(r: FutureRanking, manifest: dict[str, Any]) -> str:
     futures = [[name, f.get("description", ""), json.dumps(f.get("params", {}))]
                for name, f in r.futures.items()]
     git = manifest.get("git", {})
-    return render("futures.html", wide=True, baseline=r.baseline, outcome=_label(r.outcome),
+    return render("futures.html", wide=True, baseline=r.baseline, outcome=outcome_label(r.outcome),
                   written=now_iso(), verdict=verdict(r), figure=fig,
                   futures_table=Markup(table(futures, ["future", "description", "parameters"])),
                   ranking_table=Markup(table(ranking_display(r))),

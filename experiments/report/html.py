@@ -32,9 +32,19 @@ def _missing(x: Any) -> bool:
 
 
 def is_share(name: str) -> bool:
-    """Whether an outcome is a share of households (shown in % and percentage points)."""
-    o = BY_NAME.get(name)
+    """Whether an outcome is a share of households (shown in % and percentage points);
+    ``name`` may carry a horizon, "poverty_headcount@10"."""
+    o = BY_NAME.get(name.partition("@")[0])
     return o is not None and o.unit == "share"
+
+
+def outcome_label(name: str) -> str:
+    """An outcome's label from the catalogue (``name`` if it has none); with a horizon,
+    "poverty_headcount@10" -> 'poverty headcount (...), year 10'."""
+    base, _, year = name.partition("@")
+    o = BY_NAME.get(base)
+    text = o.label if o is not None else base
+    return f"{text}, year {year}" if year else text
 
 
 def fmt_value(name: str, x: float) -> str:
