@@ -42,7 +42,12 @@ class TriggerRecord:
     """Collects the rows year by year (call :meth:`add_year` after each year)."""
 
     def __init__(self) -> None:
-        self._frames: list[pd.DataFrame] = []
+        #: column -> one array (n_soums rows) per policy and year; one frame at the end
+        self._columns: dict[str, list[np.ndarray]] = {}
+
+    def _add(self, row: dict[str, np.ndarray]) -> None:
+        for k, v in row.items():
+            self._columns.setdefault(k, []).append(v)
 
     def add_year(self, model: HerdtrapModel) -> None:
         done = model.metrics_rows[-1]  # the year just completed
@@ -64,12 +69,15 @@ class TriggerRecord:
         households = count(scope)
         region = model.region
         aimags = np.asarray(region.aimags)[region.soum_aimag]
+        codes = np.asarray(region.soum_codes)
         for p in policies:
             rec = p.signal_record
             covered = scope & rec.covered
             paid = covered & (rec.paid > 0)
-            row = {"year": done["year"], "calendar_year": done["calendar_year"], "policy": p.name,
-                   "soum_code": np.asarray(region.soum_codes), "aimag": aimags,
+            row = {"year": np.full(n_soums, done["year"]),
+                   "calendar_year": np.full(n_soums, done["calendar_year"]),
+                   "policy": np.full(n_soums, p.name, dtype=object),
+                   "soum_code": codes, "aimag": aimags,
                    "index": index, "fired": rec.fired_soums.astype(bool),
                    "households": households, "covered": count(covered), "paid": count(paid)}
             for x in LOSS_GRID:
@@ -78,7 +86,9 @@ class TriggerRecord:
                 row[f"lost_gt_{k}"] = count(big)
                 row[f"unpaid_lost_gt_{k}"] = count(big & ~paid)
                 row[f"paid_lost_le_{k}"] = count(paid & (loss <= x))
-            self._frames.append(pd.DataFrame(row))
+            self._add(row)
 
     def frame(self) -> pd.DataFrame | None:
-        return pd.concat(self._frames, ignore_index=True) if self._frames else None
+        if not self._columns:
+            return None
+        return pd.DataFrame({k: np.concatenate(v) for k, v in self._columns.items()})
