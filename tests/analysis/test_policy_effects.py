@@ -34,6 +34,13 @@ CASES = [
     # social insurance alone against no policy: households paid a pension (members
     # entitled by their contribution record, from their pension age) or a benefit
     ("baseline+social_insurance", ("consumption",)),
+    # the paradox experiment's designs (experiments/specs/paradox.toml): cash below the
+    # status quo's trap threshold, and the hybrid whose shock payment restores households
+    # pushed below it (its beneficiaries' herds are larger); the insurance subsidised for
+    # the vulnerable non-poor is not listed: its beneficiaries' gain is not distinguishable
+    # from zero at this size (docs/POLICIES.md, the paradox's verdict)
+    ("paradox_cash", ("consumption", "poor_years")),
+    ("paradox_hybrid", ("consumption", "poor_years", "herd")),
 ]
 
 
