@@ -70,6 +70,10 @@ BAD = {
                           'lever = "amount"\nlevers = ["amount"]\nvalues = [15.0, 60.0]'),
     "budget": SMALL.replace("budgets = [200.0]", "budgets = [-5.0]"),
     "toml": "name = \n",
+    "yearly without horizons": SMALL.replace('"asset_poverty_final"', '"asset_poverty"'),
+    "horizon after the end": SMALL.replace("years = 3", "years = 3\nhorizons = [2, 5]"),
+    "parameter": SMALL.replace("budgets = [200.0]",
+                               'budgets = [200.0]\n[parameters]\n"herd.colour" = 1.0'),
 }
 
 
