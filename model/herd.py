@@ -31,17 +31,23 @@ def births(
     last_winter_loss: np.ndarray,
     density: np.ndarray,
     u: np.ndarray,
+    loss_before: np.ndarray | None = None,
+    carryover: float = 0.0,
 ) -> np.ndarray:
     """Surviving newborns per household and species (spring).
 
-    births_hs = herd_hs · f · b_s · y · max(0, 1 − π · m_h) · d_h
+    births_hs = herd_hs · f · b_s · y · max(0, 1 − π · (m_h,t + ρ · m_h,t−1)) · d_h
 
     with f the breeding-female share, b_s the species birth rate (births per
     breeding female per year, NSO 2019), y young survival, π the winter
-    penalty, m_h the household's last-winter mortality rate (SFU-weighted) and
-    d_h = min(1, (K/S)^θ) the soum's density factor.
+    penalty, m_h,t the household's last-winter mortality rate (SFU-weighted),
+    m_h,t−1 that of the winter before (``loss_before``; ρ = ``carryover``: females
+    weakened by a hard winter conceive less in the autumn after it, so the winter's
+    penalty reaches the births of the spring after next) and d_h = min(1, (K/S)^θ) the
+    soum's density factor.
     """
-    condition = np.clip(1.0 - winter_penalty * last_winter_loss, 0.0, 1.0) * density
+    loss = last_winter_loss if loss_before is None else last_winter_loss + carryover * loss_before
+    condition = np.clip(1.0 - winter_penalty * loss, 0.0, 1.0) * density
     expected = herd * (female_share * young_survival * birth_rate) * condition[:, None]
     return stochastic_round(expected, u)
 

@@ -61,6 +61,8 @@ class HouseholdState:
     # Set by the model at initialisation (HerdtrapModel._init_economy), as they follow
     # the model's rules rather than the population draw:
     target_sfu: np.ndarray = None  # float, desired herd (SFU; model.processes.offtake)
+    winter_loss_before: np.ndarray = None  # float, mortality of the winter before last
+    loss_memory: np.ndarray = None  # float, remembered winter loss rate (model.processes.offtake)
     income_seasons: np.ndarray = None  # float (N, 4), regular income of the last four seasons
     income_season: np.ndarray = None  # float, regular income of the current season so far
     pending_income: np.ndarray = None  # float, payments announced and not yet paid (kMNT)

@@ -33,9 +33,10 @@ from model.metrics import year_metrics
 from model.policies import PolicySet
 from model.population import initial_households, initial_members
 from model.processes import income as income_process
+from model.processes import offtake as offtake_process
 from model.processes.consumption import buffer_target
 from model.processes.winter import WinterOutcome, persistent_loss_factor
-from model.region import Region, default_data_dir, load_region
+from model.region import SHIPPED_DATA_DIR, Region, default_data_dir, load_region
 from model.scenario import Scenario, load_scenario
 from model.schedule import BY_SEASON, SCHEDULE
 from model.species import N_SPECIES, SFU, SPECIES, to_sfu
@@ -447,13 +448,20 @@ class HerdtrapModel(mesa.Model):
     def _init_economy(self) -> None:
         """Household columns of the economy that depend on the model's rules.
 
-        The desired herd (the starting herd; ``offtake.update_target``), a persistent
+        The desired herd (the starting herd; ``offtake.update_target``), the loss rate
+        households remember (their aimag's NSO losses before the start;
+        ``offtake.initial_loss_memory``), a persistent
         winter-loss factor per household (stream "population", key "loss_factor"), the
         regular income each household expects in each season at t = 0, and its cash (a
         share of its buffer target).
         """
         hh, p = self.households, self.p
         hh.target_sfu = hh.herd_sfu.astype(float)
+        hh.winter_loss_before = np.zeros(hh.n)
+        memory = offtake_process.initial_loss_memory(
+            self._observed_for_memory(), list(self.region.aimags), self.spec.start_year,
+            p["herd.loss_memory_weight"], p["herd.background_loss"])
+        hh.loss_memory = memory[hh.aimag]
         z = self.streams.get("population", 0, "loss_factor").standard_normal(hh.n)
         hh.loss_factor = hh.loss_factor * persistent_loss_factor(
             z, p["herd.household_loss_persistent_sd"])
@@ -464,6 +472,17 @@ class HerdtrapModel(mesa.Model):
         hh.income_season = np.zeros(hh.n)
         hh.pending_income = np.zeros(hh.n)
         hh.destitute = np.zeros(hh.n, dtype=bool)
+
+    def _observed_for_memory(self) -> pd.DataFrame:
+        """The NSO mortality table the households' initial loss memory is read from: the
+        replayed one, or the data folder's (the shipped copy if that has none)."""
+        if self.observed is not None:
+            return self.observed
+        data_dir = Path(self.spec.data_dir) if self.spec.data_dir else default_data_dir()
+        try:
+            return observed_mortality(data_dir)
+        except FileNotFoundError:
+            return observed_mortality(SHIPPED_DATA_DIR)
 
     def density(self) -> np.ndarray:
         """Soum stocking / carrying capacity, per household slot (floored at 1e-6)."""

@@ -45,6 +45,10 @@ GENERATOR_SEED = 20240501
 OFFTAKE_WHATIF = (0.968, 1.0, 1.032)
 #: Species-mix elasticities of the fit table.
 MIX_WHATIF = (0.0, 1.0, 2.0)
+#: The quiet years after the 2000-2002 dzuds (docs/VALIDATION.md section 6).
+RECOVERY_YEARS = (2003, 2009)
+#: Multiples of ``herd.precaution`` in the fit's grid (0: no precautionary buffer).
+PRECAUTION_WHATIF = (0.0, 0.5, 1.0, 1.5)
 #: Regions of the fit tables: the two aimags (the fit) and the national series (not fitted).
 REGIONS_FIT = (*AIMAGS, "Mongolia")
 #: The field's rule of thumb for a viable herd, head per household (any species).
@@ -143,28 +147,34 @@ def hindcast_checks(data_dir: Path, replicates: int, seed: int,
                                               seed=seed, progress=progress)
     pass_through = {a: hc.mortality_pass_through(data_dir, a, 1992, 2024, seed=seed)
                     for a in AIMAGS}
-    whatif, mix = fit_grids(data_dir, results, seed, replicates)
+    whatif, mix, precaution = fit_grids(data_dir, results, seed, replicates)
     return {"results": results, "whatif": whatif, "pass_through": pass_through, "mix": mix,
+            "precaution": precaution,
             "default_rate": default_value("herd.offtake_rate"),
-            "default_mix": default_value("herd.mix_elasticity")}
+            "default_mix": default_value("herd.mix_elasticity"),
+            "default_precaution": default_value("herd.precaution")}
 
 
 def fit_grids(data_dir: Path, results: dict[str, hc.HindcastResult], seed: int,
               replicates: int) -> tuple[dict[float, dict[str, dict[str, Any]]],
-                         dict[float, dict[str, tuple[dict[str, float], float]]]]:
-    """Hindcasts around the defaults of the two offtake parameters (same seeds as above).
+                         dict[float, dict[str, tuple[dict[str, float], float]]],
+                         dict[float, dict[str, dict[str, Any]]]]:
+    """Hindcasts around the defaults of the offtake parameters (same seeds as above).
 
     Returns ({rate: {region: summary}}, {κ: {region: (species mean log errors, share
-    within ±15%)}}). Runs at the default values reuse ``results``.
+    within ±15%)}}, {precaution: {region: summary with "recovery", the mean yearly
+    growth of head 2003-2009}}). Runs at the default values reuse ``results``.
     """
     rate0, k0 = default_value("herd.offtake_rate"), default_value("herd.mix_elasticity")
+    prec0 = default_value("herd.precaution")
     with tempfile.TemporaryDirectory(prefix="herdtrap-national-") as tmp:
         dirs = {a: data_dir for a in AIMAGS}
         dirs["Mongolia"] = national_as_aimag(data_dir, Path(tmp))
 
         def run(region: str, params: dict[str, float]) -> hc.HindcastResult:
-            if all(params[k] == v for k, v in (("herd.offtake_rate", rate0),
-                                                ("herd.mix_elasticity", k0))):
+            if all(params.get(k, v) == v for k, v in (("herd.offtake_rate", rate0),
+                                                       ("herd.mix_elasticity", k0),
+                                                       ("herd.precaution", prec0))):
                 return results[region]
             return hc.run_hindcast(dirs[region], region, 1992, 2024, replicates, seed=seed,
                                    progress=False, params=params)
@@ -181,7 +191,19 @@ def fit_grids(data_dir: Path, results: dict[str, hc.HindcastResult], seed: int,
                 r = run(a, {"herd.offtake_rate": rate0, "herd.mix_elasticity": k})
                 sp = r.species.set_index("species")["mean_log_error"].to_dict()
                 mix[k][a] = (sp, r.summary["share_within_tolerance"])
-    return whatif, mix
+        precaution: dict[float, dict[str, dict[str, Any]]] = {}
+        for f in PRECAUTION_WHATIF:
+            k = round(prec0 * f, 4)
+            precaution[k] = {}
+            for a in REGIONS_FIT:
+                r = run(a, {"herd.offtake_rate": rate0, "herd.mix_elasticity": k0,
+                            "herd.precaution": k})
+                y = r.years.loc[RECOVERY_YEARS[0]:RECOVERY_YEARS[1]]
+                precaution[k][a] = {
+                    **r.summary,
+                    "recovery": float((np.exp(y["sim_growth"]) - 1.0).mean()),
+                    "census_recovery": float((np.exp(y["census_growth"]) - 1.0).mean())}
+    return whatif, mix, precaution
 
 
 # ---------------------------------------------------------------- 3. trap

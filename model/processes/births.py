@@ -26,6 +26,8 @@ def spring_births(model: HerdtrapModel) -> None:
         last_winter_loss=hh.last_winter_loss,
         density=density,
         u=u,
+        loss_before=hh.winter_loss_before,
+        carryover=p["herd.birth_penalty_carryover"],
     )
     hh.herd += born
     model.flows["births"] += born

@@ -278,6 +278,9 @@ def _found_households(model: HerdtrapModel, parents: np.ndarray, founder: dict,
     hh.female[rows, 1] = ~founder["female"]
     hh.herd[parents] -= give
     hh.herd[rows] = give
+    # the animals given were weakened by the same winters, and the founder remembers them
+    for f in ("last_winter_loss", "winter_loss_before", "loss_memory"):
+        getattr(hh, f)[rows] = getattr(hh, f)[parents]
     model.flows["split"][parents] -= give
     model.flows["split"][rows] += give
     hh.hid[rows] = model.next_hid + np.arange(k)

@@ -5,13 +5,21 @@ Fernández-Giménez et al. 2012; Bertram-Hümmer & Kraehnert 2018): a household 
 herd has fallen below the herd it recently had sells less, so that it can rebuild;
 the offtake rises with the herd each adult must manage (labour limit).
 
-    H*_h,t = max(H_h,t, (1 − δ) · H*_h,t−1)              desired herd (SFU, each autumn)
+    H*_h,t = max((1 + κ · M_h,t) · H_h,t, (1 − δ) · H*_h,t−1)   desired herd (SFU, each autumn)
     r_h    = r0 · (1 + H_h / (L · adults_h)) · (H_h / H*_h)^η
     meat_h = m · persons_h · H_h / (H_h + K_m · persons_h)   (SFU per year)
 
 The desired herd is the household's recent peak herd (its pre-shock herd), fading by
-δ = ``herd.target_decay`` a year when it cannot be regained; it starts at the starting
-herd. r0 = ``herd.offtake_rate``, L = ``labour.offtake_sfu_per_adult``, η =
+δ = ``herd.target_decay`` a year when it cannot be regained, or its present herd plus a
+precautionary buffer, whichever is larger; it starts at the starting herd. The buffer
+is a buffer stock against the losses the household expects beyond the normal ones
+(Deaton 1991; Carroll 1997): M_h is the excess loss it remembers, an exponentially
+weighted average of its own winters' losses above the background
+(:func:`model.processes.winter.remember_loss`; perceived risk follows experienced
+shocks, Malmendier & Nagel 2011), and κ = ``herd.precaution`` the buffer per unit of
+it. After a dzud the remembered loss is high: herders sell less and buy
+more until their herd is well above its pre-dzud size, and as the memory fades they
+sell at the full rate again. r0 = ``herd.offtake_rate``, L = ``labour.offtake_sfu_per_adult``, η =
 ``herd.rebuild_elasticity``, m = ``consumption.meat_sfu_per_person``, K_m =
 ``consumption.meat_half_sfu_per_person``: a family with a small herd eats less of it
 and buys food instead. Consumption smoothing bounds asset smoothing from below: a
@@ -40,6 +48,8 @@ from model.processes.income import cashmere_income, offfarm_year
 from model.species import N_SPECIES, SFU, to_sfu
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from model.model import HerdtrapModel
 
 I_TRANSFERS = income_index("transfers")
@@ -47,9 +57,30 @@ I_TRANSFERS = income_index("transfers")
 MAX_OFFTAKE = 0.9
 
 
-def update_target(herd_sfu: np.ndarray, target_sfu: np.ndarray, decay: float) -> np.ndarray:
-    """The desired herd after this autumn: max(herd, (1 − δ) · last year's desired herd)."""
-    return np.maximum(herd_sfu, (1.0 - decay) * target_sfu)
+def update_target(herd_sfu: np.ndarray, target_sfu: np.ndarray, decay: float,
+                  buffer: np.ndarray | float = 0.0) -> np.ndarray:
+    """The desired herd after this autumn: max((1 + buffer) · herd, (1 − δ) · last year's
+    desired herd), with buffer = κ · M (the precautionary share)."""
+    return np.maximum((1.0 + buffer) * herd_sfu, (1.0 - decay) * target_sfu)
+
+
+def initial_loss_memory(observed: pd.DataFrame, aimags: list[str], start_year: int,
+                        weight: float, background: float) -> np.ndarray:
+    """The excess loss households remember when the run starts, per aimag: the NSO
+    SFU-weighted losses above the background ``background`` of the loss years up to
+    ``start_year`` (the winter before the first spring), weighted as the memory weights
+    them, λ (1 − λ)^k for the loss year k years before. Winters before the NSO series
+    (1992) count as normal ones: 1984-1999 had no dzud (Rao et al. 2015)."""
+    out = np.zeros(len(aimags))
+    names = observed["aimag"].str.lower()
+    for i, a in enumerate(aimags):
+        rows = observed[names == a.lower()].drop_duplicates("year")
+        years = rows["year"].to_numpy()
+        excess = np.maximum(rows["sfu_rate"].to_numpy(dtype=float) - background, 0.0)
+        ok = np.isfinite(excess) & (years <= start_year)
+        w = weight * (1.0 - weight) ** (start_year - years[ok])
+        out[i] = float(np.sum(w * excess[ok]))
+    return out
 
 
 def offtake_rate(herd_sfu: np.ndarray, target_sfu: np.ndarray, adults: np.ndarray,
@@ -84,7 +115,8 @@ def autumn_offtake(model: HerdtrapModel) -> None:
     weight = model.offtake_weights()
     before = hh.herd.astype(float)
     herd_sfu = to_sfu(before)
-    hh.target_sfu = update_target(herd_sfu, hh.target_sfu, p["herd.target_decay"])
+    hh.target_sfu = update_target(herd_sfu, hh.target_sfu, p["herd.target_decay"],
+                                  p["herd.precaution"] * hh.loss_memory)
     want = meat_sfu(herd_sfu, hh.persons, p) * hh.herding
     share = np.minimum(herd_process.allocate(before[:, :2], weight[:, :2], want, SFU[:2]), 0.5)
     u = model.draw("offtake", (hh.n, N_SPECIES), key="slaughter")

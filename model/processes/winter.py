@@ -12,6 +12,16 @@ differ between households and persist from one winter to the next), prep the
 preparedness multiplier, S/K the soum's stocking over its carrying capacity. Both
 lognormal factors have mean 1, so the soum's expected rate is the NSO rate.
 
+After the winter each household remembers its excess loss, an exponentially weighted
+average of its own winters' losses above the normal background b (λ =
+``herd.loss_memory_weight``, b = ``herd.background_loss``; it starts from the aimag's
+NSO losses before the first year, :func:`model.processes.offtake.initial_loss_memory`):
+
+    M_h ← (1 − λ) · M_h + λ · max(m_h,t − b, 0)
+
+The remembered loss sets the precautionary part of the desired herd
+(:mod:`model.processes.offtake`).
+
 The results are published on the model as ``model.winter_outcome``
 (:class:`WinterOutcome`) for policies and metrics.
 """
@@ -118,4 +128,14 @@ def losses(model: HerdtrapModel) -> None:
     hh.herd -= deaths
     model.flows["deaths"] += deaths
     model.winter_outcome = WinterOutcome(before=before, deaths=deaths)
+    hh.winter_loss_before = hh.last_winter_loss
     hh.last_winter_loss = model.winter_outcome.loss_rate
+    hh.loss_memory = remember_loss(hh.loss_memory, hh.last_winter_loss,
+                                   p["herd.loss_memory_weight"], p["herd.background_loss"])
+
+
+def remember_loss(memory: np.ndarray, loss: np.ndarray, weight: float,
+                  background: float) -> np.ndarray:
+    """The remembered excess loss after a winter (ODD §7.6):
+    M ← (1 − λ) · M + λ · max(loss − b, 0)."""
+    return (1.0 - weight) * memory + weight * np.maximum(loss - background, 0.0)

@@ -117,8 +117,11 @@ def test_cash_for_small_herds_goes_to_the_smallest_herd_quintiles(dist):
     # the line (15 SFU per person) is below the starting herds of the upper quintiles:
     # they are paid only if their herd falls below it (a dzud, a growing family)
     assert received["Q1 (smallest herds)"] > 10 * received["Q5 (largest herds)"]
-    assert received.loc[["Q1 (smallest herds)", "Q2"]].min() > received.loc[
-        ["Q3", "Q4", "Q5 (largest herds)"]].max()
+    # of what the starting households receive (quintiles of equal size: their means add
+    # up as their totals do), the two smallest quintiles get nearly all (measured: 97%)
+    quintiles = received.loc[[g for g in received.index if g.startswith("Q")]]
+    assert len(quintiles) == 5
+    assert quintiles.iloc[:2].sum() > 0.9 * quintiles.sum()
     ben = dist.of("small_cash", "beneficiary").set_index("group")
     assert ben.loc["beneficiaries", "consumption_pc_mean_low"] > 0  # they consume more
     assert ben.loc["others", "received_kmnt"] <= 0.5

@@ -28,7 +28,7 @@ def test_inheritance_overrides_and_hash(tmp_path):
 
 @pytest.mark.parametrize(("body", "message"), [
     ('[parameters]\nherd.offtake_rat = 0.1\n', "unknown parameter 'herd.offtake_rat'"),
-    ('[parameters]\nherd.offtake_rate = 0.9\n', "outside the allowed range [0.15, 0.18]"),
+    ('[parameters]\nherd.offtake_rate = 0.9\n', "outside the allowed range [0.13, 0.2]"),
     ('[parameters]\nherd.offtake_rate = "high"\n', "must be a number"),
     ('[run]\naimags = ["Gobi"]\n', "no calibrated region 'Gobi'"),
     ('[run]\nyears = 0\n', "run.years = 0 is outside"),
