@@ -899,6 +899,24 @@ def _held_out_text(summary: dict) -> str:
     return ("Held out: " + "; ".join(parts) + ".") if parts else "Nothing was held out."
 
 
+def _stale_text(folder: Path) -> list[str]:
+    """A warning when the model's code has changed since the committed fit was made."""
+    from experiments.report.provenance import model_changed_since
+
+    try:
+        sessions = json.loads((folder / "manifest.json").read_text()).get("sessions", [])
+        commit = sessions[0]["git"]["commit"]
+    except (OSError, ValueError, KeyError, IndexError, TypeError):
+        return []
+    if not model_changed_since(commit):
+        return []
+    return [f"**This fit is of an earlier model.** It was made at commit `{commit[:7]}`; "
+            "`model/` has changed since (docs/ODD.md and the git log say how), so its "
+            "posterior and predictive check describe that model, not the current defaults. "
+            "Re-run `herdtrap fit experiments/specs/fit_default.toml --jobs 2` and commit its "
+            "outputs here to update this section.", ""]
+
+
 def fit_section(folder: Path = COMMITTED_FIT) -> list[str]:
     """The validation report's section on the committed ABC-SMC fit (no simulation)."""
     from model.parameters import parameter_table
@@ -924,6 +942,7 @@ def fit_section(folder: Path = COMMITTED_FIT) -> list[str]:
         "statistic by its stated uncertainty (spec). The model's defaults are the hand fit; "
         "`herdtrap batch --posterior "
         f"{rel}/posterior.csv` draws from this posterior instead.", "",
+        *_stale_text(folder),
         "| parameter | prior range | default (hand fit) | posterior median | 90% interval |",
         "|---|---|---|---|---|"]
     for n, v in s["parameters"].items():

@@ -158,11 +158,12 @@ def section(hind: dict[str, Any], *, seed: int, progress: bool = True,
         ok = abs(r.simulated - r.census) <= 0.03
         L.append(f"| {a} | {100 * r.census:+.1f}% | {100 * r.simulated:+.1f}% | "
                  f"{'✓' if ok else '✗'} |")
-    L += ["", "Rebuilding herders sell less (`herd.rebuild_elasticity`), but a household's "
-          "desired herd is its own recent peak, and most households regain it within two "
-          "years of a dzud; the census kept growing well past its pre-dzud peak in "
-          "2003–2008 and 2011–2019, which the model's time-invariant offtake does not "
-          "reproduce.", ""]
+    L += ["", "Rebuilding herders sell less (`herd.rebuild_elasticity`), and after a dzud "
+          "they want a herd above their present one by a precautionary buffer that grows "
+          "with the excess loss they remember (`herd.precaution`, `herd.loss_memory_weight`; "
+          "docs/ODD.md 7.6), so the stock grows past its pre-dzud peak as the census did. "
+          "These years are part of the hindcasts the offtake was fitted on (section 2, "
+          "*Fitting the offtake*, which also shows the growth without the buffer).", ""]
     # -- 1999-2002 losses
     dz = dzud_1999_2002_losses()
     out["dzud"] = dz

@@ -64,6 +64,17 @@ def git_commit() -> dict[str, Any]:
         return {"commit": "unknown", "dirty": None}
 
 
+def model_changed_since(commit: str, paths: tuple[str, ...] = ("model",)) -> bool | None:
+    """Whether ``paths`` (the model's code and parameter table) differ between ``commit``
+    and the work tree; None when git cannot tell (no repository, unknown commit)."""
+    try:
+        r = subprocess.run(["git", "diff", "--quiet", commit, "--", *paths], cwd=REPO_ROOT,
+                           capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return {0: False, 1: True}.get(r.returncode)
+
+
 def now_iso() -> str:
     return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
 
