@@ -62,7 +62,7 @@ class HouseholdState:
     # the model's rules rather than the population draw:
     target_sfu: np.ndarray = None  # float, desired herd (SFU; model.processes.offtake)
     winter_loss_before: np.ndarray = None  # float, mortality of the winter before last
-    loss_memory: np.ndarray = None  # float, remembered winter loss rate (model.processes.offtake)
+    loss_memory: np.ndarray = None  # float, remembered excess winter loss (processes.winter)
     income_seasons: np.ndarray = None  # float (N, 4), regular income of the last four seasons
     income_season: np.ndarray = None  # float, regular income of the current season so far
     pending_income: np.ndarray = None  # float, payments announced and not yet paid (kMNT)

@@ -30,8 +30,8 @@ Targets (``[[targets]]`` in the spec):
 
 The fit stops after ``generations`` generations, or earlier when the tolerance reaches
 ``min_epsilon``, when a generation's acceptance rate falls below ``min_acceptance_rate``
-(local runs also cap a generation at population_size / min_acceptance_rate
-simulations; on a Dask cluster pyabc cannot), after ``max_simulations`` simulations or
+(a generation also stops after population_size / min_acceptance_rate simulations,
+locally and on a Dask cluster), after ``max_simulations`` simulations or
 after ``max_minutes`` (both checked between generations; 0 = no limit). Local runs use
 pyabc's evaluation-parallel processes (forked from the command, which calibrates the
 regions first, so the workers inherit them); ``--scheduler`` runs on a Dask cluster.
@@ -537,13 +537,69 @@ def _sampler(jobs: int, scheduler: str | None):
             client = Client(scheduler, timeout="20s")
         except OSError as exc:
             raise FitError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
-        return pyabc.sampler.DaskDistributedSampler(dask_client=client, batch_size=4), client
+        return capped_dask_sampler(client, batch_size=4), client
     # check_max_eval: a generation stops after population_size / min_acceptance_rate
-    # simulations (pyabc's evaluation-parallel Dask and futures samplers cannot cap a
-    # generation, so the local runs use its own processes, which can)
+    # simulations (pyabc's own Dask sampler cannot cap a generation: capped_dask_sampler)
     if jobs == 1:
         return pyabc.sampler.SingleCoreSampler(check_max_eval=True), None
     return pyabc.sampler.MulticoreEvalParallelSampler(n_procs=jobs, check_max_eval=True), None
+
+
+def capped_dask_sampler(client, batch_size: int = 1):
+    """pyabc's Dask sampler, except that a generation stops after ``max_eval``
+    simulations (population_size / min_acceptance_rate), as the local samplers do with
+    ``check_max_eval``: pyabc 0.13's DaskDistributedSampler ignores ``max_eval``, so a
+    generation whose acceptance rate has collapsed ran until it was full. A generation
+    that stops short returns a sample that is not ok, and pyabc ends the fit there."""
+    import cloudpickle
+    import pyabc
+    from pyabc.sampler.eps_mixin import _global_full_submit_function_pickle
+    from sortedcontainers import SortedList
+
+    class CappedDaskSampler(pyabc.sampler.DaskDistributedSampler):
+        def sample_until_n_accepted(self, n, simulate_one, t, *, max_eval=np.inf,
+                                    all_accepted=False, ana_vars=None):  # noqa: ARG002
+            fn = cloudpickle.dumps(simulate_one)
+            accepted, next_id, running = 0, 0, []
+            results = SortedList(key=lambda r: r[2])  # (result, accepted, id) by id
+            while True:
+                for item in list(running):
+                    if item[1].done():
+                        batch = item[1].result()
+                        results.update(batch)
+                        accepted += sum(1 for r in batch if r[1])
+                        running.remove(item)
+                if accepted >= n or next_id >= max_eval:
+                    if accepted >= n:  # jobs started after the n-th acceptance: cancelled
+                        nth = [r[2] for r in results if r[1]][n - 1]
+                        for item in [i for i in running if i[0] > nth]:
+                            running.remove(item)
+                            item[1].cancel()
+                    if not running:
+                        break
+                else:
+                    cores = int(min(self.client_max_jobs, self.client_cores()))
+                    while len(running) < cores and next_id < max_eval:
+                        ids = list(range(next_id, next_id + self.batch_size))
+                        next_id += self.batch_size
+                        running.append((ids[0], self.client.submit(
+                            _global_full_submit_function_pickle, fn, self.batch_size, ids)))
+                time.sleep(0.01)
+            sample = self._create_empty_sample()
+            if accepted >= n:
+                nth = [r[2] for r in results if r[1]][n - 1]
+                for r in results:
+                    sample.append(r[0])
+                    if r[2] == nth:
+                        break
+            else:
+                for r in results:
+                    sample.append(r[0])
+                sample.ok = False
+            self.nr_evaluations_ = next_id
+            return sample
+
+    return CappedDaskSampler(dask_client=client, batch_size=batch_size)
 
 
 def _quiet_pyabc() -> None:

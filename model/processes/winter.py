@@ -136,6 +136,6 @@ def losses(model: HerdtrapModel) -> None:
 
 def remember_loss(memory: np.ndarray, loss: np.ndarray, weight: float,
                   background: float) -> np.ndarray:
-    """The remembered excess loss after a winter (ODD §7.6):
+    """The remembered excess loss after a winter (ODD §7.3):
     M ← (1 − λ) · M + λ · max(loss − b, 0)."""
     return (1.0 - weight) * memory + weight * np.maximum(loss - background, 0.0)

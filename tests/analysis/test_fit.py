@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SMALL = """
 name = "small"
 parameters = ["herd.offtake_rate"]
+ranges = {{"herd.offtake_rate" = [0.15, 0.18]}}
 population_size = 20
 generations = {generations}
 predictive_draws = 0
@@ -219,3 +220,25 @@ def test_a_generation_is_capped_by_the_minimum_acceptance_rate(tmp_path):
         fit.run_fit(spec, tmp_path / "out", progress=False)
     h = pyabc.History(f"sqlite:///{tmp_path / 'out' / 'fit.db'}")
     assert h.total_nr_simulations <= 20 + 20 / 0.9 + 1  # calibration sample + the cap
+
+
+def test_a_generation_on_dask_stops_after_max_eval_simulations(tmp_path):
+    """pyabc's own Dask sampler ignores max_eval (population / min_acceptance_rate), so a
+    generation that accepts nothing would run for ever; the fit's sampler stops it there,
+    as the local samplers do, and pyabc ends the fit."""
+    distributed = pytest.importorskip("distributed")
+    with distributed.Client(processes=False, n_workers=1, threads_per_worker=2,
+                            dashboard_address=None) as client:
+        sampler = fit.capped_dask_sampler(client, batch_size=2)
+        prior = pyabc.Distribution(x=pyabc.RV("uniform", 0, 1))
+
+        def model(p):
+            return {"y": p["x"] + np.random.normal()}  # noqa: NPY002 (pyabc seeds it)
+
+        abc = pyabc.ABCSMC(model, prior, lambda a, b: abs(a["y"] - b["y"]),
+                           population_size=10, sampler=sampler,
+                           eps=pyabc.epsilon.ListEpsilon([1e-9]))
+        abc.new("sqlite:///" + str(tmp_path / "abc.db"), {"y": 0.5})
+        abc.run(max_nr_populations=1, min_acceptance_rate=0.25)
+    # max_eval = 10 / 0.25 = 40; nothing is accepted at tolerance 1e-9
+    assert 40 <= sampler.nr_evaluations_ <= 40 + 2, sampler.nr_evaluations_

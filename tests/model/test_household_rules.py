@@ -176,3 +176,21 @@ def test_after_a_dzud_remembering_households_sell_less_and_rebuild_beyond_their_
     growth, sold = run(4.0)
     assert growth > growth0 + 0.05, (growth, growth0)
     assert sold < sold0, (sold, sold0)
+
+
+def test_households_start_remembering_their_aimags_dzuds_from_any_data_folder(tmp_path):
+    """The initial memory is read from the run's NSO folder; a folder without the
+    mortality table falls back to the shipped one, and a start before any dzud of the
+    series remembers nothing."""
+    import dataclasses
+
+    base = load_scenario("baseline").with_overrides(years=1, params=SMALL)
+    m = HerdtrapModel(base, seed=0, create_agents=False, panel_rows=None)
+    memory = m.households.loss_memory
+    assert (memory > 0).all()  # 2020: the 2010 dzud (and 2000-02) are still remembered
+    empty = dataclasses.replace(base, data_dir=str(tmp_path))
+    m2 = HerdtrapModel(empty, seed=0, create_agents=False, panel_rows=None)
+    np.testing.assert_array_equal(m2.households.loss_memory, memory)
+    early = dataclasses.replace(base, start_year=1992)
+    m3 = HerdtrapModel(early, seed=0, create_agents=False, panel_rows=None)
+    assert (m3.households.loss_memory == 0).all()  # 1992: no loss above 6% yet
