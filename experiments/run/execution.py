@@ -106,15 +106,16 @@ def resumable_manifest(out: Path, kind: str, key: str, identity: Mapping[str, An
     """:func:`read_existing_manifest`, then refuse a folder that holds another ``what``.
 
     ``difference(old[key], identity)`` names what differs (None when the same); the
-    error says to choose another --out or to ``resume`` the original work.
+    error says to choose another --out, to delete the folder or to ``resume`` the
+    original work (a model or scenario changed since, e.g. after an update).
     """
     old = read_existing_manifest(out, kind, key, error)
     if old is None:
         return None
     diff = difference(old[key], identity)
     if diff:
-        raise error(f"{out} holds a different {what} ({diff}); choose another --out or "
-                    f"{resume} to resume it")
+        raise error(f"{out} holds a different {what} ({diff}); choose another --out, "
+                    f"delete {out} to start again, or {resume} to resume it")
     return old
 
 
