@@ -109,21 +109,30 @@ def test_shipped_default_spec_is_valid_and_its_data_are_shipped():
     assert 0.06 < x0["stock:Zavkhan:growth:2003-2009"] < 0.10
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_synthetic_fit_recovers_a_known_parameter(tmp_path, seed):
-    """Data simulated at known parameters: the 90% posterior interval holds the truth and
-    is narrower than the prior (the data inform the parameter)."""
-    truth = {0: 0.157, 1: 0.165, 2: 0.173}[seed]
-    spec = fit.load_spec(_spec(tmp_path, SMALL.format(generations=3, seed=seed)))
-    data = fit.simulate(spec, {"herd.offtake_rate": truth}, seed=1000 + seed)
-    res = fit.run_fit(spec, tmp_path / "out", progress=False, data=data)
-    q = res.summary["parameters"]["herd.offtake_rate"]
-    assert q["q05"] <= truth <= q["q95"], q
-    assert q["q95"] - q["q05"] < 0.85 * (0.18 - 0.15), q  # three generations only
-    assert res.summary["effective_sample_size"] > 5
-    post = res.posterior
-    assert np.isclose(post["weight"].sum(), 1.0)
-    assert (tmp_path / "out" / "posterior.csv").is_file()
+def test_synthetic_fits_recover_known_parameters(tmp_path):
+    """Data simulated at known parameters, three fits: the 90% posterior interval holds
+    the truth in at least 2 of them, every truth lies within the posterior's particles,
+    and every interval is narrower than the prior (the data inform the parameter).
+
+    With nominal coverage a 90% interval holds the truth in all three fits with
+    probability 0.73 only, in at least two with 0.97 (a coverage far below nominal, say
+    50%, passes with 0.5)."""
+    inside = []
+    for seed, truth in ((0, 0.157), (1, 0.165), (2, 0.173)):
+        spec = fit.load_spec(_spec(tmp_path, SMALL.format(generations=3, seed=seed),
+                                   f"spec{seed}.toml"))
+        data = fit.simulate(spec, {"herd.offtake_rate": truth}, seed=1000 + seed)
+        out = tmp_path / f"out{seed}"
+        res = fit.run_fit(spec, out, progress=False, data=data)
+        q = res.summary["parameters"]["herd.offtake_rate"]
+        inside.append(q["q05"] <= truth <= q["q95"])
+        post = res.posterior
+        assert post["herd.offtake_rate"].min() <= truth <= post["herd.offtake_rate"].max(), q
+        assert q["q95"] - q["q05"] < 0.85 * (0.18 - 0.15), q  # three generations only
+        assert res.summary["effective_sample_size"] > 5
+        assert np.isclose(post["weight"].sum(), 1.0)
+        assert (out / "posterior.csv").is_file()
+    assert sum(inside) >= 2, inside
 
 
 def test_a_fit_resumes_from_its_database_and_refuses_another_spec(tmp_path, capsys):
@@ -196,7 +205,10 @@ def test_the_validation_section_reads_a_committed_fit_without_fitting(tmp_path):
     assert set(table.statistic) == set(fit.observed(spec, fit._data_dir()))
     assert (~table.fitted).sum() == 2  # 1999 and 2000 held out
     text = "\n".join(fit.fit_section(tmp_path / "out"))
-    assert "| herd.offtake_rate | 0.15–0.18 | 0.16" in text
+    from model.parameters import parameter_table
+
+    default = parameter_table()["herd.offtake_rate"].default
+    assert f"| herd.offtake_rate | 0.15–0.18 | {default:g}" in text
     held = res.summary["predictive"]
     assert f"{held['held_out_inside']} of 2 held-out statistics" in text
     assert "stock:Zavkhan:log_sfu:2000 (held out)" in text
