@@ -254,3 +254,22 @@ def test_a_generation_on_dask_stops_after_max_eval_simulations(tmp_path):
         abc.run(max_nr_populations=1, min_acceptance_rate=0.25)
     # max_eval = 10 / 0.25 = 40; nothing is accepted at tolerance 1e-9
     assert 40 <= sampler.nr_evaluations_ <= 40 + 2, sampler.nr_evaluations_
+
+
+def test_the_section_warns_when_the_fit_is_of_an_earlier_model(tmp_path):
+    """A committed fit made at a commit whose model/ differs from the work tree's is
+    flagged; one made at the current model is not (skipped where git cannot tell)."""
+    from experiments.report.provenance import model_changed_since
+
+    if model_changed_since("HEAD") is None:
+        pytest.skip("not a git checkout")
+    root = subprocess.run(["git", "rev-list", "--max-parents=0", "HEAD"], cwd=ROOT,
+                          capture_output=True, text=True).stdout.split()
+    if not root or model_changed_since(root[-1]) is not True:
+        pytest.skip("history too shallow to hold an earlier model")
+    # HEAD is stale only with uncommitted changes to model/ in the work tree
+    for commit, stale in ((root[-1], True), ("HEAD", model_changed_since("HEAD"))):
+        (tmp_path / "manifest.json").write_text(json.dumps(
+            {"sessions": [{"git": {"commit": commit}}]}))
+        text = "\n".join(fit._stale_text(tmp_path))
+        assert ("of an earlier model" in text) is stale, (commit, text)
