@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from model import herd as herd_process
+from model.climate import sfu_loss_series
 from model.household import income_index
 from model.policies.pensions import pension_per_season
 from model.processes.income import cashmere_income, offfarm_year
@@ -72,11 +73,10 @@ def initial_loss_memory(observed: pd.DataFrame, aimags: list[str], start_year: i
     them, λ (1 − λ)^k for the loss year k years before. Winters before the NSO series
     (1992) count as normal ones: 1984-1999 had no dzud (Rao et al. 2015)."""
     out = np.zeros(len(aimags))
-    names = observed["aimag"].str.lower()
+    series = sfu_loss_series(observed)
     for i, a in enumerate(aimags):
-        rows = observed[names == a.lower()].drop_duplicates("year")
-        years = rows["year"].to_numpy()
-        excess = np.maximum(rows["sfu_rate"].to_numpy(dtype=float) - background, 0.0)
+        years, rate = series.get(a.lower(), (np.zeros(0, dtype=int), np.zeros(0)))
+        excess = np.maximum(rate - background, 0.0)
         ok = np.isfinite(excess) & (years <= start_year)
         w = weight * (1.0 - weight) ** (start_year - years[ok])
         out[i] = float(np.sum(w * excess[ok]))
