@@ -406,6 +406,20 @@ def mortality_pass_through(data_dir: Path, aimag: str, start: int = 1992, end: i
 
 
 # ---------------------------------------------------------------- comparison
+#: The quiet years after the 2000-2002 dzuds: issue 12 checks the stock's growth there.
+RECOVERY_YEARS = (2003, 2009)
+
+
+def mean_growth(years: pd.DataFrame, span: tuple[int, int] = RECOVERY_YEARS
+                ) -> tuple[float, float]:
+    """(simulated, census) mean yearly growth of the stock (head, as a rate) over the
+    loss years ``span`` of a hindcast's per-year table (:attr:`HindcastResult.years`);
+    NaN where the hindcast does not cover them."""
+    y = years.loc[span[0]:span[1]]
+    return (float((np.exp(y["sim_growth"]) - 1.0).mean()),
+            float((np.exp(y["census_growth"]) - 1.0).mean()))
+
+
 def compare_with_census(runs: pd.DataFrame, census: pd.DataFrame, start: int,
                         end: int) -> tuple[pd.DataFrame, dict[str, Any], pd.DataFrame]:
     """Per-year errors, headline metrics and per-species errors.

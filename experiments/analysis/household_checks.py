@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from experiments.analysis.hindcast_compute import RECOVERY_YEARS, mean_growth
 from model.model import HerdtrapModel
 from model.scenario import load_scenario
 from model.streams import run_seed_sequence
@@ -106,14 +107,12 @@ def dzud_1999_2002_losses(seeds: int = 4, households: int | None = None,
 
 
 def recovery_growth(results: dict[str, Any], aimags=("Zavkhan", "Khuvsgul"),
-                    years=(2003, 2009)) -> pd.DataFrame:
+                    years=RECOVERY_YEARS) -> pd.DataFrame:
     """Mean yearly stock growth (head, %) over ``years`` in the hindcast and the census."""
     rows = []
     for a in aimags:
-        y = results[a].years.loc[years[0]:years[1]]
-        sim = np.exp(y["sim_growth"]) - 1.0
-        cen = np.exp(y["census_growth"]) - 1.0
-        rows.append({"aimag": a, "census": float(cen.mean()), "simulated": float(sim.mean())})
+        sim, cen = mean_growth(results[a].years, years)
+        rows.append({"aimag": a, "census": cen, "simulated": sim})
     return pd.DataFrame(rows).set_index("aimag")
 
 

@@ -45,8 +45,6 @@ GENERATOR_SEED = 20240501
 OFFTAKE_WHATIF = (0.968, 1.0, 1.032)
 #: Species-mix elasticities of the fit table.
 MIX_WHATIF = (0.0, 1.0, 2.0)
-#: The quiet years after the 2000-2002 dzuds (docs/VALIDATION.md section 6).
-RECOVERY_YEARS = (2003, 2009)
 #: Multiples of ``herd.precaution`` in the fit's grid (0: no precautionary buffer).
 PRECAUTION_WHATIF = (0.0, 0.5, 1.0, 1.5)
 #: Regions of the fit tables: the two aimags (the fit) and the national series (not fitted).
@@ -198,11 +196,8 @@ def fit_grids(data_dir: Path, results: dict[str, hc.HindcastResult], seed: int,
             for a in REGIONS_FIT:
                 r = run(a, {"herd.offtake_rate": rate0, "herd.mix_elasticity": k0,
                             "herd.precaution": k})
-                y = r.years.loc[RECOVERY_YEARS[0]:RECOVERY_YEARS[1]]
-                precaution[k][a] = {
-                    **r.summary,
-                    "recovery": float((np.exp(y["sim_growth"]) - 1.0).mean()),
-                    "census_recovery": float((np.exp(y["census_growth"]) - 1.0).mean())}
+                sim, cen = hc.mean_growth(r.years)
+                precaution[k][a] = {**r.summary, "recovery": sim, "census_recovery": cen}
     return whatif, mix, precaution
 
 
