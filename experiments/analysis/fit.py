@@ -670,11 +670,12 @@ def run_fit(spec: FitSpec, out: Path, *, jobs: int = 1, scheduler: str | None = 
                      "status": "running", "jobs": jobs, "scheduler": scheduler,
                      "argv": sys.argv[1:], "started": manifest.get("started", time.strftime(
                          "%Y-%m-%dT%H:%M:%S"))})
-    from experiments.report.provenance import git_commit, package_versions
+    from experiments.report.provenance import git_commit, model_fingerprint, package_versions
 
     # every session of a resumed fit, with the code it ran
     manifest.setdefault("sessions", []).append({
         "started": time.strftime("%Y-%m-%dT%H:%M:%S"), "git": git_commit(),
+        "model_fingerprint": model_fingerprint(),
         "versions": {**{k: v for k, v in package_versions().items()
                         if k in ("python", "herdtrap", "numpy", "mesa")},
                      "pyabc": pyabc.__version__}})
@@ -956,18 +957,23 @@ def _held_out_text(summary: dict) -> str:
 
 
 def _stale_text(folder: Path) -> list[str]:
-    """A warning when the model's code has changed since the committed fit was made."""
-    from experiments.report.provenance import model_changed_since
+    """A warning when the model has changed since the committed fit was made: its
+    results (the fingerprint the fit recorded, :func:`provenance.model_fingerprint`), or,
+    for a fit that recorded none, the code of ``model/`` (git)."""
+    from experiments.report.provenance import model_changed_since, model_fingerprint
 
     try:
-        sessions = json.loads((folder / "manifest.json").read_text()).get("sessions", [])
-        commit = sessions[0]["git"]["commit"]
-    except (OSError, ValueError, KeyError, IndexError, TypeError):
+        session = json.loads((folder / "manifest.json").read_text()).get("sessions", [])[0]
+        commit = session["git"]["commit"]
+    except (OSError, ValueError, KeyError, IndexError, TypeError, AttributeError):
         return []
-    if not model_changed_since(commit):
+    recorded = session.get("model_fingerprint")
+    changed = (recorded != model_fingerprint() if recorded
+               else model_changed_since(commit))
+    if not changed:
         return []
     return [f"**This fit is of an earlier model.** It was made at commit `{commit[:7]}`; "
-            "`model/` has changed since (docs/ODD.md and the git log say how), so its "
+            "the model has changed since (docs/ODD.md and the git log say how), so its "
             "posterior and predictive check describe that model, not the current defaults. "
             "Re-run `herdtrap fit experiments/specs/fit_default.toml --jobs 2` and commit its "
             "outputs here to update this section.", ""]

@@ -64,6 +64,21 @@ def git_commit() -> dict[str, Any]:
         return {"commit": "unknown", "dirty": None}
 
 
+def model_fingerprint() -> str:
+    """A digest of what the model does: the yearly metrics of a short baseline run (300
+    households, 5 years, seed 0), rounded to 9 digits. Two versions of the code that give
+    the same results have the same fingerprint (a refactoring keeps it)."""
+    import hashlib
+
+    from model import HerdtrapModel
+
+    m = HerdtrapModel("baseline", seed=0, years=5, params={"population.households": 300},
+                      create_agents=False, panel_rows=None).run()
+    t = m.metrics().select_dtypes("number").round(9)
+    return hashlib.sha256(pd.util.hash_pandas_object(t, index=True).to_numpy().tobytes()
+                          ).hexdigest()[:16]
+
+
 def model_changed_since(commit: str, paths: tuple[str, ...] = ("model",)) -> bool | None:
     """Whether ``paths`` (the model's code and parameter table) differ between ``commit``
     and the work tree; None when git cannot tell (no repository, unknown commit)."""

@@ -256,6 +256,18 @@ def test_a_generation_on_dask_stops_after_max_eval_simulations(tmp_path):
     assert 40 <= sampler.nr_evaluations_ <= 40 + 2, sampler.nr_evaluations_
 
 
+def test_the_section_warns_when_the_fitted_model_gave_other_results(tmp_path):
+    """A fit that recorded the model's fingerprint is flagged when the current model's
+    results differ, whatever git says; not when they agree (a refactoring)."""
+    from experiments.report.provenance import model_fingerprint
+
+    for recorded, stale in ((model_fingerprint(), False), ("0" * 16, True)):
+        (tmp_path / "manifest.json").write_text(json.dumps(
+            {"sessions": [{"git": {"commit": "HEAD"}, "model_fingerprint": recorded}]}))
+        text = "\n".join(fit._stale_text(tmp_path))
+        assert ("of an earlier model" in text) is stale, (recorded, text)
+
+
 def test_the_section_warns_when_the_fit_is_of_an_earlier_model(tmp_path):
     """A committed fit made at a commit whose model/ differs from the work tree's is
     flagged; one made at the current model is not (skipped where git cannot tell)."""
