@@ -10,7 +10,11 @@ dated history) run in both. The households that held cover for the dzud winter a
 the same households (household ids) in the run without insurance:
 
 * herd (SFU) at the end of each year from the dzud to ``years_after`` years after it;
-* distress sales (kMNT) in the dzud winter and the spring after it.
+* distress sales (kMNT) in the dzud winter and the spring after it;
+* where the herd difference comes from, year by year: the difference in births, winter
+  deaths, offtake (sales and slaughter), purchases and other transfers (animals given to
+  or inherited from other households, restocking) of the same households, in SFU, and
+  each arm's herd relative to its desired herd (docs/ODD.md 7.6).
 
 Households live through time (model/processes/demography.py): demography is the same in
 both runs of a replicate, so every insured household has the same id, slot, members and
@@ -37,6 +41,7 @@ import pandas as pd
 from experiments.analysis.compare_compute import t_interval
 from model.model import HerdtrapModel
 from model.scenario import load_scenario
+from model.species import SFU
 from model.streams import run_seed_sequence
 
 
@@ -51,15 +56,33 @@ class EventStudy:
     dzud_year: int
 
 
+#: the yearly flows (SFU) the herd difference is split into: name -> flow keys (sign)
+COMPONENTS = {"births": (("births", 1),), "deaths": (("deaths", -1),),
+              "offtake": (("sales", -1), ("slaughter", -1)), "purchases": (("bought", 1),),
+              "other": (("split", 1), ("estate", 1), ("received", 1))}
+
+
+def _flows(m: HerdtrapModel) -> pd.DataFrame:
+    """The year's herd flows (SFU, signed as they change the herd) and the herd relative to
+    the desired herd, by household id, of the households living in the region."""
+    hh, fl = m.households, m.last_year["flows"]
+    live = hh.alive
+    cols = {name: sum(sign * (fl[k][:hh.n] @ SFU) for k, sign in keys)[live]
+            for name, keys in COMPONENTS.items()}
+    cols["to_desired"] = np.divide(hh.herd_sfu, hh.target_sfu, out=np.ones(hh.n),
+                                   where=hh.target_sfu > 0)[live]
+    return pd.DataFrame(cols, index=hh.hid[live])
+
+
 def _run(sc, seed, dzud_index: int) -> tuple[HerdtrapModel, np.ndarray, list[pd.Series],
-                                             pd.Series]:
+                                             pd.Series, list[pd.DataFrame]]:
     """Run to the end; return the model, the ids of the households with cover for the
     dzud winter, the herds (SFU) at each year end (one Series per year indexed by
-    household id, the households living in the region then) and the distress sales in
+    household id, the households living in the region then), the distress sales in
     the dzud winter and the spring after it of the households living in the region in
-    that winter (indexed by id)."""
+    that winter (indexed by id) and each year's herd flows (:func:`_flows`)."""
     m = HerdtrapModel(sc, seed=seed, create_agents=False, panel_rows=None)
-    herds, insured, distress = [], None, None
+    herds, insured, distress, flows = [], None, None, []
     for year in range(1, sc.years + 1):
         for season in range(4):
             if year == dzud_index and season == 3:
@@ -78,7 +101,8 @@ def _run(sc, seed, dzud_index: int) -> tuple[HerdtrapModel, np.ndarray, list[pd.
                 distress = pd.Series((winter + spring)[live], index=winter_hid)
         hh = m.households
         herds.append(pd.Series(hh.herd_sfu[hh.alive], index=hh.hid[hh.alive]))
-    return m, insured, herds, distress
+        flows.append(_flows(m))
+    return m, insured, herds, distress, flows
 
 
 def insurance_event_study(*, replicates: int = 20, households: int = 2240, root_seed: int = 0,
@@ -101,11 +125,13 @@ def insurance_event_study(*, replicates: int = 20, households: int = 2240, root_
     diffs = np.zeros((replicates, years_after + 1))
     rel = np.zeros_like(diffs)
     n_followed = np.zeros_like(diffs)
+    parts = {c: np.full_like(diffs, np.nan) for c in (*COMPONENTS, "to_desired_insured",
+                                                      "to_desired_without")}
     d_ins, d_base, n_ins = [], [], []
     for r in range(replicates):
         seed = run_seed_sequence(root_seed, r)
-        _, insured, h_ins, ds_ins = _run(sc, seed, 2)
-        _, _, h_base, ds_base = _run(base, run_seed_sequence(root_seed, r), 2)
+        _, insured, h_ins, ds_ins, f_ins = _run(sc, seed, 2)
+        _, _, h_base, ds_base, f_base = _run(base, run_seed_sequence(root_seed, r), 2)
         n_ins.append(int(insured.size))
         if not insured.size:
             diffs[r] = rel[r] = np.nan
@@ -118,6 +144,12 @@ def insurance_event_study(*, replicates: int = 20, households: int = 2240, root_
             diffs[r, k] = (x - y).mean() if ids.size else np.nan
             rel[r, k] = x.sum() / max(y.sum(), 1e-9) - 1.0 if ids.size else np.nan
             n_followed[r, k] = ids.size
+            if ids.size:
+                fa, fb = f_ins[1 + k].loc[ids], f_base[1 + k].loc[ids]
+                for c in COMPONENTS:
+                    parts[c][r, k] = float((fa[c] - fb[c]).mean())
+                parts["to_desired_insured"][r, k] = float(fa["to_desired"].mean())
+                parts["to_desired_without"][r, k] = float(fb["to_desired"].mean())
         d_ins.append(float(ds_ins.loc[insured].mean()))
         d_base.append(float(ds_base.loc[insured].mean()))
     ok = ~np.isnan(diffs[:, 0])
@@ -129,7 +161,10 @@ def insurance_event_study(*, replicates: int = 20, households: int = 2240, root_
                      "herd_difference_sfu": m, "ci_low": lo, "ci_high": hi,
                      "relative_difference": rm, "relative_ci_low": rlo,
                      "relative_ci_high": rhi,
-                     "insured_followed": float(n_followed[ok, k].mean())})
+                     "insured_followed": float(n_followed[ok, k].mean()),
+                     # the year's flows, insured − without (SFU per insured household),
+                     # and the herd relative to the desired herd in each arm
+                     **{c: float(np.nanmean(v[ok, k])) for c, v in parts.items()}})
     dm, dlo, dhi = t_interval(np.asarray(d_ins) - np.asarray(d_base))
     distress = {"insured": float(np.mean(d_ins)), "baseline": float(np.mean(d_base)),
                 "difference": dm, "ci_low": dlo, "ci_high": dhi}
