@@ -692,10 +692,13 @@ def run_fit(spec: FitSpec, out: Path, *, jobs: int = 1, scheduler: str | None = 
                          "%Y-%m-%dT%H:%M:%S"))})
     from experiments.report.provenance import git_commit, model_fingerprint, package_versions
 
+    pins = fingerprint_pins(spec)
+
     # every session of a resumed fit, with the code it ran
     manifest.setdefault("sessions", []).append({
         "started": time.strftime("%Y-%m-%dT%H:%M:%S"), "git": git_commit(),
-        "model_fingerprint": model_fingerprint() if simulator is None else None,
+        **({"model_fingerprint": model_fingerprint(pins), "fingerprint_params": pins}
+           if simulator is None else {}),
         "versions": {**{k: v for k, v in package_versions().items()
                         if k in ("python", "herdtrap", "numpy", "mesa")},
                      "pyabc": pyabc.__version__}})
@@ -748,6 +751,19 @@ def run_fit(spec: FitSpec, out: Path, *, jobs: int = 1, scheduler: str | None = 
                      "finished": time.strftime("%Y-%m-%dT%H:%M:%S")})
     _write_json(manifest_path, manifest)
     return result
+
+
+def fingerprint_pins(spec: FitSpec) -> dict[str, float]:
+    """The fitted parameters at the middle of their priors: the model's fingerprint that
+    a fit records is taken with them pinned there (:func:`_stale_text`)."""
+    from model.parameters import parameter_table
+
+    table = parameter_table()
+    pins = {}
+    for n, (lo, hi) in spec.parameters.items():
+        v = 0.5 * (lo + hi)
+        pins[n] = int(round(v)) if n in table and table[n].type == "int" else v
+    return pins
 
 
 def _write_json(path: Path, data: dict) -> None:
@@ -978,8 +994,10 @@ def _held_out_text(summary: dict) -> str:
 
 def _stale_text(folder: Path) -> list[str]:
     """A warning when the model has changed since the committed fit was made: its
-    results (the fingerprint the fit recorded, :func:`provenance.model_fingerprint`), or,
-    for a fit that recorded none, the code of ``model/`` (git)."""
+    results (the fingerprint the fit recorded, :func:`provenance.model_fingerprint`, with
+    the fitted parameters pinned where the fit recorded the pins, so that adopting the
+    posterior as defaults is not a change), or, for a fit that recorded none, the code of
+    ``model/`` (git)."""
     from experiments.report.provenance import model_changed_since, model_fingerprint
 
     try:
@@ -988,8 +1006,9 @@ def _stale_text(folder: Path) -> list[str]:
     except (OSError, ValueError, KeyError, IndexError, TypeError, AttributeError):
         return []
     recorded = session.get("model_fingerprint")
-    changed = (recorded != model_fingerprint() if recorded
-               else model_changed_since(commit))
+    pins = session.get("fingerprint_params")
+    changed = (recorded != model_fingerprint(pins if isinstance(pins, dict) else None)
+               if recorded else model_changed_since(commit))
     if not changed:
         return []
     return [f"**This fit is of an earlier model.** It was made at commit `{commit[:7]}`; "

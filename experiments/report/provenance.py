@@ -64,15 +64,20 @@ def git_commit() -> dict[str, Any]:
         return {"commit": "unknown", "dirty": None}
 
 
-def model_fingerprint() -> str:
+def model_fingerprint(params: dict | None = None) -> str:
     """A digest of what the model does: the yearly metrics of a short baseline run (300
     households, 5 years, seed 0), rounded to 9 digits. Two versions of the code that give
-    the same results have the same fingerprint (a refactoring keeps it)."""
+    the same results have the same fingerprint (a refactoring keeps it).
+
+    ``params`` pins parameters: a fit pins the parameters it fits, so that its fingerprint
+    describes the rest of the model and does not change when their defaults do (when the
+    defaults become the fit's posterior central values)."""
     import hashlib
 
     from model import HerdtrapModel
 
-    m = HerdtrapModel("baseline", seed=0, years=5, params={"population.households": 300},
+    m = HerdtrapModel("baseline", seed=0, years=5,
+                      params={**(params or {}), "population.households": 300},
                       create_agents=False, panel_rows=None).run()
     t = m.metrics().select_dtypes("number").round(9)
     return hashlib.sha256(pd.util.hash_pandas_object(t, index=True).to_numpy().tobytes()

@@ -291,14 +291,28 @@ def test_a_generation_on_dask_stops_after_max_eval_simulations(tmp_path):
 
 def test_the_section_warns_when_the_fitted_model_gave_other_results(tmp_path):
     """A fit that recorded the model's fingerprint is flagged when the current model's
-    results differ, whatever git says; not when they agree (a refactoring)."""
+    results differ, whatever git says; not when they agree (a refactoring). A fit records
+    it with its fitted parameters pinned (fingerprint_params): the pins are what is
+    compared, so that making the posterior's central values the defaults does not flag
+    the fit, while any other change to the model does."""
     from experiments.report.provenance import model_fingerprint
 
-    for recorded, stale in ((model_fingerprint(), False), ("0" * 16, True)):
+    spec = fit.load_spec(ROOT / "experiments/specs/fit_default.toml")
+    pins = fit.fingerprint_pins(spec)
+    pinned = model_fingerprint(pins)
+    assert pinned != model_fingerprint()  # the pins matter
+    for session, stale in (({"model_fingerprint": model_fingerprint()}, False),
+                           ({"model_fingerprint": "0" * 16}, True),
+                           ({"model_fingerprint": pinned, "fingerprint_params": pins}, False),
+                           # the same fingerprint read without its pins: another model
+                           ({"model_fingerprint": pinned}, True)):
         (tmp_path / "manifest.json").write_text(json.dumps(
-            {"sessions": [{"git": {"commit": "HEAD"}, "model_fingerprint": recorded}]}))
+            {"sessions": [{"git": {"commit": "HEAD"}, **session}]}))
         text = "\n".join(fit._stale_text(tmp_path))
-        assert ("of an earlier model" in text) is stale, (recorded, text)
+        assert ("of an earlier model" in text) is stale, (session, text)
+    # the committed fit recorded its pins, and the current model is the fitted one
+    manifest = json.loads((fit.COMMITTED_FIT / "manifest.json").read_text())
+    assert manifest["sessions"][0]["fingerprint_params"] == pins
 
 
 def test_the_section_warns_when_the_fit_is_of_an_earlier_model(tmp_path):
