@@ -143,12 +143,17 @@ def census_change_1999_2002(data_dir=None) -> dict[str, float]:
     """Change of the census stock (SFU) from the end of 1999 to the end of 2002, per aimag
     of the shipped tables and for the whole country (NSO): the aggregate the IBLIP counts
     and the replay's aimags lost."""
-    from model.region import default_data_dir
+    from pathlib import Path
+
+    from model.region import SHIPPED_DATA_DIR, default_data_dir
     from model.species import SFU, SPECIES
 
-    d = default_data_dir() if data_dir is None else data_dir
+    d = Path(default_data_dir() if data_dir is None else data_dir)
     out = {}
-    nat = pd.read_csv(f"{d}/livestock_population_national_species.csv").set_index("Year")
+    national = d / "livestock_population_national_species.csv"
+    if not national.is_file():  # a folder of aimag tables only: the shipped national table
+        national = SHIPPED_DATA_DIR / national.name
+    nat = pd.read_csv(national).set_index("Year")
     cols = {c.lower(): c for c in nat.columns}
     sfu = nat[[cols[s.lower()] for s in SPECIES]].to_numpy(dtype=float) @ SFU
     ser = pd.Series(sfu, index=nat.index)
