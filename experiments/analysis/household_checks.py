@@ -347,21 +347,24 @@ def section(hind: dict[str, Any], *, seed: int, progress: bool = True,
                  f"{r.deaths:+.1f} | {r.offtake:+.1f} | {r.other:+.1f} | {change:+.1f} | "
                  f"{r.to_desired_insured:.2f} vs {r.to_desired_without:.2f} |")
     later = t.iloc[2:]
+    grows = later.births.mean() + later.offtake.mean() + later.deaths.mean() > 0
     L += ["", "Deaths and offtake are signed as they change the herd (negative: more of them "
           "among the insured); other = animals given to or inherited from other "
           f"households. The payout buys the gap in {int(t.calendar_year.iloc[1])} "
           f"({t.purchases.iloc[1]:+.1f} SFU). From "
           f"{int(later.calendar_year.iloc[0])} the extra animals add "
           f"{later.births.mean():+.1f} births a year against {later.offtake.mean():+.1f} of "
-          f"offtake and {later.deaths.mean():+.1f} of deaths: they breed faster than they "
-          "are sold, so the gap keeps its share of the herd. Both arms are still below "
-          f"their desired herds in {int(t.calendar_year.iloc[-1])} "
-          f"({t.to_desired_insured.iloc[-1]:.2f} and {t.to_desired_without.iloc[-1]:.2f}), "
-          "where offtake rises steeply with the herd (`herd.rebuild_elasticity`), yet the "
-          "uninsured, further below, do not sell enough less to catch up. For the gap to "
-          "close as in the field, the extra animals would have to leave the herd faster "
-          "than they breed: a herd-size limit (labour, pasture) or spending of the payout's "
-          "herd that the model does not have.", ""]
+          f"offtake and {later.deaths.mean():+.1f} of deaths: "
+          + ("they breed faster than they are sold, so the gap stays. " if grows else
+             "they leave the herd faster than they breed, so the gap closes. ")
+          + "Both arms are at "
+          f"{t.to_desired_insured.iloc[-1]:.2f} and {t.to_desired_without.iloc[-1]:.2f} of "
+          f"their desired herds in {int(t.calendar_year.iloc[-1])}"
+          + (", where offtake rises steeply with the herd (`herd.rebuild_elasticity`), yet "
+             "the uninsured, further below, do not sell enough less to catch up. For the gap "
+             "to close as in the field, the extra animals would have to leave the herd "
+             "faster than they breed: a herd-size limit (labour, pasture) or spending of "
+             "the payout's herd that the model does not have." if grows else "."), ""]
     d = es.distress
     L += [f"Distress sales in the dzud winter and the spring after it, per insured "
           f"household: {d['insured']:.1f} kMNT insured vs {d['baseline']:.1f} kMNT without "
