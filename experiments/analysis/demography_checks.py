@@ -24,8 +24,9 @@ import numpy as np
 import pandas as pd
 
 from experiments.analysis.compare_compute import t_interval
+from experiments.analysis.hindcast_compute import census_factor
 from model.model import HerdtrapModel
-from model.region import default_data_dir
+from model.region import default_data_dir, load_region
 from model.scenario import load_scenario
 from model.streams import run_seed_sequence
 
@@ -104,23 +105,6 @@ def status_quo_demography(*, replicates: int = 10, years: int = 30, households: 
     return DemographyCheck(yearly.reset_index(), pd.DataFrame(rows), replicates)
 
 
-def census_factor(sc, year: int) -> np.ndarray:
-    """(aimags, species) census stock at the end of ``year`` relative to 2019's (NSO
-    livestock_population_aimag_species.csv), to start a replay from that year's herds."""
-    from experiments.analysis.hindcast_compute import read_census
-    from model.region import load_region
-    from model.species import SPECIES
-
-    region = load_region(list(sc.aimags))
-    out = np.ones((len(sc.aimags), len(SPECIES)))
-    for a, name in enumerate(region.aimags):
-        census = read_census(default_data_dir(), name)
-        now = census.loc[year, list(SPECIES)].to_numpy(dtype=float)
-        out[a] = np.divide(now, region.stock_2019[a], out=np.ones(len(SPECIES)),
-                           where=region.stock_2019[a] > 0)
-    return out
-
-
 @dataclass(frozen=True)
 class DzudExits:
     yearly: pd.DataFrame  # calendar year: exits, returns, entries, herding households (CI)
@@ -150,7 +134,7 @@ def dzud_exits(*, replicates: int = 10, households: int = 2240, root_seed: int =
     sc = dataclasses.replace(sc, start_year=start, regime="replay", replay_years=())
     rows, cohort_n, cohort_back = [], [], []
     dzud_model_year = dzud_year - start  # the model year whose winter is the dzud
-    factor = census_factor(sc, start - 1)
+    factor = census_factor(load_region(list(sc.aimags)), start - 1)
     for r in range(replicates):
         m = HerdtrapModel(sc, seed=run_seed_sequence(root_seed, r), create_agents=False,
                           panel_rows=None)

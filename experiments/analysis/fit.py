@@ -500,13 +500,7 @@ def simulate(spec: FitSpec, params: dict[str, Any], seed: int,
     """Every target's statistics for one parameter set (one replicate each);
     ``held_out=False``: only the fitted targets' (what the fit itself needs)."""
     data_dir = Path(data_dir) if data_dir else _data_dir()
-    from model.parameters import parameter_table
-
-    params = {**spec.fixed, **{k: float(v) for k, v in params.items()}}
-    for name, v in list(params.items()):  # integer parameters take whole values
-        p = parameter_table().get(name)
-        if p is not None and p.type == "int":
-            params[name] = int(round(v))
+    params = _whole({**spec.fixed, **{k: float(v) for k, v in params.items()}})
     out: dict[str, float] = {}
     for t in spec.targets:
         if t.held_out and not held_out:
@@ -769,17 +763,19 @@ def twice_the_covariance(n_samples: float, dimension: int) -> float:  # noqa: AR
     return math.sqrt(2.0)
 
 
-def fingerprint_pins(spec: FitSpec) -> dict[str, float]:
-    """The fitted parameters at the middle of their priors: the model's fingerprint that
-    a fit records is taken with them pinned there (:func:`_stale_text`)."""
+def _whole(params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` with the integer parameters of the table rounded to whole values."""
     from model.parameters import parameter_table
 
     table = parameter_table()
-    pins = {}
-    for n, (lo, hi) in spec.parameters.items():
-        v = 0.5 * (lo + hi)
-        pins[n] = int(round(v)) if n in table and table[n].type == "int" else v
-    return pins
+    return {n: int(round(v)) if n in table and table[n].type == "int" else v
+            for n, v in params.items()}
+
+
+def fingerprint_pins(spec: FitSpec) -> dict[str, float]:
+    """The fitted parameters at the middle of their priors: the model's fingerprint that
+    a fit records is taken with them pinned there (:func:`_stale_text`)."""
+    return _whole({n: 0.5 * (lo + hi) for n, (lo, hi) in spec.parameters.items()})
 
 
 def _write_json(path: Path, data: dict) -> None:

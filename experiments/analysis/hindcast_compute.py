@@ -323,6 +323,24 @@ def initial_stock(census: pd.DataFrame, mort: pd.DataFrame, start: int) -> np.nd
     return np.nan_to_num(census.loc[start, list(SPECIES)].to_numpy(dtype=float)) * (1.0 - m1)
 
 
+def census_factor(region: Region, year: int, *, after_winter: bool = False,
+                  data_dir: Path | None = None) -> np.ndarray:
+    """(aimags, species) factors that turn the households' 2019 herds into the census
+    herds of ``year`` (NSO livestock_population_aimag_species.csv, year end), to start a
+    replay from them (:meth:`HerdtrapModel.rescale_stock`); ``after_winter``: less the
+    adult losses of the winter after it (:func:`initial_stock`, as a hindcast starts:
+    the herds of the spring of ``year + 1``)."""
+    d = Path(data_dir) if data_dir is not None else default_data_dir()
+    out = np.ones((region.n_aimags, len(SPECIES)))
+    for a, name in enumerate(region.aimags):
+        census = read_census(d, name)
+        now = (initial_stock(census, read_mortality(d, name), year) if after_winter
+               else census.loc[year, list(SPECIES)].to_numpy(dtype=float))
+        out[a] = np.divide(now, region.stock_2019[a], out=np.ones(len(SPECIES)),
+                           where=region.stock_2019[a] > 0)
+    return out
+
+
 def run_hindcast(data_dir: Path, aimag: str, start: int = 1992, end: int = 2024,
                  replicates: int = 5, *, households: int | None = None, seed: int = 0,
                  params: dict[str, Any] | None = None, progress: bool = True,

@@ -16,8 +16,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from experiments.analysis.hindcast_compute import RECOVERY_YEARS, mean_growth
+from experiments.analysis.hindcast_compute import (
+    RECOVERY_YEARS,
+    census_factor,
+    mean_growth,
+    read_census,
+    read_mortality,
+)
 from model.model import HerdtrapModel
+from model.region import default_data_dir
 from model.scenario import load_scenario
 from model.streams import run_seed_sequence
 
@@ -61,22 +68,6 @@ def first_year_poverty(seeds: int = 3) -> pd.DataFrame:
                                                 "headcount_status_quo_2019"]].mean()
 
 
-def census_1999_factor(region) -> np.ndarray:
-    """(n_aimags, 5) factors that turn the households' 2019 herds into the herds of spring
-    1999, as a hindcast from 1998 starts (:func:`hindcast_compute.initial_stock`: the
-    December 1998 census less the losses of the winter after it), by aimag and species."""
-    from experiments.analysis import hindcast_compute as hc
-    from model.region import default_data_dir
-
-    d = default_data_dir()
-    out = np.ones((region.n_aimags, 5))
-    for i, name in enumerate(region.aimags):
-        init = hc.initial_stock(hc.read_census(d, name), hc.read_mortality(d, name), 1998)
-        out[i] = np.divide(init, region.stock_2019[i], out=np.ones(5),
-                           where=region.stock_2019[i] > 0)
-    return out
-
-
 def dzud_1999_2002_losses(seeds: int = 4, households: int | None = None,
                           params: dict[str, Any] | None = None,
                           root_seed: int = 0, from_census: bool = True) -> dict[str, float]:
@@ -88,7 +79,7 @@ def dzud_1999_2002_losses(seeds: int = 4, households: int | None = None,
 
     The households' herds start as those of spring 1999 (``from_census``): the starting
     population's 2019 herds scaled by aimag and species to the census, as a hindcast
-    starts (:func:`census_1999_factor`). In 1999 herds were smaller and held more cattle
+    starts (:func:`hindcast_compute.census_factor`). In 1999 herds were smaller and held more cattle
     and fewer goats than in 2019, and cattle died most in these dzuds, so the 2019 herds
     (``from_census=False``) lose less.
 
@@ -103,6 +94,7 @@ def dzud_1999_2002_losses(seeds: int = 4, households: int | None = None,
     simulated stock (SFU, all households) from autumn 1999 to autumn 2002, the census's
     year-end counts (``stock_change``, as :func:`census_change_1999_2002`)."""
     half, none = [], []
+    factor = None
     per: dict[str, list[np.ndarray]] = {}
     stocks: dict[str, list[tuple[float, float]]] = {}
     for s in range(seeds):
@@ -115,8 +107,10 @@ def dzud_1999_2002_losses(seeds: int = 4, households: int | None = None,
                                  replay_years=(2000, 2001, 2002, 2003))
         m = HerdtrapModel(sc, seed=run_seed_sequence(s + root_seed, 0), create_agents=False,
                           panel_rows=None)
-        if from_census:
-            m.rescale_stock(census_1999_factor(m.region))
+        if from_census:  # the herds of spring 1999: December 1998 less the winter after it
+            if factor is None:
+                factor = census_factor(m.region, 1998, after_winter=True)
+            m.rescale_stock(factor)
         for _ in range(3):  # spring, summer, autumn 1999
             m.step()
         hh = m.households
@@ -169,7 +163,7 @@ def census_change_1999_2002(data_dir=None) -> dict[str, float]:
     and the replay's aimags lost."""
     from pathlib import Path
 
-    from model.region import SHIPPED_DATA_DIR, default_data_dir
+    from model.region import SHIPPED_DATA_DIR
     from model.species import SFU, SPECIES
 
     d = Path(default_data_dir() if data_dir is None else data_dir)
@@ -182,8 +176,6 @@ def census_change_1999_2002(data_dir=None) -> dict[str, float]:
     sfu = nat[[cols[s.lower()] for s in SPECIES]].to_numpy(dtype=float) @ SFU
     ser = pd.Series(sfu, index=nat.index)
     out["Mongolia"] = float(ser.loc[2002] / ser.loc[1999] - 1.0)
-    from experiments.analysis.hindcast_compute import read_census
-
     for name in ("Zavkhan", "Khuvsgul"):
         c = read_census(d, name)
         v = c[list(SPECIES)].to_numpy(dtype=float) @ SFU
@@ -302,10 +294,7 @@ def section(hind: dict[str, Any], *, seed: int, progress: bool = True,
               f"{100 * IBLIP_HALF:.0f}% (a rough reading from two points). Household "
               "heterogeneity comes from soum noise, the herd's species mix, preparedness "
               "and the winter's luck.", ""]
-    from experiments.analysis import hindcast_compute as hc
-    from model.region import default_data_dir
-
-    mort = {a: hc.read_mortality(default_data_dir(), a).loc[2001] for a in by}
+    mort = {a: read_mortality(default_data_dir(), a).loc[2001] for a in by}
     L += ["Started from the households' 2019 herds instead (larger, with more goats and "
           f"fewer cattle than in 1999), {100 * dz_2019['half']:.1f}% lose half and "
           f"{100 * dz_2019['all']:.1f}% all of their herd, and the stock falls "
