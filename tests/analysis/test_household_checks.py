@@ -104,3 +104,18 @@ def test_the_2019_herds_lose_less_in_a_replay_of_1999_2002(losses_1999_2002):
     old = dzud_1999_2002_losses(seeds=2, households=1200, from_census=False)
     assert old["stock_change"] > losses_1999_2002["stock_change"], (old, losses_1999_2002)
     assert old["half"] < losses_1999_2002["half"], (old, losses_1999_2002)
+
+
+def test_census_change_reads_the_shipped_national_table_when_the_folder_has_none(tmp_path):
+    """A data folder with aimag tables only (as `--data` folders may be) still gets the
+    country's 1999-2002 change, from the shipped national table."""
+    import shutil
+
+    from experiments.analysis.household_checks import census_change_1999_2002
+    from model.region import SHIPPED_DATA_DIR
+
+    shutil.copy(SHIPPED_DATA_DIR / "livestock_population_aimag_species.csv", tmp_path)
+    got = census_change_1999_2002(tmp_path)
+    want = census_change_1999_2002(SHIPPED_DATA_DIR)
+    assert got == pytest.approx(want)
+    assert -0.5 < got["Mongolia"] < -0.25  # the country lost about a third (SFU)

@@ -37,3 +37,26 @@ class ToyHerd:
         seed = int(np.random.randint(0, 2**31 - 1))  # noqa: NPY002
         return self.simulate(float(parameters["mu"]), float(parameters["sigma"]),
                              np.random.default_rng(seed))
+
+
+class ToyNine:
+    """Nine parameters in [0, 10], nine noisy statistics, two of them mixing a pair of
+    parameters (a ridge): as many parameters as the default fit, to check that the
+    importance weights of ABC-SMC do not collapse (experiments.analysis.fit)."""
+
+    __name__ = "toy_nine"
+    PRIOR = {f"p{i}": (0.0, 10.0) for i in range(9)}
+
+    def __init__(self, noise: float = 0.3) -> None:
+        self.noise = noise
+        self.sd = {f"s{i}": noise for i in range(9)}
+
+    def simulate(self, theta: dict, rng: np.random.Generator) -> dict[str, float]:
+        x = np.array([float(theta[f"p{i}"]) for i in range(9)])
+        s = x.copy()
+        s[0], s[1] = x[0] + x[1], x[0] - 0.5 * x[1]
+        return {f"s{i}": float(s[i] + rng.normal(0.0, self.noise)) for i in range(9)}
+
+    def __call__(self, parameters) -> dict[str, float]:
+        seed = int(np.random.randint(0, 2**31 - 1))  # noqa: NPY002
+        return self.simulate(parameters, np.random.default_rng(seed))
