@@ -165,21 +165,50 @@ def figure_exporter() -> Iterator[None]:
             kaleido.stop_sync_server(silence_warnings=True)
 
 
+#: Attempts per image. kaleido 1.5 sometimes reads the JavaScript context of the blank
+#: page its tab starts on rather than of its own page when the machine is busy, and
+#: the render fails with "ReferenceError: kaleido_scopes is not defined" (measured here:
+#: 3 of 30 renders with the two cores loaded, none idle). A fresh tab renders fine.
+RENDER_ATTEMPTS = 4
+
+
 def render_image(fig: go.Figure, fmt: str, *, scale: float = 1.0) -> bytes:
-    """The figure as ``fmt`` ("png" or "svg") bytes, rendered by kaleido in Chromium."""
+    """The figure as ``fmt`` ("png" or "svg") bytes, rendered by kaleido in Chromium.
+
+    A failed render is retried in a fresh tab (a fresh browser inside
+    :func:`figure_exporter`) up to :data:`RENDER_ATTEMPTS` times in all; the last
+    error is raised as :class:`FigureExportError`.
+    """
     import kaleido
 
     _require_browser()
     layout = fig.layout
     opts = {"format": fmt, "width": layout.width or WIDTH, "height": layout.height or HEIGHT,
             "scale": scale}
-    try:
-        if _server_depth:  # the running server was started with mathjax=False
-            data = kaleido.calc_fig_sync(fig.to_dict(), opts=opts)
-        else:
-            data = kaleido.calc_fig_sync(fig.to_dict(), opts=opts, kopts={"mathjax": False})
-    except Exception as exc:  # kaleido/choreographer raise many kinds of errors
-        raise FigureExportError(f"kaleido could not render the figure: {exc}") from exc
+    spec = fig.to_dict()
+    errors: list[str] = []
+    for attempt in range(RENDER_ATTEMPTS):
+        try:
+            if _server_depth:  # the running server was started with mathjax=False
+                data = kaleido.calc_fig_sync(spec, opts=opts)
+            else:
+                data = kaleido.calc_fig_sync(spec, opts=opts, kopts={"mathjax": False})
+            break
+        except Exception as exc:  # kaleido/choreographer raise many kinds of errors
+            errors.append(f"{type(exc).__name__}: {str(exc)[:300]}")
+            if attempt + 1 == RENDER_ATTEMPTS:
+                raise FigureExportError(
+                    f"kaleido could not render the figure in {RENDER_ATTEMPTS} attempts; "
+                    f"last error: {errors[-1]}"
+                ) from exc
+            if _server_depth:  # the server's tabs may all be bad: start a new browser
+                with contextlib.suppress(Exception):
+                    kaleido.stop_sync_server(silence_warnings=True)
+                try:
+                    kaleido.start_sync_server(mathjax=False, silence_warnings=True)
+                except Exception as start_exc:
+                    raise FigureExportError(
+                        f"kaleido could not restart Chromium: {start_exc}") from start_exc
     if isinstance(data, str):
         data = data.encode()
     return bytes(data)

@@ -160,15 +160,16 @@ def test_kaleido_writes_png_and_svg(chromium_path, tmp_path):
 
     import plotly.graph_objects as go
 
+    from experiments.report.figures import export_figure
+
     # conftest.py sets BROWSER_PATH to the system Chromium unless the user set it already.
     assert os.path.isfile(os.environ.get("BROWSER_PATH", chromium_path))
     fig = go.Figure(go.Scatter(x=[0, 1, 2, 3], y=[3, 1, 2, 4], name="herd"))
     fig.update_layout(title="kaleido smoke", width=480, height=320)
 
-    png = tmp_path / "figure.png"
-    svg = tmp_path / "figure.svg"
-    fig.write_image(png)
-    fig.write_image(svg)
+    # herdtrap's exporter (the path every report takes), not plotly's write_image: it
+    # retries kaleido's occasional blank-page render on a busy machine.
+    png, svg = export_figure(fig, tmp_path / "figure")
 
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert png.stat().st_size > 2_000
