@@ -47,6 +47,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "params": ("experiments.report.params", "print the parameter table (or write docs/PARAMETERS.md)"),
     "calibrate": ("experiments.analysis.calibrate", "fit the dzud generator and regions from NSO files"),
     "fit": ("experiments.analysis.fit", "calibrate parameters to data with ABC-SMC (pyabc)"),
+    "adopt": ("experiments.analysis.adopt", "make a fit's posterior medians the default parameters"),
 }
 #: commands whose module parses its own argv (argparse inside ``main(argv)``)
 RAW_ARGV = {"calibrate"}

@@ -1030,8 +1030,66 @@ def _stale_text(folder: Path) -> list[str]:
             "outputs here to update this section.", ""]
 
 
-def fit_section(folder: Path = COMMITTED_FIT) -> list[str]:
-    """The validation report's section on the committed ABC-SMC fit (no simulation)."""
+def _defaults_are_adopted(folder: Path) -> bool:
+    """Whether every fitted parameter's default is its rounded posterior median in
+    ``folder`` (what `herdtrap adopt` writes)."""
+    from experiments.analysis.adopt import central_values
+
+    try:
+        return all(a.old == a.new for a in central_values(folder))
+    except Exception:  # noqa: BLE001 - an unreadable summary: not adopted
+        return False
+
+
+def _central_text(comparison: dict, summary: dict, adopted: bool) -> list[str]:
+    """The fit of the defaults against the posterior's central sets (same seeds)."""
+    first = next(iter(comparison.values()))
+    names = list(first["params"])
+    seeds = first["fitness"].seeds
+    L = ["### The defaults against the posterior's central sets", "",
+         "`herdtrap adopt` writes a central set of the posterior into the parameter table: "
+         "the medoid particle (the particle nearest, on average, to all others, each "
+         "parameter scaled by its prior range) or the marginal medians, rounded. Before it "
+         "writes, it compares their fit with the current defaults' on the fit's own targets "
+         f"(the same {seeds} seeds, one replicate each; lower distance is better), as here:",
+         "",
+         "| parameter set | " + " | ".join(f"`{n.split('.', 1)[1]}`" for n in names)
+         + " | distance (fitted statistics) | held-out RMSE log stock | held-out years "
+         "within ±15% |",
+         "|---" * (len(names) + 4) + "|"]
+    for label, r in comparison.items():
+        f = r["fitness"]
+        L.append(f"| {label} | " + " | ".join(f"{r['params'][n]:g}" for n in names)
+                 + f" | {f.distance:.2f} | {f.held_out_rmse:.3f} | {f.held_out_within:.0%} |")
+    d = {k: r["fitness"].distance for k, r in comparison.items()}
+    best = min(d, key=d.get)
+    eps = summary["epsilons"][-1]
+    others = [k for k in d if k != "defaults"]
+    if adopted:
+        reading = "The defaults are the adopted central set."
+    elif best == "defaults":
+        reading = (f"The defaults (the hand fit) fit best, at a distance of {d['defaults']:.2f}, "
+                   f"below the fit's last tolerance ε = {eps:.2f}; the central sets fit worse ("
+                   + ", ".join(f"{k} {d[k]:.2f}" for k in others)
+                   + "). The fit stopped while its posterior still spans everything within "
+                   "that tolerance, a region wider than the best fits; its central sets are "
+                   "not better defaults, so the defaults stay the hand fit (`herdtrap adopt` "
+                   "refuses them). A longer fit, to a tolerance below the hand fit's "
+                   "distance, is needed before its central values can replace the defaults.")
+    else:
+        h = {k: r["fitness"].held_out_within for k, r in comparison.items()}
+        reading = (f"The {best} fits the fitted statistics better than the defaults "
+                   f"({d[best]:.2f} against {d['defaults']:.2f})"
+                   + (f", but the held-out years worse ({h[best]:.0%} against "
+                      f"{h['defaults']:.0%} within ±15%)" if h[best] < h["defaults"] else "")
+                   + f": `herdtrap adopt docs/validation/fit --center {best}` would make it "
+                   "the defaults.")
+    return L + ["", reading, ""]
+
+
+def fit_section(folder: Path = COMMITTED_FIT, comparison: dict | None = None) -> list[str]:
+    """The validation report's section on the committed ABC-SMC fit (no fitting;
+    ``comparison``: :func:`experiments.analysis.adopt.compare_centers` of the fit)."""
     from model.parameters import parameter_table
 
     folder = Path(folder)
@@ -1043,6 +1101,7 @@ def fit_section(folder: Path = COMMITTED_FIT) -> list[str]:
     s = json.loads((folder / "summary.json").read_text())
     table = parameter_table()
     rel = "docs/validation/fit"
+    adopted = _defaults_are_adopted(folder)
     L = head + [
         f"`herdtrap fit {s['spec']}` (experiments/analysis/fit.py), committed in `{rel}/`: "
         f"{s['generations']} generations of {s['population_size']} particles, "
@@ -1052,11 +1111,16 @@ def fit_section(folder: Path = COMMITTED_FIT) -> list[str]:
         + f"; effective sample size of the last generation {s['effective_sample_size']:.0f}; "
         f"tolerance ε {s['epsilons'][0]:.3g} → {s['epsilons'][-1]:.3g}. "
         "Priors are uniform over the parameter table's ranges; the distance weighs each "
-        "statistic by its stated uncertainty (spec). The model's defaults are the hand fit; "
-        "`herdtrap batch --posterior "
-        f"{rel}/posterior.csv` draws from this posterior instead.", "",
+        "statistic by its stated uncertainty (spec). "
+        + ("The model's defaults are this posterior's medians (`herdtrap adopt "
+           f"{rel}`, rounded to a twentieth of the 90% interval or finer); "
+           if adopted else "The model's defaults are the hand fit, not this posterior "
+           f"(`herdtrap adopt {rel}` would make its medians the defaults); ")
+        + f"`herdtrap batch --posterior {rel}/posterior.csv` draws one parameter set per "
+        "replicate from it.", "",
         *_stale_text(folder),
-        "| parameter | prior range | default (hand fit) | posterior median | 90% interval |",
+        f"| parameter | prior range | default{'' if adopted else ' (hand fit)'} | "
+        "posterior median | 90% interval |",
         "|---|---|---|---|---|"]
     for n, v in s["parameters"].items():
         d = table[n].default if n in table else float("nan")
@@ -1092,7 +1156,8 @@ def fit_section(folder: Path = COMMITTED_FIT) -> list[str]:
         inside_all = all(v["q05"] <= d[n] <= v["q95"] for n, v in s["parameters"].items() if n in d)
         reading_text = ["", "Reading: at the posterior's parameter sets the simulated stock is, on average "
               "over the held-out years, " + "; ".join(reading) + ". "
-              + ("Every hand-fitted default lies inside its 90% interval. " if inside_all else
+              + ("" if adopted else "Every hand-fitted default lies inside its 90% interval. "
+                 if inside_all else
                  "Some hand-fitted defaults lie outside their 90% interval (table). ")
               + ("The posterior's predictions miss the census's recovery growth and the "
                  "held-out years: no parameter set within the priors reproduces the growth "
@@ -1107,6 +1172,8 @@ def fit_section(folder: Path = COMMITTED_FIT) -> list[str]:
     L += ["", "Log errors are log(simulated / census) of the stock in sheep units (0 = on the "
           "census); growth is the mean yearly log growth; losses are the shares of households "
           "losing half / all of their herd in 1999–2002 (IBLIP 43% / 6.4%).", ""]
+    if comparison:
+        L += _central_text(comparison, s, adopted)
     figs = [f for f in ("posterior.png", "predictive.png") if (folder / f).is_file()]
     if figs:
         L += [" ".join(f"![{f[:-4]}](validation/fit/{f})" for f in figs), ""]

@@ -488,12 +488,15 @@ def calibration_sources(aimags: Sequence[str]) -> dict[str, dict[str, str]]:
         return {", ".join(aimags): {"error": f"could not load region sources: {exc}"}}
 
 
-def estimated_parameter_count() -> tuple[int, int]:
-    """(parameters whose source is marked [est], all parameters)."""
+def estimated_parameter_count() -> tuple[int, int, int]:
+    """(parameters whose source is marked [est], parameters fitted to data by ABC-SMC
+    (source marked [fit] by `herdtrap adopt`), all parameters)."""
     from model.parameters import parameter_table
 
     table = parameter_table()
-    return sum("[est]" in p.source for p in table.values()), len(table)
+    fitted = sum(p.source.startswith("[fit]") for p in table.values())
+    est = sum("[est]" in p.source and not p.source.startswith("[fit]") for p in table.values())
+    return est, fitted, len(table)
 
 
 def _lever_defaults(policy: str, levers: dict[str, Any]) -> dict[str, Any]:
@@ -567,7 +570,7 @@ def methods_rows(c: BriefContent) -> list[tuple[str, str]]:
     params = res.get("params", {})
     pl = params.get("consumption.poverty_line")
     cpi = params.get("consumption.cpi_2018_to_2021")
-    n_est, n_all = estimated_parameter_count()
+    n_est, n_fit, n_all = estimated_parameter_count()
     regime = res.get("regime", "stochastic")
     if regime == "replay":
         regime += f" of observed NSO losses {res.get('replay_years')}"
@@ -599,7 +602,8 @@ def methods_rows(c: BriefContent) -> list[tuple[str, str]]:
                           "forage units (SFU) per person"),
         ("Money", f"MNT at {PRICE_YEAR} prices, undiscounted; fiscal cost = transfers, "
                   "subsidies, government loss layer and administration"),
-        ("Parameters", f"{n_all} parameters, {n_est} of them reasoned estimates marked [est]"),
+        ("Parameters", f"{n_all} parameters: {n_est} of them reasoned estimates marked [est], "
+                       f"{n_fit} fitted to data by ABC-SMC marked [fit]"),
     ]
     by_text: dict[tuple[str, str], list[str]] = {}
     for aimag, srcs in calibration_sources(res.get("aimags", ["Zavkhan"])).items():
@@ -611,13 +615,16 @@ def methods_rows(c: BriefContent) -> list[tuple[str, str]]:
 
 
 def limitations(c: BriefContent) -> str:
-    n_est, n_all = estimated_parameter_count()
+    n_est, n_fit, n_all = estimated_parameter_count()
     return (
         "herdtrap is a stylised model. Its regions are calibrated to aimag and soum aggregates "
         "of Mongolia's National Statistics Office (2019 livestock and herd-size classes, 2021 "
         "prices, 1992–2024 livestock mortality), not to a household panel; "
         f"{n_est} of its {n_all} parameters are reasoned estimates marked [est] in "
-        "docs/PARAMETERS.md. The confidence intervals: "
+        "docs/PARAMETERS.md"
+        + (f", and {n_fit} were fitted to the census and survey facts by ABC-SMC (marked "
+           "[fit]; docs/VALIDATION.md section 8)" if n_fit else "")
+        + ". The confidence intervals: "
         + uncertainty_note(c.batch.manifest)
         + (" (for the others see the sensitivity analysis, `herdtrap sensitivity`)"
            if c.batch.manifest.get("posterior") else

@@ -96,7 +96,11 @@ def _is_local(url: str) -> bool:
 def test_solaraviz_app_renders_and_steps(
     solara_run_server, toy_app_file, page, page_errors, tmp_path
 ):
-    url = solara_run_server(toy_app_file, cwd=toy_app_file.parent)
+    # Production mode, as `herdtrap app` runs it. In development mode solara watches the
+    # app's folder through inotify, and a CI run failed when the machine's 128 inotify
+    # instances per user were taken ("inotify instance limit reached").
+    url = solara_run_server(toy_app_file, cwd=toy_app_file.parent,
+                            env={"SOLARA_MODE": "production"})
     errors = page_errors(page)
     outside: list[str] = []
     page.on("request", lambda req: None if _is_local(req.url) else outside.append(req.url))

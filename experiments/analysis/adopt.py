@@ -1,0 +1,324 @@
+"""``herdtrap adopt FOLDER``: make a fit's posterior central values the model's defaults.
+
+Issue 16: "the default shipped parameters are the posterior's central values". After
+``herdtrap fit`` (experiments/analysis/fit.py), this command writes a central parameter
+set of the posterior into ``model/parameters.toml`` (the one parameter table) and marks
+each fitted parameter's source ``[fit]`` with its 90% interval and the spec, keeping the
+reasoning behind the prior after "Before the fit:".
+
+The central set (``--center``):
+
+* ``medoid`` (default): the posterior particle whose weighted mean distance to all
+  particles is smallest, each parameter scaled by its prior range. It is a parameter
+  set the posterior holds, so it keeps the correlations between parameters.
+* ``median``: each parameter's weighted marginal median. With correlated parameters
+  the medians together can be a point the posterior does not hold: for the committed
+  fit of 2026-12-02 they fitted the targets worse than any accepted particle
+  (docs/VALIDATION.md section 8).
+
+Values are rounded to a power of ten no larger than a twentieth of the parameter's 90%
+interval (moving none by more than 2.5% of its interval).
+
+Before writing, the command simulates the fit's targets at the current defaults and at
+the central set with the same ``--seeds`` seeds (common random numbers) and reports the
+fit's distance (the fitted statistics) and the held-out years' log error for both. It
+refuses when the central set fits the fitted statistics worse than the current defaults,
+and it refuses a fit of an earlier model (its recorded fingerprint, with the fitted
+parameters pinned, must match the current model); ``--force`` overrides both.
+
+Adopting changes every result of the model: regenerate docs/VALIDATION.md
+(``herdtrap validate``), docs/PARAMETERS.md (``herdtrap params --markdown``),
+docs/SENSITIVITY.md and the README demo afterwards (the command prints the list).
+
+    herdtrap adopt docs/validation/fit             # the committed fit
+    herdtrap adopt results/fit-default --dry-run   # show what would change and how it fits
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+
+from experiments import argtypes
+from experiments.errors import UsageError
+from experiments.report.provenance import atomic_write_bytes
+
+ROOT = Path(__file__).resolve().parents[2]
+#: the package's parameter table (an editable install writes the repository's file)
+TABLE = ROOT / "model" / "parameters.toml"
+FIT_MARK = "[fit]"
+BEFORE = "Before the fit: "
+
+
+@dataclass(frozen=True)
+class Adoption:
+    """One parameter's change: old default, new default and the posterior behind it."""
+
+    name: str
+    old: float
+    new: float
+    median: float
+    q05: float
+    q95: float
+    step: float
+
+
+def rounding_step(q05: float, q95: float, median: float) -> float:
+    """The largest power of ten no larger than a twentieth of the 90% interval (three
+    significant figures of the median if the interval is empty)."""
+    width = q95 - q05
+    if not (math.isfinite(width) and width > 0):
+        scale = abs(median) if median else 1.0
+        return 10.0 ** (math.floor(math.log10(scale)) - 2)
+    return 10.0 ** math.floor(math.log10(width / 20.0))
+
+
+def _decimals(step: float) -> int:
+    return max(0, -int(round(math.log10(step))))
+
+
+def _posterior(folder: Path) -> tuple[dict, Path]:
+    path = Path(folder) / "summary.json"
+    try:
+        summary = json.loads(path.read_text())
+        posterior = summary["parameters"]
+        if not isinstance(posterior, dict) or not posterior:
+            raise TypeError("no fitted parameters")
+    except FileNotFoundError:
+        raise UsageError(f"{folder}: no summary.json (is this a `herdtrap fit` folder, "
+                         "and has the fit finished?)") from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise UsageError(f"{path}: not a fit summary ({exc})") from None
+    return summary, path
+
+
+def medoid(folder: Path, names: list[str]) -> dict[str, float]:
+    """The posterior particle (posterior.csv) with the smallest weighted mean distance to
+    all particles, each parameter in units of its prior range."""
+    import numpy as np
+    import pandas as pd
+
+    from model.parameters import parameter_table
+
+    path = Path(folder) / "posterior.csv"
+    try:
+        post = pd.read_csv(path)
+        x = post[names].to_numpy(float)
+        w = post["weight"].to_numpy(float)
+    except (OSError, ValueError, KeyError) as exc:
+        raise UsageError(f"{path}: no readable posterior sample with weights ({exc}); "
+                         "use --center median") from None
+    if not (len(w) and np.all(np.isfinite(x)) and np.all(w >= 0) and w.sum() > 0):
+        raise UsageError(f"{path}: empty, non-finite or unweighted posterior sample")
+    table = parameter_table()
+    scale = np.array([(table[n].high - table[n].low) or 1.0 for n in names])
+    z = x / scale
+    spread = np.sqrt(((z[:, None, :] - z[None, :, :]) ** 2).sum(axis=-1)) @ (w / w.sum())
+    best = int(np.argmin(spread))
+    return dict(zip(names, x[best].tolist(), strict=True))
+
+
+def central_values(folder: Path, center: str = "medoid") -> list[Adoption]:
+    """The central set of the fit in ``folder`` (``center``: "medoid" or "median"),
+    rounded, with each parameter's current default and posterior interval."""
+    from model.parameters import parameter_table
+
+    summary, path = _posterior(folder)
+    posterior = summary["parameters"]
+    table = parameter_table()
+    stats = {}
+    for name, v in posterior.items():
+        if name not in table:
+            raise UsageError(f"{path}: {name} is not in the parameter table")
+        try:
+            stats[name] = tuple(float(v[k]) for k in ("median", "q05", "q95"))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise UsageError(f"{path}: not a fit summary ({name}: no median, q05 and q95: "
+                             f"{exc})") from None
+    if center == "median":
+        point = {n: st[0] for n, st in stats.items()}
+    elif center == "medoid":
+        point = medoid(folder, list(stats))
+    else:
+        raise UsageError(f"unknown center {center!r}: use medoid or median")
+    out = []
+    for name, (median, q05, q95) in stats.items():
+        p = table[name]
+        step = 1.0 if p.type == "int" else rounding_step(q05, q95, median)
+        new = round(round(point[name] / step) * step, _decimals(step))
+        new = int(new) if p.type == "int" else float(new)
+        new = p.validate(new, where=str(path))
+        out.append(Adoption(name, p.default, new, median, q05, q95, step))
+    return out
+
+
+@dataclass(frozen=True)
+class Fitness:
+    """How a parameter set fits the spec's targets, averaged over seeds."""
+
+    distance: float            # the fit's distance over the fitted statistics (mean)
+    held_out_rmse: float       # RMSE of the held-out years' log stock error
+    held_out_within: float     # share of held-out years within ±15% of the census
+    seeds: int = 0
+    per_seed: tuple[float, ...] = ()  # the distance of each seed
+
+
+def fitness(spec_path: Path, params: dict[str, float], seeds: int,
+            progress: str = "") -> Fitness:
+    """Simulate ``spec_path``'s targets at ``params`` for seeds 0..seeds-1."""
+    import numpy as np
+    from tqdm.auto import tqdm
+
+    from experiments.analysis import fit
+
+    spec = fit.load_spec(spec_path)
+    data_dir = fit._data_dir()
+    obs = fit.observed(spec, data_dir, held_out=True)
+    w = fit.weights(spec)
+    dist = fit.Distance(w)
+    held = [k for k in obs if k not in w and ":log_sfu:" in k]
+    d, err = [], []
+    for seed in tqdm(range(seeds), desc=progress or "simulate", unit="seed", leave=False):
+        sim = fit.simulate(spec, params, seed, data_dir, held_out=True)
+        d.append(dist(sim, obs))
+        err += [sim[k] - obs[k] for k in held]
+    e = np.asarray(err, dtype=float)
+    return Fitness(float(np.mean(d)), float(np.sqrt(np.mean(e ** 2))) if e.size else math.nan,
+                   float(np.mean(np.abs(e) < math.log(1.15))) if e.size else math.nan, seeds,
+                   tuple(d))
+
+
+def _source(old: str, a: Adoption, spec: str) -> str:
+    before = old.split(BEFORE, 1)[1] if old.startswith(FIT_MARK) and BEFORE in old else old
+    before = before.removeprefix("[est] ")  # now fitted, no longer a reasoned estimate
+    d = _decimals(a.step) + 1
+    return (f"{FIT_MARK} posterior median of `herdtrap fit {spec}` (90% interval "
+            f"{a.q05:.{d}f}-{a.q95:.{d}f}; docs/VALIDATION.md section 8), rounded to "
+            f"{a.step:g}. {BEFORE}{before}")
+
+
+def _toml_string(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)  # a TOML basic string is a JSON string
+
+
+def rewrite_table(text: str, changes: list[Adoption], spec: str) -> str:
+    """``text`` (a parameters.toml) with each changed parameter's default and source
+    replaced; comments and everything else stay as they were."""
+    import tomllib
+
+    raw = tomllib.loads(text)
+    for a in changes:
+        head = re.search(r'^\["' + re.escape(a.name) + r'"\]\s*$', text, flags=re.M)
+        if head is None:
+            raise UsageError(f"parameters.toml: no [\"{a.name}\"] table to rewrite")
+        end = re.search(r"^\[", text[head.end():], flags=re.M)
+        stop = head.end() + (end.start() if end else len(text) - head.end())
+        block = text[head.end():stop]
+        block, n_default = re.subn(r"^default = .*$", f"default = {a.new!r}", block,
+                                   count=1, flags=re.M)
+        new_source = _toml_string(_source(raw[a.name]["source"], a, spec))
+        block, n_source = re.subn(r"^source = .*$", lambda _m, src=new_source: f"source = {src}",
+                                  block, count=1, flags=re.M)
+        if n_default != 1 or n_source != 1:
+            raise UsageError(f"parameters.toml: [\"{a.name}\"] has no one-line default and "
+                             "source to rewrite")
+        text = text[:head.end()] + block + text[stop:]
+    check = tomllib.loads(text)  # still a valid table, with the new values
+    for a in changes:
+        assert check[a.name]["default"] == a.new, a.name
+    return text
+
+
+def compare_centers(folder: Path, seeds: int,
+                    centers: tuple[str, ...] = ("medoid", "median")) -> dict[str, dict]:
+    """The fit of the current defaults and of each central set of the fit in ``folder``,
+    with the same seeds: label -> {"params": ..., "fitness": Fitness}."""
+    summary, _ = _posterior(folder)
+    spec = summary.get("spec", "")
+    spec_path = Path(spec) if Path(spec).is_absolute() else ROOT / spec
+    if not spec_path.is_file():
+        raise UsageError(f"{spec_path}: the fit's spec is missing")
+    out: dict[str, dict] = {}
+    sets = {"defaults": None, **{c: central_values(folder, c) for c in centers}}
+    for label, changes in sets.items():
+        if changes is None:
+            params = {a.name: a.old for a in central_values(folder, centers[0])}
+        else:
+            params = {a.name: a.new for a in changes}
+        out[label] = {"params": params, "fitness": fitness(spec_path, params, seeds, label)}
+    return out
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("folder", type=argtypes.existing_folder,
+                        help="a finished fit's folder (summary.json, posterior.csv, "
+                             "manifest.json), e.g. docs/validation/fit")
+    parser.add_argument("--center", choices=("medoid", "median"), default="medoid",
+                        help="the posterior's central set: the medoid particle (default) or "
+                             "the marginal medians")
+    parser.add_argument("--seeds", type=argtypes.int_range(0, 1000), default=8,
+                        help="seeds to compare the fit of the current defaults and of the "
+                             "central set (default 8: with fewer the noise can reorder "
+                             "them; 0 skips the comparison)")
+    parser.add_argument("--table", type=Path, default=TABLE,
+                        help="the parameter table to rewrite (default: model/parameters.toml)")
+    parser.add_argument("--dry-run", action="store_true", help="show the changes, write nothing")
+    parser.add_argument("--force", action="store_true",
+                        help="adopt even a fit of an earlier model, or a central set that "
+                             "fits worse than the current defaults")
+
+
+def main(args: argparse.Namespace) -> int:
+    from experiments.analysis.fit import _stale_text
+
+    folder = Path(args.folder)
+    table = Path(args.table)
+    if not table.is_file():
+        raise UsageError(f"{table}: no such parameter table")
+    if _stale_text(folder) and not args.force:
+        raise UsageError(f"{folder} is a fit of an earlier model (its recorded fingerprint "
+                         "differs from the current model's): re-run the fit, or pass --force")
+    changes = central_values(folder, args.center)
+    summary, _ = _posterior(folder)
+    spec = summary.get("spec", "?")
+    print(f"posterior {args.center} of {folder}")
+    print(f"{'parameter':34s} {'default':>9s} -> {args.center:>9s}  90% interval")
+    for a in changes:
+        mark = "" if a.old == a.new else "  (changed)"
+        print(f"{a.name:34s} {a.old!s:>9s} -> {a.new!s:>9s}  {a.q05:.4g}-{a.q95:.4g}{mark}")
+    worse = False
+    if args.seeds and any(a.old != a.new for a in changes):
+        spec_path = Path(spec) if Path(spec).is_absolute() else ROOT / spec
+        if not spec_path.is_file():
+            raise UsageError(f"{spec_path}: the fit's spec is missing; pass --seeds 0 to "
+                             "adopt without comparing")
+        now = fitness(spec_path, {a.name: a.old for a in changes}, args.seeds, "defaults")
+        new = fitness(spec_path, {a.name: a.new for a in changes}, args.seeds, args.center)
+        print(f"\nfit over {args.seeds} seeds (same seeds for both)   distance (fitted)   "
+              "held-out RMSE log   held-out within ±15%")
+        for label, f in (("current defaults", now), (args.center, new)):
+            print(f"  {label:40s} {f.distance:15.2f} {f.held_out_rmse:18.3f} "
+                  f"{f.held_out_within:20.0%}")
+        diff = [b - a for a, b in zip(now.per_seed, new.per_seed, strict=True)]
+        se = (statistics.stdev(diff) / math.sqrt(len(diff))) if len(diff) > 1 else math.nan
+        print(f"  {args.center} minus defaults, paired by seed: {new.distance - now.distance:+.2f}"
+              f" (standard error {se:.2f})")
+        worse = new.distance > now.distance
+    if args.dry_run:
+        print("dry run: nothing written")
+        return 0
+    if worse and not args.force:
+        raise UsageError(f"the posterior {args.center} fits the fitted statistics worse than "
+                         "the current defaults (distances above): nothing written. Run a "
+                         "longer fit, try --center, or pass --force")
+    text = rewrite_table(table.read_text(encoding="utf-8"), changes, spec)
+    atomic_write_bytes(table, text.encode("utf-8"))
+    print(f"wrote {table}. Every result of the model changes: regenerate docs/PARAMETERS.md "
+          "(herdtrap params --markdown), docs/VALIDATION.md (herdtrap validate), "
+          "docs/SENSITIVITY.md and the README's demo numbers (make demo).")
+    return 0

@@ -1,0 +1,147 @@
+"""`herdtrap adopt`: a fit's posterior medians become the parameter table's defaults
+(issue 16: "the default shipped parameters are the posterior's central values")."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from experiments.analysis import adopt, fit
+from model.parameters import parameter_table
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _summary(folder: Path, parameters: dict) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "summary.json").write_text(json.dumps(
+        {"spec": "experiments/specs/fit_default.toml", "parameters": parameters}))
+    return folder
+
+
+def test_the_committed_fit_is_of_the_current_model_and_its_centers_are_parameter_sets():
+    """The committed fit can be adopted (it is of the current model); its medoid is one of
+    its particles and every central value lies inside the prior range."""
+    assert fit._stale_text(fit.COMMITTED_FIT) == []
+    post = pd.read_csv(fit.COMMITTED_FIT / "posterior.csv")
+    names = [c for c in post.columns if c != "weight"]
+    point = adopt.medoid(fit.COMMITTED_FIT, names)
+    assert any(all(row[n] == point[n] for n in names) for _, row in post.iterrows())
+    table = parameter_table()
+    for center in ("medoid", "median"):
+        for a in adopt.central_values(fit.COMMITTED_FIT, center):
+            assert table[a.name].low <= a.new <= table[a.name].high, (center, a)
+            assert a.old == table[a.name].default
+
+
+def test_a_central_set_that_fits_worse_than_the_defaults_is_refused(tmp_path):
+    """`herdtrap adopt` simulates the fit's targets at the defaults and at the central set
+    (same seed) and refuses to write a set that fits worse: here an offtake rate at the top
+    of its prior, which empties the herds of the hindcasts."""
+    table_path = tmp_path / "parameters.toml"
+    shutil.copy(ROOT / "model" / "parameters.toml", table_path)
+    text = table_path.read_text()
+    folder = _summary(tmp_path / "fit", {
+        "herd.offtake_rate": {"median": 0.2, "q05": 0.19, "q95": 0.2, "prior": [0.13, 0.2]}})
+    r = subprocess.run([sys.executable, "-m", "experiments.cli", "adopt", str(folder),
+                        "--center", "median", "--seeds", "1", "--table", str(table_path)],
+                       cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 2 and "worse than the current defaults" in r.stderr, r.stderr
+    assert "current defaults" in r.stdout and "paired by seed" in r.stdout
+    assert table_path.read_text() == text
+
+
+def test_the_report_says_which_parameter_set_fits_best():
+    from experiments.analysis.adopt import Fitness
+
+    summary = {"epsilons": [9.0, 4.5]}
+    params = {"herd.offtake_rate": 0.155}
+
+    def comparison(defaults, medoid, held=(0.9, 0.5)):
+        return {"defaults": {"params": params, "fitness": Fitness(defaults, 0.1, held[0], 8)},
+                "medoid": {"params": params, "fitness": Fitness(medoid, 0.2, held[1], 8)}}
+
+    text = "\n".join(fit._central_text(comparison(4.25, 4.65), summary, adopted=False))
+    assert "the defaults stay the hand fit" in text and "medoid 4.65" in text
+    assert "same 8 seeds" in text
+    text = "\n".join(fit._central_text(comparison(4.25, 3.9), summary, adopted=False))
+    assert "--center medoid" in text and "held-out years worse (50% against 90%" in text
+    text = "\n".join(fit._central_text(comparison(4.25, 3.9), summary, adopted=True))
+    assert "adopted central set" in text
+
+
+def test_rounding_moves_a_median_by_at_most_a_fortieth_of_its_interval():
+    for q05, q95, median in ((0.1424, 0.17, 0.15423), (1.84, 11.3, 5.7252), (0.0291, 0.276, 0.1414),
+                             (100.0, 900.0, 433.3), (0.5, 0.5, 0.5)):
+        step = adopt.rounding_step(q05, q95, median)
+        rounded = round(median / step) * step
+        if q95 > q05:
+            assert step <= (q95 - q05) / 20 < 10 * step
+            assert abs(rounded - median) <= (q95 - q05) / 40
+        else:
+            assert abs(rounded - median) <= 0.005 * median
+
+
+def test_adopt_rewrites_defaults_and_sources_and_keeps_the_rest(tmp_path):
+    table_path = tmp_path / "parameters.toml"
+    shutil.copy(ROOT / "model" / "parameters.toml", table_path)
+    before = tomllib.loads(table_path.read_text())
+    folder = _summary(tmp_path / "fit", {
+        "herd.offtake_rate": {"median": 0.16234, "q05": 0.15, "q95": 0.18, "prior": [0.13, 0.2]},
+        "herd.precaution": {"median": 7.77, "q05": 2.0, "q95": 11.0, "prior": [0, 12]},
+    })
+    cmd = [sys.executable, "-m", "experiments.cli", "adopt", str(folder), "--table", str(table_path),
+           "--center", "median", "--seeds", "0"]
+    dry = subprocess.run([*cmd, "--dry-run"], cwd=ROOT, capture_output=True, text=True)
+    assert dry.returncode == 0, dry.stderr
+    assert "0.162" in dry.stdout and tomllib.loads(table_path.read_text()) == before
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    after = tomllib.loads(table_path.read_text())
+    assert after["herd.offtake_rate"]["default"] == 0.162
+    assert after["herd.precaution"]["default"] == 7.8
+    src = after["herd.precaution"]["source"]
+    assert src.startswith("[fit] posterior median") and "2.00-11.00" in src
+    assert "Before the fit: " in src and not src.split("Before the fit: ")[1].startswith("[est]")
+    # everything else is untouched
+    for name in before:
+        if name not in ("herd.offtake_rate", "herd.precaution"):
+            assert after[name] == before[name], name
+    # adopting again replaces the note instead of stacking a second one
+    assert subprocess.run(cmd, cwd=ROOT, capture_output=True).returncode == 0
+    again = tomllib.loads(table_path.read_text())["herd.precaution"]["source"]
+    assert again.count("[fit]") == 1 and again == src
+
+
+@pytest.mark.parametrize("parameters, message", [
+    ({"no.such_parameter": {"median": 1, "q05": 0, "q95": 2}}, "not in the parameter table"),
+    ({"herd.offtake_rate": {"median": 0.9, "q05": 0.8, "q95": 0.95}}, "herd.offtake_rate"),
+    ({"herd.offtake_rate": {"q05": 0.8}}, "not a fit summary"),
+])
+def test_a_bad_summary_is_a_one_line_error_and_writes_nothing(tmp_path, parameters, message):
+    table_path = tmp_path / "parameters.toml"
+    shutil.copy(ROOT / "model" / "parameters.toml", table_path)
+    text = table_path.read_text()
+    folder = _summary(tmp_path / "fit", parameters)
+    r = subprocess.run([sys.executable, "-m", "experiments.cli", "adopt", str(folder),
+                        "--center", "median", "--table", str(table_path)], cwd=ROOT,
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert table_path.read_text() == text
+
+
+def test_a_fit_of_an_earlier_model_is_refused(tmp_path):
+    folder = _summary(tmp_path / "fit", {
+        "herd.offtake_rate": {"median": 0.16, "q05": 0.15, "q95": 0.18}})
+    (folder / "manifest.json").write_text(json.dumps(
+        {"sessions": [{"git": {"commit": "HEAD"}, "model_fingerprint": "0" * 16}]}))
+    r = subprocess.run([sys.executable, "-m", "experiments.cli", "adopt", str(folder),
+                        "--dry-run"], cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 2 and "earlier model" in r.stderr, r.stderr
