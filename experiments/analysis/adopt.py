@@ -22,8 +22,9 @@ interval (moving none by more than 2.5% of its interval).
 Before writing, the command simulates the fit's targets at the current defaults and at
 the central set with the same ``--seeds`` seeds (common random numbers) and reports the
 fit's distance (the fitted statistics) and the held-out years' log error for both. It
-refuses when the central set fits the fitted statistics worse than the current defaults,
-and it refuses a fit of an earlier model (its recorded fingerprint, with the fitted
+refuses a central set that fits the fitted statistics worse than the current defaults or
+predicts the held-out years worse (the held-out years only veto, they never choose), and
+it refuses a fit of an earlier model (its recorded fingerprint, with the fitted
 parameters pinned, must match the current model); ``--force`` overrides both.
 
 Adopting changes every result of the model: regenerate docs/VALIDATION.md
@@ -234,6 +235,28 @@ def rewrite_table(text: str, changes: list[Adoption], spec: str) -> str:
     return text
 
 
+def paired_difference(now: Fitness, new: Fitness) -> tuple[float, float]:
+    """Mean and standard error of new − now fitted distance, paired by seed."""
+    diff = [b - a for a, b in zip(now.per_seed, new.per_seed, strict=True)]
+    if not diff:
+        return new.distance - now.distance, math.nan
+    se = statistics.stdev(diff) / math.sqrt(len(diff)) if len(diff) > 1 else math.nan
+    return float(statistics.fmean(diff)), se
+
+
+def worse_than(now: Fitness, new: Fitness) -> list[str]:
+    """Why ``new`` should not replace ``now``: it fits the fitted statistics worse (a
+    higher mean distance) or predicts the held-out years worse (a higher RMSE of their log
+    stock). Empty if neither. The held-out years only veto: they never choose a set."""
+    why = []
+    if new.distance > now.distance:
+        why.append(f"fitted statistics: distance {new.distance:.2f} against {now.distance:.2f}")
+    if new.held_out_rmse > now.held_out_rmse:
+        why.append(f"held-out years: RMSE of the log stock {new.held_out_rmse:.3f} against "
+                   f"{now.held_out_rmse:.3f}")
+    return why
+
+
 def compare_centers(folder: Path, seeds: int,
                     centers: tuple[str, ...] = ("medoid", "median")) -> dict[str, dict]:
     """The fit of the current defaults and of each central set of the fit in ``folder``,
@@ -291,7 +314,7 @@ def main(args: argparse.Namespace) -> int:
     for a in changes:
         mark = "" if a.old == a.new else "  (changed)"
         print(f"{a.name:34s} {a.old!s:>9s} -> {a.new!s:>9s}  {a.q05:.4g}-{a.q95:.4g}{mark}")
-    worse = False
+    worse: list[str] = []
     if args.seeds and any(a.old != a.new for a in changes):
         spec_path = Path(spec) if Path(spec).is_absolute() else ROOT / spec
         if not spec_path.is_file():
@@ -304,18 +327,19 @@ def main(args: argparse.Namespace) -> int:
         for label, f in (("current defaults", now), (args.center, new)):
             print(f"  {label:40s} {f.distance:15.2f} {f.held_out_rmse:18.3f} "
                   f"{f.held_out_within:20.0%}")
-        diff = [b - a for a, b in zip(now.per_seed, new.per_seed, strict=True)]
-        se = (statistics.stdev(diff) / math.sqrt(len(diff))) if len(diff) > 1 else math.nan
-        print(f"  {args.center} minus defaults, paired by seed: {new.distance - now.distance:+.2f}"
-              f" (standard error {se:.2f})")
-        worse = new.distance > now.distance
+        mean, se = paired_difference(now, new)
+        print(f"  {args.center} minus defaults, paired by seed: {mean:+.2f} (standard error "
+              f"{se:.2f})")
+        worse = worse_than(now, new)
+        for why in worse:
+            print(f"  worse than the current defaults on the {why}")
     if args.dry_run:
         print("dry run: nothing written")
         return 0
     if worse and not args.force:
-        raise UsageError(f"the posterior {args.center} fits the fitted statistics worse than "
-                         "the current defaults (distances above): nothing written. Run a "
-                         "longer fit, try --center, or pass --force")
+        raise UsageError(f"the posterior {args.center} is worse than the current defaults "
+                         f"({'; '.join(worse)}): nothing written. Run a longer fit, try "
+                         "--center, or pass --force")
     text = rewrite_table(table.read_text(encoding="utf-8"), changes, spec)
     atomic_write_bytes(table, text.encode("utf-8"))
     print(f"wrote {table}. Every result of the model changes: regenerate docs/PARAMETERS.md "

@@ -64,17 +64,32 @@ def test_the_report_says_which_parameter_set_fits_best():
     summary = {"epsilons": [9.0, 4.5]}
     params = {"herd.offtake_rate": 0.155}
 
-    def comparison(defaults, medoid, held=(0.9, 0.5)):
-        return {"defaults": {"params": params, "fitness": Fitness(defaults, 0.1, held[0], 8)},
-                "medoid": {"params": params, "fitness": Fitness(medoid, 0.2, held[1], 8)}}
+    def comparison(defaults, medoid, rmse=(0.12, 0.19)):
+        return {"defaults": {"params": params, "fitness": Fitness(
+                    sum(defaults) / len(defaults), rmse[0], 0.8, len(defaults), defaults)},
+                "medoid": {"params": params, "fitness": Fitness(
+                    sum(medoid) / len(medoid), rmse[1], 0.5, len(medoid), medoid)}}
 
-    text = "\n".join(fit._central_text(comparison(4.25, 4.65), summary, adopted=False))
-    assert "the defaults stay the hand fit" in text and "medoid 4.65" in text
-    assert "same 8 seeds" in text
-    text = "\n".join(fit._central_text(comparison(4.25, 3.9), summary, adopted=False))
-    assert "--center medoid" in text and "held-out years worse (50% against 90%" in text
-    text = "\n".join(fit._central_text(comparison(4.25, 3.9), summary, adopted=True))
+    # better on the fitted statistics (within noise) but worse on the held-out years
+    text = "\n".join(fit._central_text(comparison((4.0, 5.0, 6.0), (3.0, 5.5, 5.0)), summary,
+                                       adopted=False))
+    assert "within the noise" in text and "the defaults stay the hand fit" in text
+    assert "0.120 at the defaults against 0.190 at the medoid" in text and "same 3 seeds" in text
+    # clearly better on both: adopt it
+    text = "\n".join(fit._central_text(comparison((4.0, 5.0, 6.0), (2.0, 3.1, 3.9), (0.12, 0.1)),
+                                       summary, adopted=False))
+    assert "within the noise" not in text and "--center medoid" in text
+    text = "\n".join(fit._central_text(comparison((4.0, 5.0), (4.0, 5.0)), summary, adopted=True))
     assert "adopted central set" in text
+
+
+def test_worse_on_either_the_fitted_or_the_held_out_statistics_vetoes_a_set():
+    from experiments.analysis.adopt import Fitness, worse_than
+
+    now = Fitness(4.0, 0.12, 0.8, 2, (4.0, 4.0))
+    assert worse_than(now, Fitness(3.9, 0.11, 0.8, 2, (3.9, 3.9))) == []
+    assert "fitted" in worse_than(now, Fitness(4.1, 0.11, 0.8, 2, (4.1, 4.1)))[0]
+    assert "held-out" in worse_than(now, Fitness(3.0, 0.2, 0.8, 2, (3.0, 3.0)))[0]
 
 
 def test_rounding_moves_a_median_by_at_most_a_fortieth_of_its_interval():
