@@ -81,6 +81,18 @@ def test_the_report_says_which_parameter_set_fits_best():
     assert "within the noise" not in text and "--center medoid" in text
     text = "\n".join(fit._central_text(comparison((4.0, 5.0), (4.0, 5.0)), summary, adopted=True))
     assert "adopted central set" in text
+    # the central set's stock lower than the defaults' in every held-out target: said so
+    c = comparison((4.0, 5.0, 6.0), (3.0, 5.5, 5.0))
+    for label, bias in (("defaults", {"Zavkhan": 0.07, "Mongolia": -0.09}),
+                        ("medoid", {"Zavkhan": -0.11, "Mongolia": -0.16})):
+        f = c[label]["fitness"]
+        c[label]["fitness"] = Fitness(f.distance, f.held_out_rmse, f.held_out_within, f.seeds,
+                                      f.per_seed, bias)
+    summary["targets"] = [{"label": "stock:Zavkhan", "held_out": False, "years": [1993, 2024],
+                           "fit_until": 2015}]
+    text = "\n".join(fit._central_text(c, summary, adopted=False))
+    assert "Zavkhan +0.07 at the defaults, -0.11 at the medoid" in text
+    assert "fit the stock of Zavkhan 1993–2015 best" in text and "pull the parameters apart" in text
 
 
 def test_worse_on_either_the_fitted_or_the_held_out_statistics_vetoes_a_set():
