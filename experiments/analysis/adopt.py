@@ -12,9 +12,7 @@ The central set (``--center``):
   particles is smallest, each parameter scaled by its prior range. It is a parameter
   set the posterior holds, so it keeps the correlations between parameters.
 * ``median``: each parameter's weighted marginal median. With correlated parameters
-  the medians together can be a point the posterior does not hold: for the committed
-  fit of 2026-12-02 they fitted the targets worse than any accepted particle
-  (docs/VALIDATION.md section 8).
+  the medians together need not be a parameter set the posterior holds.
 
 Values are rounded to a power of ten no larger than a twentieth of the parameter's 90%
 interval (moving none by more than 2.5% of its interval).

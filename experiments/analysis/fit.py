@@ -1030,15 +1030,18 @@ def _stale_text(folder: Path) -> list[str]:
             "outputs here to update this section.", ""]
 
 
-def _defaults_are_adopted(folder: Path) -> bool:
-    """Whether every fitted parameter's default is its rounded posterior median in
-    ``folder`` (what `herdtrap adopt` writes)."""
+def _defaults_are_adopted(folder: Path) -> str:
+    """Which central set of the fit in ``folder`` the defaults are ("medoid" or
+    "median", what `herdtrap adopt` writes); "" if neither."""
     from experiments.analysis.adopt import central_values
 
-    try:
-        return all(a.old == a.new for a in central_values(folder))
-    except Exception:  # noqa: BLE001 - an unreadable summary: not adopted
-        return False
+    for center in ("medoid", "median"):
+        try:
+            if all(a.old == a.new for a in central_values(folder, center)):
+                return center
+        except Exception:  # noqa: BLE001 - an unreadable summary or sample: not adopted
+            continue
+    return ""
 
 
 def _fitted_years(summary: dict) -> str:
@@ -1059,7 +1062,7 @@ def _slower(now, others: dict) -> bool:
         for t, b in now.held_out_bias.items())
 
 
-def _central_text(comparison: dict, summary: dict, adopted: bool) -> list[str]:
+def _central_text(comparison: dict, summary: dict, adopted: str | bool) -> list[str]:
     """The fit of the defaults against the posterior's central sets (same seeds)."""
     first = next(iter(comparison.values()))
     names = list(first["params"])
@@ -1149,10 +1152,10 @@ def fit_section(folder: Path = COMMITTED_FIT, comparison: dict | None = None) ->
         f"tolerance ε {s['epsilons'][0]:.3g} → {s['epsilons'][-1]:.3g}. "
         "Priors are uniform over the parameter table's ranges; the distance weighs each "
         "statistic by its stated uncertainty (spec). "
-        + ("The model's defaults are this posterior's medians (`herdtrap adopt "
-           f"{rel}`, rounded to a twentieth of the 90% interval or finer); "
+        + (f"The model's defaults are this posterior's {adopted} (`herdtrap adopt {rel} "
+           f"--center {adopted}`, rounded to a twentieth of the 90% interval or finer); "
            if adopted else "The model's defaults are the hand fit, not this posterior "
-           f"(`herdtrap adopt {rel}` would make its medians the defaults); ")
+           f"(`herdtrap adopt {rel}` makes a central set of it the defaults, below); ")
         + f"`herdtrap batch --posterior {rel}/posterior.csv` draws one parameter set per "
         "replicate from it.", "",
         *_stale_text(folder),
