@@ -168,7 +168,7 @@ def figure_exporter() -> Iterator[None]:
 #: Attempts per image. kaleido 1.5 sometimes reads the JavaScript context of the blank
 #: page its tab starts on rather than of its own page when the machine is busy, and
 #: the render fails with "ReferenceError: kaleido_scopes is not defined" (measured here:
-#: 3 of 30 renders with the two cores loaded, none idle). A fresh tab renders fine.
+#: 3 of 30 renders with the two cores loaded). A fresh tab renders fine.
 RENDER_ATTEMPTS = 4
 
 
