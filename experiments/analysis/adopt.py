@@ -264,20 +264,24 @@ def compare_centers(folder: Path, seeds: int,
                     centers: tuple[str, ...] = ("medoid", "median")) -> dict[str, dict]:
     """The fit of the current defaults and of each central set of the fit in ``folder``,
     with the same seeds: label -> {"params": ..., "fitness": Fitness}."""
+    spec_path = _spec_path(folder)
+    sets = {c: central_values(folder, c) for c in centers}
+    params = {"defaults": {a.name: a.old for a in sets[centers[0]]},
+              **{c: {a.name: a.new for a in changes} for c, changes in sets.items()}}
+    return {label: {"params": p, "fitness": fitness(spec_path, p, seeds, label)}
+            for label, p in params.items()}
+
+
+def _spec_path(folder: Path) -> Path:
+    """The spec the fit in ``folder`` was made from (summary.json; relative to the
+    repository), or a UsageError when it is missing."""
     summary, _ = _posterior(folder)
     spec = summary.get("spec", "")
-    spec_path = Path(spec) if Path(spec).is_absolute() else ROOT / spec
-    if not spec_path.is_file():
-        raise UsageError(f"{spec_path}: the fit's spec is missing")
-    out: dict[str, dict] = {}
-    sets = {"defaults": None, **{c: central_values(folder, c) for c in centers}}
-    for label, changes in sets.items():
-        if changes is None:
-            params = {a.name: a.old for a in central_values(folder, centers[0])}
-        else:
-            params = {a.name: a.new for a in changes}
-        out[label] = {"params": params, "fitness": fitness(spec_path, params, seeds, label)}
-    return out
+    path = Path(spec) if Path(spec).is_absolute() else ROOT / spec
+    if not spec or not path.is_file():
+        raise UsageError(f"{path}: the fit's spec is missing; pass --seeds 0 to adopt "
+                         "without comparing")
+    return path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -319,10 +323,7 @@ def main(args: argparse.Namespace) -> int:
         print(f"{a.name:34s} {a.old!s:>9s} -> {a.new!s:>9s}  {a.q05:.4g}-{a.q95:.4g}{mark}")
     worse: list[str] = []
     if args.seeds and any(a.old != a.new for a in changes):
-        spec_path = Path(spec) if Path(spec).is_absolute() else ROOT / spec
-        if not spec_path.is_file():
-            raise UsageError(f"{spec_path}: the fit's spec is missing; pass --seeds 0 to "
-                             "adopt without comparing")
+        spec_path = _spec_path(folder)
         now = fitness(spec_path, {a.name: a.old for a in changes}, args.seeds, "defaults")
         new = fitness(spec_path, {a.name: a.new for a in changes}, args.seeds, args.center)
         print(f"\nfit over {args.seeds} seeds (same seeds for both)   distance (fitted)   "

@@ -186,7 +186,6 @@ def render_image(fig: go.Figure, fmt: str, *, scale: float = 1.0) -> bytes:
     opts = {"format": fmt, "width": layout.width or WIDTH, "height": layout.height or HEIGHT,
             "scale": scale}
     spec = fig.to_dict()
-    errors: list[str] = []
     for attempt in range(RENDER_ATTEMPTS):
         try:
             if _server_depth:  # the running server was started with mathjax=False
@@ -195,11 +194,10 @@ def render_image(fig: go.Figure, fmt: str, *, scale: float = 1.0) -> bytes:
                 data = kaleido.calc_fig_sync(spec, opts=opts, kopts={"mathjax": False})
             break
         except Exception as exc:  # kaleido/choreographer raise many kinds of errors
-            errors.append(f"{type(exc).__name__}: {str(exc)[:300]}")
             if attempt + 1 == RENDER_ATTEMPTS:
                 raise FigureExportError(
                     f"kaleido could not render the figure in {RENDER_ATTEMPTS} attempts; "
-                    f"last error: {errors[-1]}"
+                    f"last error: {type(exc).__name__}: {str(exc)[:300]}"
                 ) from exc
             if _server_depth:  # the server's tabs may all be bad: start a new browser
                 with contextlib.suppress(Exception):
