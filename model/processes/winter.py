@@ -20,7 +20,8 @@ NSO losses before the first year, :func:`model.processes.offtake.initial_loss_me
     M_h ← (1 − λ) · M_h + λ · max(m_h,t − b, 0)
 
 The remembered loss sets the precautionary part of the desired herd
-(:mod:`model.processes.offtake`).
+(:mod:`model.processes.offtake`). An insurance claim on the winter makes part of the
+loss good, and only the uncompensated loss is remembered (:func:`compensate_losses`).
 
 The results are published on the model as ``model.winter_outcome``
 (:class:`WinterOutcome`) for policies and metrics.
@@ -132,6 +133,32 @@ def losses(model: HerdtrapModel) -> None:
     hh.last_winter_loss = model.winter_outcome.loss_rate
     hh.loss_memory = remember_loss(hh.loss_memory, hh.last_winter_loss,
                                    p["herd.loss_memory_weight"], p["herd.background_loss"])
+
+
+def compensate_losses(model: HerdtrapModel, amount: np.ndarray) -> None:
+    """Insurance claims on the winter just past (``amount``, kMNT per slot, owed or paid)
+    make part of its loss good, and the household remembers only the loss left to it
+    (ODD §7.3): the precautionary buffer is held against uninsured risk (Carroll 1997;
+    insurance crowds out precautionary saving, Engen & Gruber 2001). With c_h the claim
+    over the herd's value before the winter (winter prices),
+
+        M_h ← M_h − λ · (max(m_h,t − b, 0) − max(m_h,t − c_h − b, 0)).
+
+    Called once per winter, after :func:`losses`, by the policies that compensate the
+    winter's losses (index insurance)."""
+    hh, p = model.households, model.p
+    out = model.winter_outcome
+    if out is None:
+        return
+    amount = np.asarray(amount, dtype=float)
+    if not amount.any():
+        return
+    value = np.einsum("ij,ij->i", out.before, model.prices(3))
+    covered = np.divide(amount, value, out=np.zeros(hh.n), where=value > 0)
+    b = p["herd.background_loss"]
+    gross = np.maximum(out.loss_rate - b, 0.0)
+    net = np.maximum(out.loss_rate - covered - b, 0.0)
+    hh.loss_memory = hh.loss_memory - p["herd.loss_memory_weight"] * (gross - net)
 
 
 def remember_loss(memory: np.ndarray, loss: np.ndarray, weight: float,

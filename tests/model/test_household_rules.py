@@ -115,6 +115,37 @@ def test_only_losses_above_the_background_are_remembered_and_the_memory_fades():
     np.testing.assert_allclose(got, [0.0, 0.03, 0.09])
 
 
+def test_an_insurance_claim_is_not_remembered_as_a_loss():
+    """Only the loss the claim leaves to the household is remembered (ODD 7.3): a claim
+    worth 15% of the herd on a 36% loss leaves 36 - 15 - 6 (background) = 15 points; a
+    claim worth more than the loss leaves nothing; households without a claim, or whose
+    loss stayed below the background, remember as before."""
+    from types import SimpleNamespace
+
+    from model.processes.winter import WinterOutcome, compensate_losses, remember_loss
+
+    before = np.zeros((4, 5), dtype=np.int64)
+    before[:, 3] = 100  # 100 sheep each, worth 10 kMNT a head: 1,000 kMNT a herd
+    deaths = np.zeros_like(before)
+    deaths[:, 3] = [36, 36, 4, 36]
+    weight, background = 0.1, 0.06
+    hh = SimpleNamespace(n=4, loss_memory=np.full(4, 0.05))
+    model = SimpleNamespace(
+        households=hh, winter_outcome=WinterOutcome(before=before, deaths=deaths),
+        p={"herd.loss_memory_weight": weight, "herd.background_loss": background},
+        prices=lambda season: np.full((4, 5), 10.0))
+    hh.loss_memory = remember_loss(hh.loss_memory, model.winter_outcome.loss_rate,
+                                   weight, background)
+    remembered = hh.loss_memory.copy()
+    compensate_losses(model, np.array([0.0, 150.0, 100.0, 2000.0]))
+    np.testing.assert_allclose(hh.loss_memory, [
+        remembered[0],                          # no claim
+        0.9 * 0.05 + 0.1 * (0.36 - 0.15 - 0.06),  # the uncompensated excess
+        remembered[2],                          # a normal winter: nothing to make good
+        0.9 * 0.05,                             # all made good: as a normal winter
+    ])
+
+
 def test_the_remembered_loss_raises_the_desired_herd_above_the_present_herd():
     h = np.array([100.0, 100.0, 100.0])
     old = np.array([90.0, 90.0, 200.0])
