@@ -79,6 +79,7 @@ from experiments.report.provenance import (
     atomic_write_parquet,
     command_line,
     git_commit,
+    model_code_hash,
     now_iso,
     run_record,
 )
@@ -622,12 +623,13 @@ def design_identity(spec: SensitivitySpec, problem: Mapping[str, Any]) -> dict[s
         "seed": spec.seed, "replicates": spec.replicates, "root_seed": spec.root_seed,
         "trap_threshold": spec.trap_threshold, "names": list(problem["names"]), "bounds": [list(b) for b in problem["bounds"]],
         "arms": arms,
+        "model_code": None if spec.model == "ishigami" else model_code_hash(),
     }
 
 
 def _identity_difference(old: Mapping[str, Any], new: Mapping[str, Any]) -> str | None:
     diffs = [f"{k} {old.get(k)!r} vs {new.get(k)!r}" for k in new
-             if k != "arms" and old.get(k) != new.get(k)]
+             if k not in ("arms", "model_code") and old.get(k) != new.get(k)]
     o, n = old.get("arms", {}), new.get("arms", {})
     diffs += [f"scenario of {a} changed (hash {o[a]} vs {n[a]})" for a in n if a in o and o[a] != n[a]]
     return "; ".join(diffs) or None

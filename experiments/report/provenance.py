@@ -84,6 +84,35 @@ def model_fingerprint(params: dict | None = None) -> str:
                           ).hexdigest()[:16]
 
 
+_MODEL_CODE_SUFFIXES = (".py", ".toml", ".csv", ".json")
+
+
+def model_code_hash() -> str:
+    """A digest of the model's code, parameter table and package data: every ``.py``,
+    ``.toml``, ``.csv`` and ``.json`` file of the installed ``model`` package, by path
+    and content. A batch or sensitivity design records it, and a results folder whose
+    runs came from other model code is not resumed: its runs would mix two models (a
+    change that only comments the code refuses a resume too; start a fresh folder)."""
+    global _MODEL_CODE_HASH
+    if _MODEL_CODE_HASH is None:
+        import hashlib
+
+        import model
+
+        root = Path(model.__file__).resolve().parent
+        digest = hashlib.sha256()
+        for path in sorted(p for p in root.rglob("*")
+                           if p.is_file() and p.suffix in _MODEL_CODE_SUFFIXES
+                           and "__pycache__" not in p.parts):
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+        _MODEL_CODE_HASH = digest.hexdigest()[:16]
+    return _MODEL_CODE_HASH
+
+
+_MODEL_CODE_HASH: str | None = None
+
+
 def model_changed_since(commit: str, paths: tuple[str, ...] = ("model",)) -> bool | None:
     """Whether ``paths`` (the model's code and parameter table) differ between ``commit``
     and the work tree; None when git cannot tell (no repository, unknown commit)."""

@@ -21,6 +21,7 @@ from experiments.errors import UsageError
 from experiments.report.provenance import (
     atomic_write_json,
     command_line,
+    model_code_hash,
     now_iso,
     nso_data,
     run_record,
@@ -123,6 +124,7 @@ def batch_spec(scenarios: Sequence[Scenario], replicates: int, root_seed: int,
         "root_seed": int(root_seed),
         "years": years[0] if len(years) == 1 else {sc.name: sc.years for sc in scenarios},
         "household_panel_fraction": float(panel_fraction),
+        "model_code": model_code_hash(),
     }
     if posterior is not None:
         spec["posterior"] = posterior.sha256

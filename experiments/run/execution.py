@@ -107,11 +107,20 @@ def resumable_manifest(out: Path, kind: str, key: str, identity: Mapping[str, An
 
     ``difference(old[key], identity)`` names what differs (None when the same); the
     error says to choose another --out, to delete the folder or to ``resume`` the
-    original work (a model or scenario changed since, e.g. after an update).
+    original work (a model or scenario changed since, e.g. after an update). A folder
+    whose runs came from other model code (``identity["model_code"]``,
+    :func:`experiments.report.provenance.model_code_hash`) is refused without the offer
+    to resume: its runs would mix two models.
     """
     old = read_existing_manifest(out, kind, key, error)
     if old is None:
         return None
+    if identity.get("model_code") is not None and old[key].get("model_code") != identity["model_code"]:
+        was = old[key].get("model_code")
+        was = f"code {was}" if was else "not recorded: started by an older herdtrap"
+        raise error(f"{out} holds a {what} run with other model code ({was}; now "
+                    f"{identity['model_code']}): its runs cannot be resumed with this model. "
+                    f"Choose another --out, or delete {out} to run it again")
     diff = difference(old[key], identity)
     if diff:
         raise error(f"{out} holds a different {what} ({diff}); choose another --out, "

@@ -215,6 +215,19 @@ def test_resume_after_interruption_runs_only_the_missing_runs(tiny_run, tmp_path
     assert len(manifest["timings"]["sessions"]) == 2
 
 
+def test_a_design_run_with_other_model_code_is_not_resumed(tiny_run, tmp_path):
+    import shutil
+
+    spec, done = tiny_run
+    out = tmp_path / "old"
+    shutil.copytree(done, out)
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["design"]["model_code"] = "0123456789abcdef"
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(UsageError, match="other model code.*cannot be resumed"):
+        sa.run_sensitivity(sa.load_spec(spec), out, backend="sequential", progress=False)
+
+
 def test_policy_effect_is_paired_by_row_and_replicate(tmp_path):
     spec = write(tmp_path / "effect.toml", """
 name = "effect"

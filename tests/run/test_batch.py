@@ -283,6 +283,32 @@ def test_a_folder_holding_a_different_batch_is_refused(reference, scenario_files
     assert (reference / "manifest.json").read_text() == before
 
 
+def test_a_batch_run_with_other_model_code_is_not_resumed(reference, scenario_files, tmp_path,
+                                                          capsys):
+    """Runs of another model version must not be mixed with this one's: a folder whose
+    manifest records other model code is refused, without the offer to resume it, and
+    left as it was."""
+    import shutil
+
+    out = tmp_path / "old"
+    shutil.copytree(reference, out)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert len(manifest["spec"]["model_code"]) == 16
+    manifest["spec"]["model_code"] = "0123456789abcdef"
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    assert batch_cli(scenario_files, out) == 2
+    err = _one_line_error(capsys)
+    assert "other model code" in err and "0123456789abcdef" in err, err
+    assert "cannot be resumed" in err and "resume it" not in err, err
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+    # the same folder with this model's code resumes (nothing left to run)
+    manifest["spec"]["model_code"] = json.loads(
+        (reference / "manifest.json").read_text())["spec"]["model_code"]
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    assert batch_cli(scenario_files, out) == 0
+
+
 def test_a_folder_with_other_files_is_refused(scenario_files, tmp_path, capsys):
     (tmp_path / "notes.txt").write_text("mine")
     assert batch_cli(scenario_files, tmp_path) == 2
