@@ -38,6 +38,7 @@ import sys
 import time
 import traceback
 import uuid
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -558,8 +559,13 @@ def backend_context(backend: str, jobs: int, scheduler: str | None = None,
             yield Backend("sequential", 1)
         return
     if backend == "loky":
-        with joblib.parallel_config(backend="loky", initializer=_exit_with_parent,
-                                    initargs=(os.getpid(),)):
+        with warnings.catch_warnings(), joblib.parallel_config(
+                backend="loky", initializer=_exit_with_parent, initargs=(os.getpid(),)):
+            # loky's leak check restarts a worker whose memory has grown, between runs,
+            # and warns; the runs still queued go to the new worker (every run of the
+            # batch is accounted for in runs.parquet), so the warning only alarms users
+            warnings.filterwarnings("ignore", message="A worker stopped while some jobs",
+                                    category=UserWarning)
             yield Backend("loky", jobs, workers=jobs, threads=jobs)
         return
     from distributed import Client, LocalCluster
