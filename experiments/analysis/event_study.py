@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -107,7 +108,10 @@ def _run(sc, seed, dzud_index: int) -> tuple[HerdtrapModel, np.ndarray, list[pd.
 
 def insurance_event_study(*, replicates: int = 20, households: int = 2240, root_seed: int = 0,
                           dzud_year: int = 2010, years_after: int = 5,
-                          scenario: str = "insurance") -> EventStudy:
+                          scenario: str = "insurance",
+                          levers: dict[str, Any] | None = None) -> EventStudy:
+    """The event study of the module docstring; ``levers`` overrides the insurance
+    policy's levers in the insured arm (e.g. ``{"loss_memory_offset": 0.0}``)."""
     if years_after < 1 or replicates < 2:
         raise ValueError("the event study needs years_after >= 1 and at least 2 replicates")
     sc = load_scenario(scenario)
@@ -115,7 +119,8 @@ def insurance_event_study(*, replicates: int = 20, households: int = 2240, root_
     years = 2 + years_after
     if "insurance" not in sc.policies:
         raise ValueError(f"scenario {scenario!r} has no insurance policy")
-    policies = {**sc.policies, "insurance": {**sc.policies["insurance"], "start_year": start}}
+    policies = {**sc.policies, "insurance": {**sc.policies["insurance"], **(levers or {}),
+                                             "start_year": start}}
     sc = dataclasses.replace(sc.with_overrides(years=years,
                                                params={"population.households": households}),
                              start_year=start, regime="replay", replay_years=(),

@@ -37,10 +37,10 @@ paid ``payout_lag`` seasons after the winter. Basis risk: households' own
 losses deviate from the soum rate (``herd.household_mortality_sd``,
 preparedness, density), so a household's loss and its payout correlate
 imperfectly; the yearly metric ``basis_corr_insurance`` reports that
-correlation among insured households. The claims (BIP and DRP) count as made
-good in the household's remembered loss as soon as the index triggers
-(:func:`model.processes.winter.compensate_losses`, ODD 7.3): insured households
-keep a smaller precautionary buffer after a dzud.
+correlation among insured households. The claims (BIP and DRP), times
+``loss_memory_offset``, count as made good in the household's remembered loss as
+soon as the index triggers (:func:`model.processes.winter.compensate_losses`,
+ODD 7.3): insured households keep a smaller precautionary buffer after a dzud.
 
 Facts: trigger 6–10% [est], BIP up to 30%, DRP above 30% [World Bank ICR
 P088816]; premiums ~1–5% of sum insured [est]; uptake ~10–15% of herders in
@@ -267,7 +267,7 @@ class Insurance(Programme):
             self._due_gov[step] = self._due_gov.get(step, 0.0) + drp
             model.announce(drp)
         # the claims make part of the winter's loss good: the household remembers the rest
-        winter_process.compensate_losses(model, bip + drp)
+        winter_process.compensate_losses(model, s["loss_memory_offset"] * (bip + drp))
         hh.insured[:] = 0  # cover ends with the winter
         self.si[:] = 0.0
         if s["payout_lag"] == 0:

@@ -145,7 +145,8 @@ def compensate_losses(model: HerdtrapModel, amount: np.ndarray) -> None:
         M_h ← M_h − λ · (max(m_h,t − b, 0) − max(m_h,t − c_h − b, 0)).
 
     Called once per winter, after :func:`losses`, by the policies that compensate the
-    winter's losses (index insurance)."""
+    winter's losses: index insurance passes its claims times its ``loss_memory_offset``
+    lever."""
     hh, p = model.households, model.p
     out = model.winter_outcome
     if out is None:

@@ -56,6 +56,20 @@ def test_insurance_effect_fades_by_years_four_and_five(event_study):
     assert (t.loc[[3, 4, 5], "offtake"] < 0).all(), t
 
 
+def test_without_the_compensated_memory_the_insurance_effect_does_not_fade(event_study):
+    """The fade comes from the rule that a claim is not remembered as a loss: with the
+    lever at 0 (the insured remember their whole loss) the same replicates keep the gap
+    the payout bought through year 5."""
+    gross = insurance_event_study(replicates=6, households=1000, root_seed=0,
+                                  levers={"loss_memory_offset": 0.0})
+    t = gross.table.set_index("years_after_dzud")
+    ref = event_study.table.set_index("years_after_dzud")
+    assert t.loc[1, "herd_difference_sfu"] == pytest.approx(ref.loc[1, "herd_difference_sfu"],
+                                                            rel=0.1)
+    assert t.loc[5, "herd_difference_sfu"] > t.loc[[1, 2, 3], "herd_difference_sfu"].max(), t
+    assert t.loc[5, "ci_low"] > ref.loc[5, "ci_high"], (t, ref)
+
+
 def test_insured_households_distress_sell_less_after_the_dzud(event_study):
     """Janzen & Carter (2019): insured households sell fewer animals in distress after a
     payout (docs/VALIDATION.md section 6: -9 kMNT per household, CI below 0)."""
