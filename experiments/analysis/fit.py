@@ -690,15 +690,29 @@ def run_fit(spec: FitSpec, out: Path, *, jobs: int = 1, scheduler: str | None = 
                      "status": "running", "jobs": jobs, "scheduler": scheduler,
                      "argv": sys.argv[1:], "started": manifest.get("started", time.strftime(
                          "%Y-%m-%dT%H:%M:%S"))})
-    from experiments.report.provenance import git_commit, model_fingerprint, package_versions
+    from experiments.report.provenance import (
+        git_commit,
+        model_code_hash,
+        model_fingerprint,
+        package_versions,
+    )
 
     pins = fingerprint_pins(spec)
+    if simulator is None and db.is_file() and manifest.get("run_id") is not None:
+        # generations of two model versions must not be mixed in one posterior
+        was = [x.get("model_code") for x in manifest.get("sessions", [])]
+        if was and was[-1] != model_code_hash():
+            raise FitError(
+                f"{out} holds a fit run with other model code "
+                f"({'code ' + was[-1] if was[-1] else 'not recorded: started by an older herdtrap'}"
+                f"; now {model_code_hash()}): it cannot be resumed with this model. Use "
+                f"another --out, or delete {out} to fit again")
 
     # every session of a resumed fit, with the code it ran
     manifest.setdefault("sessions", []).append({
         "started": time.strftime("%Y-%m-%dT%H:%M:%S"), "git": git_commit(),
-        **({"model_fingerprint": model_fingerprint(pins), "fingerprint_params": pins}
-           if simulator is None else {}),
+        **({"model_fingerprint": model_fingerprint(pins), "fingerprint_params": pins,
+            "model_code": model_code_hash()} if simulator is None else {}),
         "versions": {**{k: v for k, v in package_versions().items()
                         if k in ("python", "herdtrap", "numpy", "mesa")},
                      "pyabc": pyabc.__version__}})

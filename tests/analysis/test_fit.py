@@ -204,6 +204,14 @@ def test_a_fit_resumes_from_its_database_and_refuses_another_spec(tmp_path, caps
         "households = 150", "households = 120"), "other.toml"))
     with pytest.raises(fit.FitError, match="another spec"):
         fit.run_fit(other, out, progress=False)
+    # a fit of another model version is not continued: its generations would be mixed
+    assert manifest["sessions"][-1]["model_code"]
+    manifest["sessions"][-1]["model_code"] = "0123456789abcdef"
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    db = (out / "fit.db").read_bytes()
+    with pytest.raises(fit.FitError, match="other model code.*cannot be resumed"):
+        fit.run_fit(spec2, out, progress=False)
+    assert (out / "fit.db").read_bytes() == db
 
 
 @pytest.mark.slow
