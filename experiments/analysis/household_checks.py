@@ -368,6 +368,17 @@ def section(hind: dict[str, Any], *, seed: int, progress: bool = True,
              "precautionary motive; with randomized insurance in Kenya, Barrett et al. 2014, "
              "preliminary, found larger herds)."
              if last.herd_difference_sfu < 0 else ""), ""]
+    gross = insurance_event_study(replicates=event_replicates, root_seed=seed, years_after=5,
+                                  levers={"loss_memory_offset": 0.0}).table
+    out["event_study_gross_memory"] = gross
+    L += ["With `insurance.loss_memory_offset` = 0 (the insured remember their whole loss, "
+          "as in the model before this rule) the same replicates give "
+          + ", ".join(f"{r.herd_difference_sfu:+.1f}" for r in gross.iloc[1:].itertuples())
+          + " SFU in years 1–5 "
+          f"(year 5: 95% CI [{gross.ci_low.iloc[-1]:+.1f}, {gross.ci_high.iloc[-1]:+.1f}]): "
+          + ("without the rule the gap does not close." if gross.herd_difference_sfu.iloc[-1]
+             >= 0.5 * gross.herd_difference_sfu.iloc[1:4].max() else
+             "the gap closes even without the rule."), ""]
     d = es.distress
     L += [f"Distress sales in the dzud winter and the spring after it, per insured "
           f"household: {d['insured']:.1f} kMNT insured vs {d['baseline']:.1f} kMNT without "
