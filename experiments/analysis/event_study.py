@@ -106,6 +106,14 @@ def _run(sc, seed, dzud_index: int) -> tuple[HerdtrapModel, np.ndarray, list[pd.
     return m, insured, herds, distress, flows
 
 
+def gap_closes(table: pd.DataFrame) -> bool:
+    """Whether the herd difference of an event study's ``table`` has closed by year 5: below
+    half its peak of years 1-3 (Bertram-Huemmer & Kraehnert 2018 found no difference by
+    year 4)."""
+    t = table.set_index("years_after_dzud")["herd_difference_sfu"]
+    return bool(t.loc[5] < 0.5 * t.loc[[1, 2, 3]].max())
+
+
 def insurance_event_study(*, replicates: int = 20, households: int = 2240, root_seed: int = 0,
                           dzud_year: int = 2010, years_after: int = 5,
                           scenario: str = "insurance",

@@ -693,20 +693,19 @@ def run_fit(spec: FitSpec, out: Path, *, jobs: int = 1, scheduler: str | None = 
     from experiments.report.provenance import (
         git_commit,
         model_code_hash,
+        model_code_refusal,
         model_fingerprint,
         package_versions,
     )
 
     pins = fingerprint_pins(spec)
-    if simulator is None and db.is_file() and manifest.get("run_id") is not None:
+    sessions = manifest.get("sessions", [])
+    if simulator is None and db.is_file() and manifest.get("run_id") is not None and sessions:
         # generations of two model versions must not be mixed in one posterior
-        was = [x.get("model_code") for x in manifest.get("sessions", [])]
-        if was and was[-1] != model_code_hash():
-            raise FitError(
-                f"{out} holds a fit run with other model code "
-                f"({'code ' + was[-1] if was[-1] else 'not recorded: started by an older herdtrap'}"
-                f"; now {model_code_hash()}): it cannot be resumed with this model. Use "
-                f"another --out, or delete {out} to fit again")
+        refusal = model_code_refusal(out, "fit", sessions[-1].get("model_code"),
+                                     model_code_hash())
+        if refusal:
+            raise FitError(refusal)
 
     # every session of a resumed fit, with the code it ran
     manifest.setdefault("sessions", []).append({

@@ -199,7 +199,7 @@ def recovery_growth(results: dict[str, Any], aimags=("Zavkhan", "Khuvsgul"),
 
 def section(hind: dict[str, Any], *, seed: int, progress: bool = True,
             event_replicates: int = 20, policy_replicates: int = 4) -> tuple[list[str], dict]:
-    from experiments.analysis.event_study import insurance_event_study
+    from experiments.analysis.event_study import gap_closes, insurance_event_study
     from experiments.analysis.policy_effects import paired_effects
 
     out: dict[str, Any] = {}
@@ -343,7 +343,7 @@ def section(hind: dict[str, Any], *, seed: int, progress: bool = True,
     peak_k = int(ts.loc[[1, 2, 3], "herd_difference_sfu"].idxmax())
     peak = float(ts.loc[peak_k, "herd_difference_sfu"])
     at5 = ts.loc[5]
-    fades = bool(at5.herd_difference_sfu < 0.5 * peak)
+    fades = gap_closes(t)
     mid = ts.loc[2:5]
     last = ts.iloc[-1]
     L += ["", "Deaths and offtake are signed as they change the herd (negative: more of them "
@@ -376,9 +376,8 @@ def section(hind: dict[str, Any], *, seed: int, progress: bool = True,
           + ", ".join(f"{r.herd_difference_sfu:+.1f}" for r in gross.iloc[1:].itertuples())
           + " SFU in years 1–5 "
           f"(year 5: 95% CI [{gross.ci_low.iloc[-1]:+.1f}, {gross.ci_high.iloc[-1]:+.1f}]): "
-          + ("without the rule the gap does not close." if gross.herd_difference_sfu.iloc[-1]
-             >= 0.5 * gross.herd_difference_sfu.iloc[1:4].max() else
-             "the gap closes even without the rule."), ""]
+          + ("the gap closes even without the rule." if gap_closes(gross) else
+             "without the rule the gap does not close."), ""]
     d = es.distress
     L += [f"Distress sales in the dzud winter and the spring after it, per insured "
           f"household: {d['insured']:.1f} kMNT insured vs {d['baseline']:.1f} kMNT without "

@@ -113,6 +113,18 @@ def model_code_hash() -> str:
 _MODEL_CODE_HASH: str | None = None
 
 
+def model_code_refusal(out: Path, what: str, recorded: str | None, now: str) -> str | None:
+    """The one-line refusal to resume ``what`` in ``out`` when the model code it recorded
+    (:func:`model_code_hash`; None: an older herdtrap recorded none) is not ``now``;
+    None when they are the same. A resumed run would mix the results of two models."""
+    if recorded == now:
+        return None
+    was = f"code {recorded}" if recorded else "not recorded: started by an older herdtrap"
+    return (f"{out} holds a {what} run with other model code ({was}; now {now}): its runs "
+            f"cannot be resumed with this model. Choose another --out, or delete {out} to "
+            "run it again")
+
+
 def model_changed_since(commit: str, paths: tuple[str, ...] = ("model",)) -> bool | None:
     """Whether ``paths`` (the model's code and parameter table) differ between ``commit``
     and the work tree; None when git cannot tell (no repository, unknown commit)."""

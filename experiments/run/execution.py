@@ -50,6 +50,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from experiments.report.provenance import model_code_refusal
 from experiments.run.runner import RunOutput, simulate
 from model.scenario import Scenario
 from model.streams import run_seed_sequence
@@ -116,12 +117,11 @@ def resumable_manifest(out: Path, kind: str, key: str, identity: Mapping[str, An
     old = read_existing_manifest(out, kind, key, error)
     if old is None:
         return None
-    if identity.get("model_code") is not None and old[key].get("model_code") != identity["model_code"]:
-        was = old[key].get("model_code")
-        was = f"code {was}" if was else "not recorded: started by an older herdtrap"
-        raise error(f"{out} holds a {what} run with other model code ({was}; now "
-                    f"{identity['model_code']}): its runs cannot be resumed with this model. "
-                    f"Choose another --out, or delete {out} to run it again")
+    if identity.get("model_code") is not None:
+        refusal = model_code_refusal(out, what, old[key].get("model_code"),
+                                     identity["model_code"])
+        if refusal:
+            raise error(refusal)
     diff = difference(old[key], identity)
     if diff:
         raise error(f"{out} holds a different {what} ({diff}); choose another --out, "
