@@ -272,6 +272,63 @@ def compare_centers(folder: Path, seeds: int,
             for label, p in params.items()}
 
 
+def attribute(spec_path: Path, base: dict[str, float], center: dict[str, float], seeds: int,
+              jobs: int = 1) -> dict[str, Fitness]:
+    """One parameter at a time: for each parameter whose central value differs from its
+    default, the fit of the defaults with only that parameter moved to the central value
+    (same seeds as :func:`fitness`; name -> Fitness). Tells which parameters make a central
+    set fit better or worse than the defaults; the moves need not add up (parameters
+    interact)."""
+    from joblib import Parallel, delayed
+
+    moved = [n for n in center if center[n] != base[n]]
+    sets = [{**base, n: center[n]} for n in moved]
+    if jobs > 1 and len(sets) > 1:
+        out = Parallel(n_jobs=jobs)(delayed(fitness)(spec_path, p, seeds, n)
+                                     for n, p in zip(moved, sets, strict=True))
+    else:
+        out = [fitness(spec_path, p, seeds, n) for n, p in zip(moved, sets, strict=True)]
+    return dict(zip(moved, out, strict=True))
+
+
+def attribution_rows(now: Fitness, base: dict[str, float], center: dict[str, float],
+                     moves: dict[str, Fitness]) -> list[dict]:
+    """The table of :func:`attribute`, ordered by the held-out change (largest harm
+    first): parameter, default, central value, change in fitted distance (paired mean and
+    standard error), held-out RMSE and its change, held-out bias by target."""
+    rows = []
+    for n, f in moves.items():
+        d, se = paired_difference(now, f)
+        rows.append({"parameter": n, "default": base[n], "center": center[n],
+                     "distance_change": d, "distance_se": se,
+                     "held_out_rmse": f.held_out_rmse,
+                     "held_out_change": f.held_out_rmse - now.held_out_rmse,
+                     "held_out_bias": dict(f.held_out_bias)})
+    return sorted(rows, key=lambda r: -r["held_out_change"])
+
+
+def attribution_lines(now: Fitness, rows: list[dict]) -> list[str]:
+    """Plain-text lines of :func:`attribution_rows` for the command line."""
+    out = [f"one parameter at a time (the defaults with only that parameter at the central "
+           f"value; {now.seeds} seeds):",
+           f"  {'parameter':34s} {'default':>8s} -> {'central':>8s} {'distance change':>22s} "
+           f"{'held-out RMSE':>14s}"]
+    for r in rows:
+        out.append(f"  {r['parameter']:34s} {r['default']:>8g} -> {r['center']:>8g} "
+                   f"{r['distance_change']:+10.2f} (se {r['distance_se']:.2f}) "
+                   f"{r['held_out_rmse']:8.3f} ({r['held_out_change']:+.3f})")
+    return out
+
+
+def medoid_attribution(folder: Path, comparison: dict, jobs: int = 1) -> list[dict]:
+    """:func:`attribution_rows` of the medoid of :func:`compare_centers` ``(folder, ...)``
+    (the same spec and seeds; empty if the medoid is the defaults)."""
+    now = comparison["defaults"]["fitness"]
+    base, point = comparison["defaults"]["params"], comparison["medoid"]["params"]
+    moves = attribute(_spec_path(folder), base, point, now.seeds, jobs)
+    return attribution_rows(now, base, point, moves)
+
+
 def _spec_path(folder: Path) -> Path:
     """The spec the fit in ``folder`` was made from (summary.json; relative to the
     repository), or a UsageError when it is missing."""
@@ -298,6 +355,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--table", type=Path, default=TABLE,
                         help="the parameter table to rewrite (default: model/parameters.toml)")
     parser.add_argument("--dry-run", action="store_true", help="show the changes, write nothing")
+    parser.add_argument("--attribute", action="store_true",
+                        help="also move one parameter at a time from its default to the central "
+                             "value and report how each alone changes the fit (which parameters "
+                             "make the central set better or worse; --seeds seeds each)")
+    parser.add_argument("--jobs", type=argtypes.int_range(1, 64), default=1,
+                        help="processes for --attribute (default 1)")
     parser.add_argument("--force", action="store_true",
                         help="adopt even a fit of an earlier model, or a central set that "
                              "fits worse than the current defaults")
@@ -313,6 +376,8 @@ def main(args: argparse.Namespace) -> int:
     if _stale_text(folder) and not args.force:
         raise UsageError(f"{folder} is a fit of an earlier model (its recorded fingerprint "
                          "differs from the current model's): re-run the fit, or pass --force")
+    if args.attribute and not args.seeds:
+        raise UsageError("--attribute simulates the fit's targets: give --seeds 1 or more")
     changes = central_values(folder, args.center)
     summary, _ = _posterior(folder)
     spec = summary.get("spec", "?")
@@ -337,6 +402,14 @@ def main(args: argparse.Namespace) -> int:
         worse = worse_than(now, new)
         for why in worse:
             print(f"  worse than the current defaults on the {why}")
+        if args.attribute:
+            base = {a.name: a.old for a in changes}
+            point = {a.name: a.new for a in changes}
+            moves = attribute(spec_path, base, point, args.seeds, args.jobs)
+            print()
+            print("\n".join(attribution_lines(now, attribution_rows(now, base, point, moves))))
+        elif worse:
+            print("  (--attribute shows which parameters make the difference)")
     if args.dry_run:
         print("dry run: nothing written")
         return 0

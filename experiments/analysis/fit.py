@@ -1140,9 +1140,53 @@ def _central_text(comparison: dict, summary: dict, adopted: str | bool) -> list[
     return L + ["", reading, ""]
 
 
-def fit_section(folder: Path = COMMITTED_FIT, comparison: dict | None = None) -> list[str]:
+def _attribution_text(now, rows: list[dict], center: str) -> list[str]:
+    """The one-parameter-at-a-time table (:func:`experiments.analysis.adopt.attribution_rows`)
+    and what it says: which parameters of the central set help the fitted statistics, and
+    which harm the held-out years."""
+    if not rows:
+        return []
+    targets = list(now.held_out_bias)
+    L = [f"Which parameters make the difference: the defaults with one parameter at a time "
+         f"moved to the {center}'s value (`herdtrap adopt docs/validation/fit --dry-run "
+         f"--attribute`; the same {now.seeds} seeds; the moves need not add up, the "
+         "parameters interact):", "",
+         "| parameter | default → " + center + " | fitted distance, change (standard error) "
+         "| held-out RMSE log stock (change) | "
+         + " | ".join(f"held-out mean log error {t}" for t in targets) + " |",
+         "|---|---|---|---|" + "---|" * len(targets),
+         "| (defaults) | | | " + f"{now.held_out_rmse:.3f} | "
+         + " | ".join(f"{now.held_out_bias[t]:+.2f}" for t in targets) + " |"]
+    for r in rows:
+        L.append(f"| {r['parameter']} | {r['default']:g} → {r['center']:g} | "
+                 f"{r['distance_change']:+.2f} ({r['distance_se']:.2f}) | "
+                 f"{r['held_out_rmse']:.3f} ({r['held_out_change']:+.3f}) | "
+                 + " | ".join(f"{r['held_out_bias'].get(t, math.nan):+.2f}" for t in targets)
+                 + " |")
+    helps = [r for r in rows if r["distance_change"] < -2 * r["distance_se"]]
+    harms = [r for r in rows if r["held_out_change"] > 0.02]
+    both = [r["parameter"] for r in helps if r in harms]
+    text = []
+    if harms:
+        text.append("Alone, " + ", ".join(
+            f"`{r['parameter']}` ({r['default']:g} → {r['center']:g}: RMSE "
+            f"{r['held_out_rmse']:.3f})" for r in harms)
+            + " make the held-out years worse by more than 0.02 in RMSE.")
+    if helps:
+        text.append("Clearly better on the fitted statistics (by more than two standard "
+                    "errors) alone: " + ", ".join(f"`{r['parameter']}`" for r in helps) + ".")
+    if both:
+        text.append("The same move of " + ", ".join(f"`{b}`" for b in both) + " fits the "
+                    "fitted years better and the held-out years worse: there the fitted and "
+                    "the held-out data pull the parameter apart.")
+    return L + ["", " ".join(text), ""] if text else L + [""]
+
+
+def fit_section(folder: Path = COMMITTED_FIT, comparison: dict | None = None,
+                attribution: list[dict] | None = None) -> list[str]:
     """The validation report's section on the committed ABC-SMC fit (no fitting;
-    ``comparison``: :func:`experiments.analysis.adopt.compare_centers` of the fit)."""
+    ``comparison``: :func:`experiments.analysis.adopt.compare_centers` of the fit;
+    ``attribution``: :func:`experiments.analysis.adopt.attribution_rows` of its medoid)."""
     from model.parameters import parameter_table
 
     folder = Path(folder)
@@ -1227,6 +1271,8 @@ def fit_section(folder: Path = COMMITTED_FIT, comparison: dict | None = None) ->
           "losing half / all of their herd in 1999–2002 (IBLIP 43% / 6.4%).", ""]
     if comparison:
         L += _central_text(comparison, s, adopted)
+        if attribution:
+            L += _attribution_text(comparison["defaults"]["fitness"], attribution, "medoid")
     figs = [f for f in ("posterior.png", "predictive.png") if (folder / f).is_file()]
     if figs:
         L += [" ".join(f"![{f[:-4]}](validation/fit/{f})" for f in figs), ""]

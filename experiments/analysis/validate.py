@@ -120,13 +120,15 @@ def build_report(*, data_dir: Path, replicates: int, seed: int, out: Path,
 
         demo_md, _ = demography_section(replicates=replicates, seed=seed, progress=progress)
         stages.update()
-        from experiments.analysis.adopt import compare_centers
+        from experiments.analysis.adopt import compare_centers, medoid_attribution
         from experiments.analysis.fit import COMMITTED_FIT, fit_section
 
         # the defaults against the committed posterior's central sets (issue 16)
-        comparison = (compare_centers(COMMITTED_FIT, seeds=min(replicates, 8))
-                      if (COMMITTED_FIT / "summary.json").is_file() else None)
-        fit_md = fit_section(comparison=comparison)
+        comparison = attribution = None
+        if (COMMITTED_FIT / "summary.json").is_file():
+            comparison = compare_centers(COMMITTED_FIT, seeds=min(replicates, 8))
+            attribution = medoid_attribution(COMMITTED_FIT, comparison, jobs=2)
+        fit_md = fit_section(comparison=comparison, attribution=attribution)
     finally:
         if not isinstance(exporter, contextlib.nullcontext):
             exporter.__exit__(None, None, None)

@@ -172,3 +172,57 @@ def test_a_fit_of_an_earlier_model_is_refused(tmp_path):
     r = subprocess.run([sys.executable, "-m", "experiments.cli", "adopt", str(folder),
                         "--dry-run"], cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 2 and "earlier model" in r.stderr, r.stderr
+
+
+def test_attribution_orders_parameters_by_held_out_harm_and_names_the_pull():
+    """One parameter at a time: the table puts the move that harms the held-out years most
+    first, pairs the fitted distance by seed, and says where a move fits the fitted years
+    better and the held-out years worse."""
+    from experiments.analysis.adopt import Fitness, attribution_rows
+
+    now = Fitness(5.0, 0.12, 0.8, 3, (4.0, 5.0, 6.0), {"Zavkhan": 0.07, "Mongolia": -0.09})
+    moves = {
+        "herd.target_decay": Fitness(4.0, 0.24, 0.4, 3, (3.1, 4.0, 4.9),
+                                     {"Zavkhan": -0.10, "Mongolia": -0.24}),
+        "herd.offtake_rate": Fitness(7.0, 0.10, 0.8, 3, (6.0, 7.1, 7.9),
+                                     {"Zavkhan": 0.14, "Mongolia": -0.02}),
+        "consumption.mpc_cash": Fitness(5.0, 0.121, 0.8, 3, (4.5, 5.5, 5.0),
+                                        {"Zavkhan": 0.07, "Mongolia": -0.09}),
+    }
+    base = {"herd.target_decay": 0.03, "herd.offtake_rate": 0.155, "consumption.mpc_cash": 0.3}
+    point = {"herd.target_decay": 0.13, "herd.offtake_rate": 0.149, "consumption.mpc_cash": 0.36}
+    rows = attribution_rows(now, base, point, moves)
+    assert [r["parameter"] for r in rows] == ["herd.target_decay", "consumption.mpc_cash",
+                                              "herd.offtake_rate"]
+    assert rows[0]["distance_change"] == pytest.approx(-1.0)
+    assert rows[0]["distance_se"] == pytest.approx(0.0, abs=0.06)
+    assert rows[0]["held_out_change"] == pytest.approx(0.12)
+    text = "\n".join(fit._attribution_text(now, rows, "medoid"))
+    assert "| herd.target_decay | 0.03 → 0.13 | -1.00" in text
+    assert "held-out mean log error Mongolia" in text and "-0.24" in text
+    assert "`herd.target_decay` (0.03 → 0.13: RMSE 0.240)" in text
+    assert "`herd.offtake_rate` (" not in text  # it helps the held-out years
+    assert "The same move of `herd.target_decay` fits the fitted years better" in text
+
+
+def test_adopt_attribute_moves_one_parameter_at_a_time(tmp_path):
+    """`herdtrap adopt --dry-run --attribute` reports each changed parameter's move alone;
+    without seeds it is refused with a clear message."""
+    table_path = tmp_path / "parameters.toml"
+    shutil.copy(ROOT / "model" / "parameters.toml", table_path)
+    text = table_path.read_text()
+    folder = _summary(tmp_path / "fit", {
+        "herd.offtake_rate": {"median": 0.19, "q05": 0.18, "q95": 0.2, "prior": [0.13, 0.2]},
+        "herd.precaution": {"median": 4.0, "q05": 2.0, "q95": 11.0, "prior": [0, 12]},
+        "herd.target_decay": {"median": 0.2, "q05": 0.1, "q95": 0.3, "prior": [0.02, 0.3]}})
+    cmd = [sys.executable, "-m", "experiments.cli", "adopt", str(folder), "--center", "median",
+           "--table", str(table_path), "--dry-run", "--attribute"]
+    r = subprocess.run([*cmd, "--seeds", "0"], cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 2 and "--attribute simulates" in r.stderr, r.stderr
+    r = subprocess.run([*cmd, "--seeds", "1"], cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout.split("one parameter at a time", 1)[1]
+    # the two moved parameters, each alone; precaution is at its default and not moved
+    assert "herd.offtake_rate" in out and "herd.target_decay" in out
+    assert "herd.precaution" not in out
+    assert table_path.read_text() == text
