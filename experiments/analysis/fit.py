@@ -61,6 +61,7 @@ import json
 import logging
 import math
 import os
+import statistics
 import sys
 import time
 import tomllib
@@ -1137,7 +1138,33 @@ def _central_text(comparison: dict, summary: dict, adopted: str | bool) -> list[
         ok = [k for k, v in vetoed.items() if not v]
         reading = (fitted + held + f"The {ok[0]} is no worse on either: `herdtrap adopt "
                    f"docs/validation/fit --center {ok[0]}` would make it the defaults.")
-    return L + ["", reading, ""]
+    return L + ["", reading + _noise_text(now, summary), ""]
+
+
+def _noise_text(now, summary: dict) -> str:
+    """How much the fit's distance at the defaults varies from seed to seed, against the
+    fit's last tolerance, and which parameters the data hardly narrow (90% interval over
+    at least 80% of the prior range; a uniform prior's is 90%)."""
+    per = list(now.per_seed)
+    if len(per) < 2:
+        return ""
+    sd = statistics.stdev(per)
+    eps = summary["epsilons"][-1]
+    text = (f" Seed to seed, the distance at the defaults varies with a standard deviation "
+            f"of {sd:.2f} (from {min(per):.2f} to {max(per):.2f} over the {len(per)} seeds, "
+            f"mean {now.distance:.2f}); the fit's last tolerance ε = {eps:.2f} is "
+            + ("below that mean: at this tolerance whether a parameter set is accepted "
+               "depends on its seed about as much as on its values."
+               if eps < now.distance else "above that mean."))
+    wide = [n for n, v in summary.get("parameters", {}).items()
+            if v.get("prior") and v["prior"][1] > v["prior"][0]
+            and (v["q95"] - v["q05"]) >= 0.8 * (v["prior"][1] - v["prior"][0])]
+    if wide:
+        text += (" The data hardly narrow " + ", ".join(f"`{n}`" for n in wide)
+                 + " (90% interval over at least 80% of the prior range; a uniform prior's "
+                 "is 90%): their central values lie where the prior puts them, not where "
+                 "the data do.")
+    return text
 
 
 def _attribution_text(now, rows: list[dict], center: str) -> list[str]:

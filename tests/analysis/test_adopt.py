@@ -226,3 +226,19 @@ def test_adopt_attribute_moves_one_parameter_at_a_time(tmp_path):
     assert "herd.offtake_rate" in out and "herd.target_decay" in out
     assert "herd.precaution" not in out
     assert table_path.read_text() == text
+
+
+def test_the_report_compares_the_seed_noise_with_the_tolerance_and_names_wide_marginals():
+    from experiments.analysis.adopt import Fitness
+
+    now = Fitness(5.0, 0.12, 0.8, 3, (3.5, 5.0, 6.5))
+    summary = {"epsilons": [9.0, 4.5], "parameters": {
+        "herd.target_decay": {"q05": 0.03, "q95": 0.28, "prior": [0.02, 0.3]},   # 89%: wide
+        "herd.offtake_rate": {"q05": 0.142, "q95": 0.17, "prior": [0.13, 0.2]}}}  # 40%
+    text = fit._noise_text(now, summary)
+    assert "standard deviation of 1.50 (from 3.50 to 6.50 over the 3 seeds, mean 5.00)" in text
+    assert "ε = 4.50 is below that mean" in text
+    assert "`herd.target_decay`" in text and "`herd.offtake_rate`" not in text
+    summary["epsilons"] = [9.0, 5.5]
+    assert "above that mean" in fit._noise_text(now, summary)
+    assert fit._noise_text(Fitness(5.0, 0.1, 0.8, 1, (5.0,)), summary) == ""
