@@ -20,7 +20,9 @@ Targets (``[[targets]]`` in the spec):
   ``herdtrap hindcast`` does (one replicate per particle). Statistics: the log error of
   the stock in sheep units, log(simulated / census), each year (observed 0, σ =
   ``sd_log``), and the mean yearly log growth over ``growth_years`` (observed: the
-  census's, σ = ``sd_growth``). Years after ``fit_until`` are held out. A target with
+  census's, σ = ``sd_growth``). Years after ``fit_until`` are held out (during the fit
+  the replay stops at ``fit_until``; they are simulated for the posterior-predictive
+  check). A target with
   ``held_out = true`` is not simulated during the fit at all (an out-of-sample check).
 * ``kind = "poverty"``: the year-1 poverty headcount of an aimag against NSO 2018
   (model/data/nso/poverty_headcount_aimag.csv; σ = ``sd``), as in docs/VALIDATION.md.
@@ -320,7 +322,7 @@ def observed(spec: FitSpec, data_dir: Path, *, held_out: bool = True) -> dict[st
         if t.held_out and not held_out:
             continue
         if t.kind == "stock":
-            for y in range(t.start + 1, t.end + 1):
+            for y in range(t.start + 1, (t.end if held_out else t.fit_until) + 1):
                 out[f"{t.label}:log_sfu:{y}"] = 0.0
             if t.growth_years:
                 c = _stock_inputs(t, data_dir).census_sfu
@@ -421,12 +423,14 @@ def _region(folder: Path, name: str):
     return _REGIONS[key]
 
 
-def _stock_inputs(t: Target, data_dir: Path) -> StockInputs:
-    """A stock target's inputs, built once per process."""
+def _stock_inputs(t: Target, data_dir: Path, end: int | None = None) -> StockInputs:
+    """A stock target's inputs (replayed to ``end``, default the target's end), built once
+    per process."""
     from experiments.analysis import hindcast_compute as hc
     from model.species import SFU, SPECIES
 
-    key = (t, str(data_dir))
+    end = t.end if end is None else end
+    key = (t, str(data_dir), end)
     if key not in _INPUTS:
         folder, name = _stock_folder(t, data_dir)
         census = hc.read_census(folder, name)
@@ -435,24 +439,29 @@ def _stock_inputs(t: Target, data_dir: Path) -> StockInputs:
             init=hc.initial_stock(census, hc.read_mortality(folder, name), t.start),
             census_sfu=pd.Series(census[list(SPECIES)].to_numpy(dtype=float) @ SFU,
                                  index=census.index),
-            scenario=hc.scenario_for(name, t.start, t.end, folder, {}))
+            scenario=hc.scenario_for(name, t.start, end, folder, {}))
     return _INPUTS[key]
 
 
-def simulate_stock(t: Target, params: dict[str, Any], seed: int, data_dir: Path) -> dict[str, float]:
+def simulate_stock(t: Target, params: dict[str, Any], seed: int, data_dir: Path, *,
+                   held_out: bool = True) -> dict[str, float]:
+    """The stock target's statistics; ``held_out=False``: only the fitted years', the
+    replay stopping at ``fit_until`` (the years before it are the same as in the whole
+    replay: a year's draws do not depend on the years after it)."""
     import dataclasses
 
     from experiments.analysis import hindcast_compute as hc
     from model.parameters import resolve
     from model.species import SFU
 
-    inp = _stock_inputs(t, data_dir)
+    end = t.end if held_out else t.fit_until
+    inp = _stock_inputs(t, data_dir, end)
     scenario = dataclasses.replace(
         inp.scenario, params=resolve({**params, "population.households": t.households}))
     stock = hc.simulate_replicate(_region(inp.folder, inp.name), scenario, inp.init, seed)
     sim = stock @ SFU
     out = {}
-    for k, y in enumerate(range(t.start + 1, t.end + 1)):
+    for k, y in enumerate(range(t.start + 1, end + 1)):
         c = inp.census_sfu.get(y, np.nan)
         out[f"{t.label}:log_sfu:{y}"] = float(np.log(sim[k] / c)) if sim[k] > 0 and c > 0 else math.inf
     if t.growth_years:
@@ -494,12 +503,14 @@ def warm(spec: FitSpec, data_dir: Path) -> None:
         if t.kind == "stock":
             _region(*_stock_folder(t, data_dir))
             _stock_inputs(t, data_dir)
+            _stock_inputs(t, data_dir, t.fit_until)
 
 
 def simulate(spec: FitSpec, params: dict[str, Any], seed: int,
              data_dir: Path | None = None, *, held_out: bool = True) -> dict[str, float]:
     """Every target's statistics for one parameter set (one replicate each);
-    ``held_out=False``: only the fitted targets' (what the fit itself needs)."""
+    ``held_out=False``: only the fitted targets' fitted years (what the fit itself needs;
+    their replays stop at ``fit_until``)."""
     data_dir = Path(data_dir) if data_dir else _data_dir()
     params = _whole({**spec.fixed, **{k: float(v) for k, v in params.items()}})
     out: dict[str, float] = {}
@@ -507,7 +518,7 @@ def simulate(spec: FitSpec, params: dict[str, Any], seed: int,
         if t.held_out and not held_out:
             continue
         if t.kind == "stock":
-            out.update(simulate_stock(t, params, seed, data_dir))
+            out.update(simulate_stock(t, params, seed, data_dir, held_out=held_out))
         elif t.kind == "poverty":
             out.update(simulate_poverty(t, params, seed))
         else:
