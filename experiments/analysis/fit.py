@@ -111,6 +111,11 @@ class Target:
     def label(self) -> str:
         return f"{self.kind}:{self.aimag}" if self.aimag else self.kind
 
+    def last_year(self, held_out: bool) -> int:
+        """The last year a stock target is replayed to: ``end``, or during the fit
+        (``held_out=False``) ``fit_until``, where its fitted years end."""
+        return self.end if held_out else self.fit_until
+
 
 @dataclass(frozen=True)
 class FitSpec:
@@ -322,7 +327,7 @@ def observed(spec: FitSpec, data_dir: Path, *, held_out: bool = True) -> dict[st
         if t.held_out and not held_out:
             continue
         if t.kind == "stock":
-            for y in range(t.start + 1, (t.end if held_out else t.fit_until) + 1):
+            for y in range(t.start + 1, t.last_year(held_out) + 1):
                 out[f"{t.label}:log_sfu:{y}"] = 0.0
             if t.growth_years:
                 c = _stock_inputs(t, data_dir).census_sfu
@@ -454,7 +459,7 @@ def simulate_stock(t: Target, params: dict[str, Any], seed: int, data_dir: Path,
     from model.parameters import resolve
     from model.species import SFU
 
-    end = t.end if held_out else t.fit_until
+    end = t.last_year(held_out)
     inp = _stock_inputs(t, data_dir, end)
     scenario = dataclasses.replace(
         inp.scenario, params=resolve({**params, "population.households": t.households}))
@@ -502,8 +507,8 @@ def warm(spec: FitSpec, data_dir: Path) -> None:
     for t in spec.targets:
         if t.kind == "stock":
             _region(*_stock_folder(t, data_dir))
-            _stock_inputs(t, data_dir)
-            _stock_inputs(t, data_dir, t.fit_until)
+            _stock_inputs(t, data_dir, t.last_year(True))
+            _stock_inputs(t, data_dir, t.last_year(False))
 
 
 def simulate(spec: FitSpec, params: dict[str, Any], seed: int,

@@ -120,13 +120,14 @@ def build_report(*, data_dir: Path, replicates: int, seed: int, out: Path,
 
         demo_md, _ = demography_section(replicates=replicates, seed=seed, progress=progress)
         stages.update()
-        from experiments.analysis.adopt import compare_centers, medoid_attribution
+        from experiments.analysis.adopt import SEEDS, compare_centers, medoid_attribution
         from experiments.analysis.fit import COMMITTED_FIT, fit_section
 
         # the defaults against the committed posterior's central sets (issue 16)
         comparison = attribution = None
         if (COMMITTED_FIT / "summary.json").is_file():
-            comparison = compare_centers(COMMITTED_FIT, seeds=3 * min(replicates, 8))
+            # adopt's seeds at the default R, fewer for the quick runs of the tests
+            comparison = compare_centers(COMMITTED_FIT, seeds=min(3 * replicates, SEEDS))
             attribution = medoid_attribution(COMMITTED_FIT, comparison, jobs=2)
         fit_md = fit_section(comparison=comparison, attribution=attribution)
     finally:
@@ -145,11 +146,13 @@ def build_report(*, data_dir: Path, replicates: int, seed: int, out: Path,
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from experiments.analysis.adopt import SEEDS
+
     parser.add_argument("--replicates", type=int, default=10,
                         help="seeds per hindcast (default 10); the trap batch uses "
                              f"min(R, {MIN_REPLICATES}), the RIMA-II runs min(R, 4), the "
-                             "comparison of the defaults with the committed fit 3·min(R, 8) "
-                             "seeds")
+                             "comparison of the defaults with the committed fit "
+                             f"min(3R, {SEEDS}) seeds")
     parser.add_argument("--data", type=Path, default=None,
                         help="NSO tables (default: $HERDTRAP_NSO_DATA, else ../shared/data/nso "
                              "if present, else model/data/nso)")
