@@ -211,9 +211,10 @@ def test_adopt_attribute_moves_one_parameter_at_a_time(tmp_path):
     table_path = tmp_path / "parameters.toml"
     shutil.copy(ROOT / "model" / "parameters.toml", table_path)
     text = table_path.read_text()
+    kappa = tomllib.loads(text)["herd.precaution"]["default"]  # its median is its default
     folder = _summary(tmp_path / "fit", {
         "herd.offtake_rate": {"median": 0.19, "q05": 0.18, "q95": 0.2, "prior": [0.13, 0.2]},
-        "herd.precaution": {"median": 4.0, "q05": 2.0, "q95": 11.0, "prior": [0, 12]},
+        "herd.precaution": {"median": kappa, "q05": 2.0, "q95": 11.0, "prior": [0, 12]},
         "herd.target_decay": {"median": 0.2, "q05": 0.1, "q95": 0.3, "prior": [0.02, 0.3]}})
     cmd = [sys.executable, "-m", "experiments.cli", "adopt", str(folder), "--center", "median",
            "--table", str(table_path), "--dry-run", "--attribute"]

@@ -186,9 +186,11 @@ def test_after_a_dzud_remembering_households_sell_less_and_rebuild_beyond_their_
     """Replaying the 2010 dzud and the quiet winters after it, paired by seed: with the
     precautionary buffer the stock grows faster in the five years after the dzud and
     households sell a smaller share of it than the same households without the buffer
-    (measured: +27% against +18%; 17% against 21% of the stock a year)."""
+    (measured at the default precaution 5.5, seeds 0-2: +26% to +29% against +20% to +22%;
+    17-18% against 19-20% of the stock a year)."""
     import dataclasses
 
+    from model.parameters import parameter_table
     from model.streams import run_seed_sequence
 
     def run(precaution: float):
@@ -204,8 +206,8 @@ def test_after_a_dzud_remembering_households_sell_less_and_rebuild_beyond_their_
         return growth, float((after["sales_sfu"] / after["stock_sfu"]).iloc[2:].mean())
 
     growth0, sold0 = run(0.0)
-    growth, sold = run(4.0)
-    assert growth > growth0 + 0.05, (growth, growth0)
+    growth, sold = run(parameter_table()["herd.precaution"].default)
+    assert growth > growth0 + 0.04, (growth, growth0)
     assert sold < sold0, (sold, sold0)
 
 
