@@ -1214,7 +1214,8 @@ def _attribution_text(now, rows: list[dict], center: str) -> list[str]:
         text.append("Alone, " + ", ".join(
             f"`{r['parameter']}` ({r['default']:g} → {r['center']:g}: RMSE "
             f"{r['held_out_rmse']:.3f})" for r in harms)
-            + " make the held-out years worse by more than 0.02 in RMSE.")
+            + (" makes" if len(harms) == 1 else " make")
+            + " the held-out years worse by more than 0.02 in RMSE.")
     if helps:
         text.append("Clearly better on the fitted statistics (by more than two standard "
                     "errors) alone: " + ", ".join(f"`{r['parameter']}`" for r in helps) + ".")

@@ -88,8 +88,10 @@ def header(*, replicates: int, data: str, commit: str | None, version: str, date
 
 
 # ---------------------------------------------------------------- 1. dzud generator
-#: The values the hand fit of the precautionary buffer chose (section 2's text).
-HAND_FIT = {"herd.precaution": 4.0, "herd.loss_memory_weight": 0.07,
+#: The values the hand fits on the hindcasts chose (section 2's text): the first fit's
+#: rebuild elasticity and birth penalty, and the fit of the precautionary buffer.
+HAND_FIT = {"herd.rebuild_elasticity": 4.0, "herd.birth_winter_penalty": 2.5,
+            "herd.precaution": 4.0, "herd.loss_memory_weight": 0.07,
             "herd.birth_penalty_carryover": 1.0, "herd.offtake_rate": 0.155}
 
 
