@@ -186,8 +186,8 @@ def test_after_a_dzud_remembering_households_sell_less_and_rebuild_beyond_their_
     """Replaying the 2010 dzud and the quiet winters after it, paired by seed: with the
     precautionary buffer the stock grows faster in the five years after the dzud and
     households sell a smaller share of it than the same households without the buffer
-    (measured at the default precaution 5.5, seeds 0-2: +26% to +29% against +20% to +22%;
-    17-18% against 19-20% of the stock a year)."""
+    (measured at the default precaution 5.5, seeds 0-2: +26% to +29% against +20% to +22%,
+    5.6-7.3 points more; 17-18% against 19-20% of the stock a year)."""
     import dataclasses
 
     from model.parameters import parameter_table
@@ -207,7 +207,7 @@ def test_after_a_dzud_remembering_households_sell_less_and_rebuild_beyond_their_
 
     growth0, sold0 = run(0.0)
     growth, sold = run(parameter_table()["herd.precaution"].default)
-    assert growth > growth0 + 0.04, (growth, growth0)
+    assert growth > growth0 + 0.05, (growth, growth0)
     assert sold < sold0, (sold, sold0)
 
 
